@@ -8,8 +8,56 @@ WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS_BASE := -std=gnu11 -g -D_GNU_SOURCE $(WARN) -Isrc
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all unit test clean bench-plan
+.PHONY: all unit unit-build vm-test test clean bench-plan bootstrap check-vmlinux
 .DEFAULT_GOAL := all
+
+VERSION := 0.1.0
+# Toolchain (libbpf, bpftool, sched_ext headers, vmlinux.h, VM kernel) from scripts/bootstrap.sh.
+SCX_CELLS_CACHE ?= $(HOME)/.cache/scx_cells
+ENV_MK := $(SCX_CELLS_CACHE)/env.mk
+-include $(ENV_MK)
+SCX_INC = $(KERNEL_SRC)/tools/sched_ext/include
+
+BPF_CFLAGS = -target bpf -O2 -g -mcpu=v3 -D__TARGET_ARCH_x86 -mlittle-endian -Wall \
+	-Wno-compare-distinct-pointer-types -Wno-missing-declarations -I$(BUILD)/include -I$(SCX_INC) \
+	-I$(SCX_INC)/bpf-compat -I$(LIBBPF_DIR)/include -Isrc/bpf
+USER_CFLAGS = $(CFLAGS_BASE) -O2 -DSCX_CELLS_VERSION='"$(VERSION)"' -I$(BUILD) \
+	-isystem $(SCX_INC) -isystem $(LIBBPF_DIR)/include -Isrc/bpf
+USER_LIBS = $(LIBBPF_DIR)/lib64/libbpf.a -lelf -lz
+
+# Pure modules (tested on the host) and the parts that talk to the kernel.
+PURE_SRCS := $(filter-out src/main.c src/sched.c,$(wildcard src/*.c))
+DAEMON_SRCS := $(PURE_SRCS) src/sched.c src/main.c
+
+all: $(BUILD)/scx_cells
+
+$(ENV_MK):
+	scripts/bootstrap.sh
+
+bootstrap:
+	scripts/bootstrap.sh
+
+# Refuse a vmlinux.h without sched_ext types: a build that silently used the host's BTF would
+# fail later in confusing ways.
+$(BUILD)/include/vmlinux.h: $(ENV_MK) | $(BUILD)/include
+	@grep -q 'struct sched_ext_ops {' "$(VMLINUX_H)" || { \
+		echo "error: $(VMLINUX_H) has no sched_ext types (struct sched_ext_ops)." >&2; \
+		echo "Use a vmlinux.h from a kernel with CONFIG_SCHED_CLASS_EXT=y (VMLINUX_H=...)." >&2; \
+		exit 1; }
+	cp "$(VMLINUX_H)" $@
+
+$(BUILD)/include $(BUILD)/bpf:
+	mkdir -p $@
+
+$(BUILD)/bpf/scx_cells.bpf.o: src/bpf/scx_cells.bpf.c src/bpf/intf.h $(BUILD)/include/vmlinux.h | $(BUILD)/bpf
+	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $(BUILD)/bpf/scx_cells.tmp.o
+	$(BPFTOOL) gen object $@ $(BUILD)/bpf/scx_cells.tmp.o
+
+$(BUILD)/scx_cells.skel.h: $(BUILD)/bpf/scx_cells.bpf.o
+	$(BPFTOOL) gen skeleton $< name scx_cells > $@
+
+$(BUILD)/scx_cells: $(DAEMON_SRCS) $(wildcard src/*.h) src/bpf/intf.h $(BUILD)/scx_cells.skel.h
+	$(CC) $(USER_CFLAGS) -static -o $@ $(DAEMON_SRCS) $(USER_LIBS)
 
 # ---- unit tests (host, cmocka, ASan+UBSan) ----------------------------------------------------
 # Each tests/unit/test_NAME.c has a tests/unit/test_NAME.mk declaring
@@ -19,7 +67,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .SECONDEXPANSION:
-$(BUILD)/tests/test_%: tests/unit/test_%.c $$(patsubst %,src/%.c,$$(test_$$*_DEPS)) $$(wildcard src/*.h) | $(BUILD)/tests
+$(BUILD)/tests/test_%: tests/unit/test_%.c $$(addprefix src/,$$(addsuffix .c,$$(test_$$*_DEPS))) $$(wildcard src/*.h) | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) -O1 $(SAN) -Itests/unit -o $@ $(filter %.c,$^) -lcmocka
 
 $(BUILD)/tests:

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * scx_cells - what the BPF scheduler and the userspace daemon share: limits, queue ids, counter
+ * indexes and the layout of a published cell configuration.
+ *
+ * Included by src/bpf/scx_cells.bpf.c (after vmlinux.h) and by userspace.
+ */
+#ifndef SCX_CELLS_INTF_H
+#define SCX_CELLS_INTF_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+enum cells_limits {
+	CELLS_MAX_CELLS = 256,	/* cell slots, root cell included */
+	CELLS_MAX_CPUS = 1024,	/* CPUs the BPF side can address */
+	CELLS_CPU_WORDS = CELLS_MAX_CPUS / 64,
+	CELLS_ROOT_CELL = 0,
+};
+
+/* Dispatch queue ids: one vtime queue per cell, one per CPU for tasks pinned outside their cell. */
+enum cells_dsq {
+	CELL_DSQ_BASE = 0,	  /* + cell id */
+	CPU_DSQ_BASE = 1 << 16, /* + cpu */
+};
+
+/* Per-CPU decision counters, summed by userspace. */
+enum cells_stat {
+	STAT_SELECT_IDLE,	/* wake-up placed directly on an idle CPU of the task's cell */
+	STAT_ENQ_IDLE,		/* enqueue path placed the task on an idle CPU of its cell */
+	STAT_CELL_QUEUED,	/* queued on the cell's vtime queue */
+	STAT_PINNED_QUEUED,	/* queued on a per-CPU queue (affinity does not cover the cell) */
+	STAT_BORROW_SELECT,	/* wake-up placed on an idle CPU of another cell */
+	STAT_BORROW_ENQ,	/* enqueue path placed on an idle CPU of another cell */
+	STAT_RECLAIM_KICK,	/* a borrower was preempted to give a CPU back to its owner */
+	STAT_RESOLVE,		/* task (re-)resolved to a cell */
+	STAT_ORPHAN_DRAIN,	/* task moved out of the queue of a cell that no longer exists */
+	STAT_CFG_KICK,		/* CPU kicked because it changed cell */
+	NR_CELLS_STATS,
+};
+
+/* Per-cell per-CPU counters (PERCPU_ARRAY keyed by cell id). */
+struct cell_cpu_stats {
+	__u64 run_ns;	/* run time of this cell's tasks on this CPU */
+	__u64 nr_runs;	/* times one of its tasks started running on this CPU */
+};
+
+/*
+ * A complete cell configuration. The BPF side holds two of these; userspace fills the inactive
+ * one and runs the apply_cell_config program, which builds the cpumasks for that slot and then
+ * flips the active index, so a reader sees either the whole old or the whole new configuration.
+ */
+struct cells_config {
+	__u32 parent_level;			/* cgroup level of the cell parent; 0 = none */
+	__u32 nr_cells;				/* highest cell id in use + 1 */
+	__u8 in_use[CELLS_MAX_CELLS];		/* cell slot live in this configuration */
+	__u64 cgid[CELLS_MAX_CELLS];		/* cgroup id (inode) of each workload cell */
+	__u32 cpu_cell[CELLS_MAX_CPUS];		/* owner cell of each CPU */
+	__u64 borrow[CELLS_MAX_CELLS][CELLS_CPU_WORDS]; /* borrowable CPUs per cell */
+};
+
+#endif /* SCX_CELLS_INTF_H */

@@ -1,0 +1,678 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * scx_cells - a sched_ext scheduler that partitions CPUs into cells.
+ *
+ * Every direct child cgroup of one parent cgroup is a cell with CPUs of its own; everything else
+ * runs in the root cell (id 0). Userspace decides which CPUs each cell owns and which it may
+ * borrow; this program only enforces a finished plan and makes the per-task decisions.
+ *
+ * Configuration. Userspace writes a complete struct cells_config into the inactive one of two
+ * slots and runs the SEC("syscall") program apply_cell_config, which builds that slot's cpumasks,
+ * flips the active index and bumps cfg_seq. Readers load the index once per callback, so they see
+ * either the whole old or the whole new plan. CPUs whose owner changed are kicked so they stop
+ * running foreign work promptly.
+ *
+ * Task -> cell. A task belongs to the cell whose cgroup is its ancestor one level below the cell
+ * parent. The result is cached in task storage together with the configuration sequence number
+ * and the task's cgroup id, and recomputed lazily when either changes. That covers cells coming
+ * and going and tasks moved through cgroup.procs, with or without the cpu controller.
+ *
+ * Queues. Each cell has a vtime-ordered DSQ served by the CPUs it owns. A task whose affinity does
+ * not cover its cell's CPUs (per-CPU kthreads, taskset) goes to a per-CPU DSQ of a CPU it may run
+ * on; every CPU serves its own per-CPU DSQ first-by-vtime against its cell's DSQ. Queues of cells
+ * that disappeared are drained by whichever CPU finds its own queues empty.
+ *
+ * Vtime. Each cell has its own clock (cell_vtime); a task is charged to the clock of the cell it
+ * belongs to, wherever it ran, so borrowed run time is charged to exactly one domain. A task that
+ * changes cell restarts at the new cell's clock, and an idle task keeps at most one slice of
+ * credit.
+ */
+#include <scx/common.bpf.h>
+#include "intf.h"
+
+char _license[] SEC("license") = "GPL";
+
+const volatile u32 nr_cpus = 1;		  /* possible CPUs, set by userspace */
+const volatile u64 slice_ns = 20000000ULL; /* scheduling slice */
+const volatile bool enable_borrowing;
+const volatile u64 test_error_after_ns; /* test hook: raise an error this long after init */
+
+UEI_DEFINE(uei);
+
+/* Two configuration slots; see the comment at the top. */
+struct cells_config cfg[2];
+u32 cfg_active;
+u64 cfg_seq = 1;
+/* Bumped by the fentry on cpuset_write_resmask; userspace re-reads cpusets when it moves. */
+u64 cpuset_seq;
+
+/* Per-cell clocks, not part of the configuration: they must survive publications. */
+static u64 cell_vtime[CELLS_MAX_CELLS];
+/* Cells whose DSQ may still hold tasks although the cell is gone; see drain_orphans(). */
+static u8 orphan[CELLS_MAX_CELLS];
+static u32 nr_orphans;
+static u64 init_ns;
+
+/* The cpumasks of one cell in one configuration slot; key = slot * CELLS_MAX_CELLS + cell. */
+struct cell_masks {
+	struct bpf_cpumask __kptr *primary;
+	struct bpf_cpumask __kptr *borrow;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, u32);
+	__type(value, struct cell_masks);
+	__uint(max_entries, 2 * CELLS_MAX_CELLS);
+} cell_masks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, u32);
+	__type(value, u64);
+	__uint(max_entries, NR_CELLS_STATS);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, u32);
+	__type(value, struct cell_cpu_stats);
+	__uint(max_entries, CELLS_MAX_CELLS);
+} cell_stats SEC(".maps");
+
+struct task_ctx {
+	u64 cfg_seq;	 /* configuration the cell was resolved against */
+	u64 cgid;	 /* task's cgroup id at resolution */
+	u32 cell;	 /* cell the task belongs to */
+	bool pinned;	 /* affinity does not cover the cell's CPUs */
+	u64 started_at; /* when the task last started running */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_ctx);
+} task_ctxs SEC(".maps");
+
+static void stat_inc(u32 idx)
+{
+	u64 *cnt = bpf_map_lookup_elem(&stats, &idx);
+
+	if (cnt)
+		(*cnt)++;
+}
+
+static struct task_ctx *lookup_task_ctx(struct task_struct *p)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+
+	if (!tctx)
+		scx_bpf_error("task_ctx lookup failed for pid %d", p->pid);
+	return tctx;
+}
+
+static __always_inline u32 active_slot(void)
+{
+	return READ_ONCE(cfg_active) & 1;
+}
+
+/* Owner cell of @cpu in configuration slot @slot (root cell for CPUs beyond the table). */
+static u32 cpu_cell(u32 slot, s32 cpu)
+{
+	u32 idx = (u32)cpu;
+
+	if (idx >= CELLS_MAX_CPUS)
+		return CELLS_ROOT_CELL;
+	/* The mask is redundant after the check but keeps the verifier's bounds obvious. */
+	return cfg[slot & 1].cpu_cell[idx & (CELLS_MAX_CPUS - 1)] % CELLS_MAX_CELLS;
+}
+
+static struct cell_masks *lookup_cell_masks(u32 cell, u32 slot)
+{
+	u32 key = (slot & 1) * CELLS_MAX_CELLS + cell % CELLS_MAX_CELLS;
+	struct cell_masks *cm = bpf_map_lookup_elem(&cell_masks, &key);
+
+	if (!cm)
+		scx_bpf_error("cell_masks lookup failed for cell %u slot %u", cell, slot);
+	return cm;
+}
+
+static const struct cpumask *cell_primary(u32 cell, u32 slot)
+{
+	struct cell_masks *cm = lookup_cell_masks(cell, slot);
+
+	return cm ? (const struct cpumask *)cm->primary : NULL;
+}
+
+static const struct cpumask *cell_borrow(u32 cell, u32 slot)
+{
+	struct cell_masks *cm = lookup_cell_masks(cell, slot);
+
+	return cm ? (const struct cpumask *)cm->borrow : NULL;
+}
+
+/* Cgroup id of @p's cgroup in the default hierarchy (works without the cpu controller). */
+static u64 task_cgid(struct task_struct *p)
+{
+	struct cgroup *cg = p->cgroups->dfl_cgrp;
+
+	return cg ? cg->kn->id : 0;
+}
+
+/*
+ * The cell @p belongs to under configuration @slot: the cell whose cgroup is @p's ancestor one
+ * level below the cell parent, else the root cell.
+ */
+static u32 resolve_cell(struct task_struct *p, u32 slot)
+{
+	struct cells_config *c = &cfg[slot & 1];
+	struct cgroup *cg, *anc;
+	u32 level = c->parent_level, found = CELLS_ROOT_CELL, nr = c->nr_cells;
+	u64 id;
+	int i;
+
+	if (!level && !nr)
+		return CELLS_ROOT_CELL;
+	cg = p->cgroups->dfl_cgrp;
+	if (!cg || cg->level <= (int)level)
+		return CELLS_ROOT_CELL;
+	anc = bpf_cgroup_ancestor(cg, level + 1);
+	if (!anc)
+		return CELLS_ROOT_CELL;
+	id = anc->kn->id;
+	bpf_cgroup_release(anc);
+
+	if (nr > CELLS_MAX_CELLS)
+		nr = CELLS_MAX_CELLS;
+	bpf_for(i, 1, nr) {
+		if (c->in_use[i] && c->cgid[i] == id) {
+			found = i;
+			break;
+		}
+	}
+	return found;
+}
+
+/*
+ * Make sure @tctx reflects the active configuration and @p's current cgroup; returns the slot
+ * used. A task that changes cell restarts at the new cell's clock.
+ */
+static u32 refresh_task(struct task_struct *p, struct task_ctx *tctx)
+{
+	u32 slot = active_slot();
+	u64 seq = READ_ONCE(cfg_seq);
+	u64 cgid = task_cgid(p);
+	const struct cpumask *prim;
+	u32 cell;
+
+	if (tctx->cfg_seq == seq && tctx->cgid == cgid)
+		return slot;
+
+	cell = resolve_cell(p, slot);
+	if (cell != tctx->cell) {
+		tctx->cell = cell;
+		scx_bpf_task_set_dsq_vtime(p, cell_vtime[cell % CELLS_MAX_CELLS]);
+	}
+	tctx->cfg_seq = seq;
+	tctx->cgid = cgid;
+	prim = cell_primary(cell, slot);
+	tctx->pinned = !prim || !bpf_cpumask_subset(prim, p->cpus_ptr);
+	stat_inc(STAT_RESOLVE);
+	return slot;
+}
+
+/* Vtime @p is queued with: at most one slice of credit relative to its cell's clock. */
+static u64 task_vtime(struct task_struct *p, u32 cell)
+{
+	u64 now = cell_vtime[cell % CELLS_MAX_CELLS];
+	u64 vtime = p->scx.dsq_vtime;
+
+	if (time_before(vtime, now - slice_ns))
+		vtime = now - slice_ns;
+	return vtime;
+}
+
+/* An idle CPU of @mask for @p: a whole idle core first, then @prev, then any idle CPU. */
+static s32 pick_idle(const struct cpumask *mask, s32 prev)
+{
+	s32 cpu;
+
+	if (!mask)
+		return -EBUSY;
+	cpu = scx_bpf_pick_idle_cpu(mask, SCX_PICK_IDLE_CORE);
+	if (cpu >= 0)
+		return cpu;
+	if (prev >= 0 && bpf_cpumask_test_cpu(prev, mask) && scx_bpf_test_and_clear_cpu_idle(prev))
+		return prev;
+	return scx_bpf_pick_idle_cpu(mask, 0);
+}
+
+/*
+ * An idle CPU another cell lends to @cell. The borrowable mask may hold CPUs outside @p's
+ * affinity; such a CPU was just claimed from the idle mask, so kick it back into idle.
+ */
+static s32 pick_borrow(struct task_struct *p, u32 cell, u32 slot)
+{
+	s32 cpu = pick_idle(cell_borrow(cell, slot), -1);
+
+	if (cpu >= 0 && !bpf_cpumask_test_cpu(cpu, p->cpus_ptr)) {
+		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+		return -EBUSY;
+	}
+	return cpu;
+}
+
+s32 BPF_STRUCT_OPS(cells_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
+{
+	struct task_ctx *tctx = lookup_task_ctx(p);
+	const struct cpumask *prim;
+	u32 slot;
+	s32 cpu;
+
+	if (!tctx)
+		return prev_cpu;
+	slot = refresh_task(p, tctx);
+
+	if (tctx->pinned) {
+		/* Affinity does not cover the cell: stay where allowed; enqueue picks a queue. */
+		if (bpf_cpumask_test_cpu(prev_cpu, p->cpus_ptr) &&
+		    scx_bpf_test_and_clear_cpu_idle(prev_cpu)) {
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
+			stat_inc(STAT_SELECT_IDLE);
+		}
+		return prev_cpu;
+	}
+
+	cpu = pick_idle(cell_primary(tctx->cell, slot), prev_cpu);
+	if (cpu >= 0) {
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
+		stat_inc(STAT_SELECT_IDLE);
+		return cpu;
+	}
+	if (enable_borrowing) {
+		cpu = pick_borrow(p, tctx->cell, slot);
+		if (cpu >= 0) {
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
+			stat_inc(STAT_BORROW_SELECT);
+			return cpu;
+		}
+	}
+	/* No idle CPU: hint a CPU of the cell; enqueue puts the task on the cell's queue. */
+	if (cpu_cell(slot, prev_cpu) == tctx->cell)
+		return prev_cpu;
+	prim = cell_primary(tctx->cell, slot);
+	if (!prim)
+		return prev_cpu;
+	cpu = bpf_cpumask_any_distribute(prim);
+	return cpu < nr_cpus ? cpu : prev_cpu;
+}
+
+void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	struct task_ctx *tctx = lookup_task_ctx(p);
+	u32 slot;
+	s32 cpu;
+
+	if (!tctx)
+		return;
+	slot = refresh_task(p, tctx);
+
+	if (tctx->pinned) {
+		cpu = scx_bpf_task_cpu(p);
+		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			cpu = bpf_cpumask_any_distribute(p->cpus_ptr);
+		if (cpu < 0 || cpu >= nr_cpus) {
+			scx_bpf_error("pid %d has no CPU it may run on", p->pid);
+			return;
+		}
+		scx_bpf_dsq_insert_vtime(p, CPU_DSQ_BASE + cpu, slice_ns, task_vtime(p, tctx->cell),
+					 enq_flags);
+		stat_inc(STAT_PINNED_QUEUED);
+		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+		return;
+	}
+
+	/*
+	 * select_cpu() did not run (or found nothing): look for an idle CPU of the cell here too.
+	 * SCX_DSQ_LOCAL would mean the CPU this runs on, so insert on the picked CPU's local queue.
+	 */
+	if (!(enq_flags & SCX_ENQ_CPU_SELECTED) || !(enq_flags & SCX_ENQ_WAKEUP)) {
+		cpu = pick_idle(cell_primary(tctx->cell, slot), scx_bpf_task_cpu(p));
+		if (cpu >= 0) {
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice_ns, enq_flags);
+			scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+			stat_inc(STAT_ENQ_IDLE);
+			return;
+		}
+	}
+	if (enable_borrowing) {
+		cpu = pick_borrow(p, tctx->cell, slot);
+		if (cpu >= 0) {
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice_ns, enq_flags);
+			scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+			stat_inc(STAT_BORROW_ENQ);
+			return;
+		}
+	}
+	scx_bpf_dsq_insert_vtime(p, CELL_DSQ_BASE + tctx->cell, slice_ns, task_vtime(p, tctx->cell),
+				 enq_flags);
+	stat_inc(STAT_CELL_QUEUED);
+}
+
+/*
+ * Tasks can be left on the queue of a cell that no longer exists (queued just before the
+ * publication that removed it). Any CPU with nothing else to do moves them to itself; they
+ * re-resolve to their new cell the next time they are enqueued. Racy against an enqueue that
+ * read the old configuration, which is why a flag is only dropped once its queue is seen empty.
+ */
+static bool drain_orphans(void)
+{
+	int i;
+
+	if (!READ_ONCE(nr_orphans))
+		return false;
+	bpf_for(i, 0, CELLS_MAX_CELLS) {
+		if (!orphan[i])
+			continue;
+		if (scx_bpf_dsq_move_to_local(CELL_DSQ_BASE + i, 0)) {
+			stat_inc(STAT_ORPHAN_DRAIN);
+			return true;
+		}
+		if (!scx_bpf_dsq_nr_queued(CELL_DSQ_BASE + i)) {
+			orphan[i] = 0;
+			__sync_fetch_and_sub(&nr_orphans, 1);
+		}
+	}
+	return false;
+}
+
+void BPF_STRUCT_OPS(cells_dispatch, s32 cpu, struct task_struct *prev)
+{
+	u32 cell = cpu_cell(active_slot(), cpu);
+	u64 cpu_dsq = CPU_DSQ_BASE + cpu, cell_dsq = CELL_DSQ_BASE + cell;
+	struct task_struct *a, *b;
+
+	if (test_error_after_ns && bpf_ktime_get_ns() - init_ns > test_error_after_ns) {
+		scx_bpf_error("test error requested by --test-error-after-ms");
+		return;
+	}
+
+	/* Serve the per-CPU queue and the cell queue in vtime order. */
+	a = __COMPAT_scx_bpf_dsq_peek(cpu_dsq);
+	b = __COMPAT_scx_bpf_dsq_peek(cell_dsq);
+	if (a && (!b || time_before(a->scx.dsq_vtime, b->scx.dsq_vtime))) {
+		if (scx_bpf_dsq_move_to_local(cpu_dsq, 0))
+			return;
+	}
+	if (scx_bpf_dsq_move_to_local(cell_dsq, 0))
+		return;
+	if (scx_bpf_dsq_move_to_local(cpu_dsq, 0))
+		return;
+	drain_orphans();
+}
+
+void BPF_STRUCT_OPS(cells_running, struct task_struct *p)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+	u32 cell;
+
+	if (!tctx)
+		return;
+	cell = tctx->cell % CELLS_MAX_CELLS;
+	tctx->started_at = bpf_ktime_get_ns();
+	/* The cell clock follows the tasks it runs; racy, any error is temporary. */
+	if (time_before(cell_vtime[cell], p->scx.dsq_vtime))
+		cell_vtime[cell] = p->scx.dsq_vtime;
+}
+
+void BPF_STRUCT_OPS(cells_stopping, struct task_struct *p, bool runnable)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+	struct cell_cpu_stats *cs;
+	u64 now = bpf_ktime_get_ns(), ran;
+	u32 cell;
+
+	if (!tctx || !tctx->started_at)
+		return;
+	cell = tctx->cell % CELLS_MAX_CELLS;
+	ran = now - tctx->started_at;
+	tctx->started_at = 0;
+
+	/* Charge the time actually run, scaled by weight, to the task's own cell clock only. */
+	scx_bpf_task_set_dsq_vtime(p, p->scx.dsq_vtime + scale_by_task_weight_inverse(p, ran));
+
+	cs = bpf_map_lookup_elem(&cell_stats, &cell);
+	if (cs) {
+		cs->run_ns += ran;
+		cs->nr_runs++;
+	}
+}
+
+void BPF_STRUCT_OPS(cells_set_cpumask, struct task_struct *p, const struct cpumask *cpumask)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+
+	/* Force re-resolution so the pinned flag follows the new affinity. */
+	if (tctx)
+		tctx->cfg_seq = 0;
+}
+
+void BPF_STRUCT_OPS(cells_enable, struct task_struct *p)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+
+	scx_bpf_task_set_dsq_vtime(p, cell_vtime[tctx ? tctx->cell % CELLS_MAX_CELLS : 0]);
+}
+
+s32 BPF_STRUCT_OPS(cells_init_task, struct task_struct *p, struct scx_init_task_args *args)
+{
+	struct task_ctx *tctx;
+
+	tctx = bpf_task_storage_get(&task_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!tctx)
+		return -ENOMEM;
+	tctx->cfg_seq = 0;
+	tctx->cell = CELLS_ROOT_CELL;
+	return 0;
+}
+
+void BPF_STRUCT_OPS(cells_dump, struct scx_dump_ctx *dctx)
+{
+	u32 slot = active_slot();
+	struct cells_config *c = &cfg[slot];
+	int i;
+
+	scx_bpf_dump("cells: cfg_seq=%llu slot=%u parent_level=%u nr_cells=%u orphans=%u\n",
+		     cfg_seq, slot, c->parent_level, c->nr_cells, nr_orphans);
+	bpf_for(i, 0, CELLS_MAX_CELLS) {
+		if (i >= c->nr_cells)
+			break;
+		if (!c->in_use[i])
+			continue;
+		scx_bpf_dump("cell %d: cgid=%llu vtime=%llu queued=%d\n", i, c->cgid[i],
+			     cell_vtime[i], scx_bpf_dsq_nr_queued(CELL_DSQ_BASE + i));
+	}
+}
+
+void BPF_STRUCT_OPS(cells_dump_cpu, struct scx_dump_ctx *dctx, s32 cpu, bool idle)
+{
+	scx_bpf_dump("cpu %d: cell=%u idle=%d pinned_queued=%d\n", cpu, cpu_cell(active_slot(), cpu),
+		     idle, scx_bpf_dsq_nr_queued(CPU_DSQ_BASE + cpu));
+}
+
+static int alloc_mask(struct bpf_cpumask __kptr **slot)
+{
+	struct bpf_cpumask *m = bpf_cpumask_create();
+
+	if (!m)
+		return -ENOMEM;
+	m = bpf_kptr_xchg(slot, m);
+	if (m)
+		bpf_cpumask_release(m);
+	return 0;
+}
+
+s32 BPF_STRUCT_OPS_SLEEPABLE(cells_init)
+{
+	struct bpf_cpumask *m;
+	struct cell_masks *cm;
+	u32 i;
+	s32 ret;
+
+	init_ns = bpf_ktime_get_ns();
+	bpf_for(i, 0, CELLS_MAX_CELLS) {
+		ret = scx_bpf_create_dsq(CELL_DSQ_BASE + i, -1);
+		if (ret) {
+			scx_bpf_error("failed to create DSQ for cell %u (%d)", i, ret);
+			return ret;
+		}
+	}
+	bpf_for(i, 0, 2 * CELLS_MAX_CELLS) {
+		cm = bpf_map_lookup_elem(&cell_masks, &i);
+		if (!cm)
+			return -ENOENT;
+		if (alloc_mask(&cm->primary) || alloc_mask(&cm->borrow))
+			return -ENOMEM;
+	}
+	bpf_for(i, 0, nr_cpus) {
+		ret = scx_bpf_create_dsq(CPU_DSQ_BASE + i, -1);
+		if (ret) {
+			scx_bpf_error("failed to create DSQ for CPU %u (%d)", i, ret);
+			return ret;
+		}
+	}
+
+	/* Until userspace publishes a plan, the root cell owns every CPU. */
+	i = 0;
+	cm = bpf_map_lookup_elem(&cell_masks, &i);
+	if (!cm)
+		return -ENOENT;
+	bpf_rcu_read_lock();
+	m = cm->primary;
+	if (m)
+		bpf_cpumask_setall(m);
+	bpf_rcu_read_unlock();
+	cfg[0].in_use[0] = 1;
+	cfg[0].nr_cells = 1;
+	return 0;
+}
+
+void BPF_STRUCT_OPS(cells_exit, struct scx_exit_info *ei)
+{
+	UEI_RECORD(uei, ei);
+}
+
+/* Fill @m from the bit words @words; returns the number of CPUs set. */
+static void fill_from_words(struct bpf_cpumask *m, u64 *words)
+{
+	int w, b;
+
+	bpf_for(w, 0, CELLS_CPU_WORDS) {
+		u64 word = words[w];
+
+		if (!word)
+			continue;
+		bpf_for(b, 0, 64) {
+			if (word & (1ULL << b))
+				bpf_cpumask_set_cpu(w * 64 + b, m);
+		}
+	}
+}
+
+/*
+ * Publish the configuration userspace wrote into the inactive slot: build its cpumasks, flip
+ * the active index, bump cfg_seq, and kick every CPU whose owner changed.
+ */
+SEC("syscall")
+int apply_cell_config(void *ctx)
+{
+	u32 cur = active_slot(), next = cur ^ 1;
+	struct cells_config *nc = &cfg[next];
+	struct cell_masks *cm;
+	struct bpf_cpumask *pm, *bm;
+	u32 i, key, nr = nc->nr_cells;
+	int cpu;
+
+	if (nr > CELLS_MAX_CELLS || nr == 0 || !nc->in_use[0])
+		return -EINVAL;
+
+	bpf_rcu_read_lock();
+	bpf_for(i, 0, CELLS_MAX_CELLS) {
+		key = next * CELLS_MAX_CELLS + i;
+		cm = bpf_map_lookup_elem(&cell_masks, &key);
+		if (!cm)
+			break;
+		pm = cm->primary;
+		bm = cm->borrow;
+		if (!pm || !bm)
+			break;
+		bpf_cpumask_clear(pm);
+		bpf_cpumask_clear(bm);
+		if (i < nr && nc->in_use[i])
+			fill_from_words(bm, nc->borrow[i]);
+	}
+	bpf_for(cpu, 0, nr_cpus) {
+		if (cpu >= CELLS_MAX_CPUS)
+			break;
+		i = nc->cpu_cell[cpu];
+		if (i >= nr || !nc->in_use[i]) {
+			bpf_rcu_read_unlock();
+			return -EINVAL;
+		}
+		key = next * CELLS_MAX_CELLS + i;
+		cm = bpf_map_lookup_elem(&cell_masks, &key);
+		if (!cm)
+			break;
+		pm = cm->primary;
+		if (pm)
+			bpf_cpumask_set_cpu(cpu, pm);
+	}
+	bpf_rcu_read_unlock();
+
+	/* Cells that disappear may leave tasks queued; have idle CPUs drain them. */
+	bpf_for(i, 1, CELLS_MAX_CELLS) {
+		bool live = i < nr && nc->in_use[i];
+
+		if (!live && cfg[cur].in_use[i] && !orphan[i]) {
+			orphan[i] = 1;
+			__sync_fetch_and_add(&nr_orphans, 1);
+		}
+	}
+
+	WRITE_ONCE(cfg_active, next);
+	__sync_fetch_and_add(&cfg_seq, 1);
+
+	bpf_for(cpu, 0, nr_cpus) {
+		if (cpu >= CELLS_MAX_CPUS)
+			break;
+		if (cfg[cur].cpu_cell[cpu] != nc->cpu_cell[cpu]) {
+			scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+			stat_inc(STAT_CFG_KICK);
+		}
+	}
+	return 0;
+}
+
+/* Runs before the new cpuset lands: userspace re-reads cpuset.cpus.effective after this. */
+SEC("fentry/cpuset_write_resmask")
+int BPF_PROG(cells_cpuset_write, struct kernfs_open_file *of, char *buf, size_t nbytes, loff_t off)
+{
+	__sync_fetch_and_add(&cpuset_seq, 1);
+	return 0;
+}
+
+SCX_OPS_DEFINE(cells_ops,
+	       .select_cpu		= (void *)cells_select_cpu,
+	       .enqueue			= (void *)cells_enqueue,
+	       .dispatch		= (void *)cells_dispatch,
+	       .running			= (void *)cells_running,
+	       .stopping		= (void *)cells_stopping,
+	       .set_cpumask		= (void *)cells_set_cpumask,
+	       .enable			= (void *)cells_enable,
+	       .init_task		= (void *)cells_init_task,
+	       .dump			= (void *)cells_dump,
+	       .dump_cpu		= (void *)cells_dump_cpu,
+	       .init			= (void *)cells_init,
+	       .exit			= (void *)cells_exit,
+	       .name			= "cells");

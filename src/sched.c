@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sched - load/attach the BPF scheduler, publish configurations, read counters, report exits.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <scx/common.h>
+
+#include "intf.h"
+#include "scx_cells.skel.h"
+#include "sched.h"
+
+/* enum scx_exit_kind: kinds from SCX_EXIT_ERROR (1024) on are errors. */
+#define CELLS_EXIT_ERROR 1024
+
+struct sched {
+	struct scx_cells *skel;
+	struct bpf_link *link;
+	unsigned int nr_cpus;
+	int verbose;
+};
+
+static int verbosity;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && verbosity < 2)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)len, f))
+		ret = -EIO;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return ret;
+}
+
+int sched_preflight(const char *sysfs_root, char *err, size_t errlen)
+{
+	char path[512], state[64], ops[128] = "";
+
+	snprintf(path, sizeof(path), "%s/kernel/sched_ext/state", sysfs_root);
+	if (read_line(path, state, sizeof(state))) {
+		snprintf(err, errlen,
+			 "this kernel has no sched_ext (%s is missing); scx_cells needs a kernel "
+			 "built "
+			 "with CONFIG_SCHED_CLASS_EXT=y, or try the bundled VM: ./run.sh demo",
+			 path);
+		return -ENOSYS;
+	}
+	if (strcmp(state, "disabled") != 0) {
+		snprintf(path, sizeof(path), "%s/kernel/sched_ext/root/ops", sysfs_root);
+		read_line(path, ops, sizeof(ops));
+		snprintf(err, errlen,
+			 "another sched_ext scheduler is loaded (state '%s', ops '%s'); stop it "
+			 "first",
+			 state, ops[0] ? ops : "?");
+		return -EBUSY;
+	}
+	if (geteuid() != 0) {
+		snprintf(err, errlen, "loading a BPF scheduler needs root; run scx_cells as root");
+		return -EPERM;
+	}
+	return 0;
+}
+
+int sched_start(struct sched **out, const struct sched_params *params, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	struct sched *s;
+	int ret;
+
+	if (params->nr_cpus > CELLS_MAX_CPUS) {
+		snprintf(err, errlen, "%u possible CPUs; this build supports at most %d",
+			 params->nr_cpus, CELLS_MAX_CPUS);
+		return -E2BIG;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->nr_cpus = params->nr_cpus;
+	verbosity = params->verbose;
+	libbpf_set_print(libbpf_print);
+
+	s->skel = scx_cells__open();
+	if (!s->skel) {
+		ret = -errno;
+		snprintf(err, errlen, "could not open the BPF object: %s", strerror(-ret));
+		goto fail;
+	}
+	s->skel->struct_ops.cells_ops->hotplug_seq = scx_hotplug_seq();
+	SCX_ENUM_INIT(s->skel);
+	s->skel->rodata->nr_cpus = params->nr_cpus;
+	s->skel->rodata->slice_ns = params->slice_ns;
+	s->skel->rodata->enable_borrowing = params->enable_borrowing;
+	s->skel->rodata->test_error_after_ns = params->test_error_after_ns;
+	UEI_SET_SIZE(s->skel, cells_ops, uei);
+
+	ret = scx_cells__load(s->skel);
+	if (ret) {
+		snprintf(err, errlen,
+			 "the kernel rejected the BPF scheduler (%s); run with -vv for the "
+			 "verifier log",
+			 strerror(-ret));
+		goto fail;
+	}
+	/* Kfuncs called from the syscall program need to know which scheduler they act for. */
+	bpf_object__for_each_program(prog, s->skel->obj)
+	{
+		if (bpf_program__type(prog) == BPF_PROG_TYPE_STRUCT_OPS)
+			continue;
+		ret = bpf_program__assoc_struct_ops(prog, s->skel->maps.cells_ops, NULL);
+		if (ret) {
+			snprintf(err, errlen, "could not associate %s with the scheduler: %s",
+				 bpf_program__name(prog), strerror(-ret));
+			goto fail;
+		}
+	}
+	bpf_map__set_autoattach(s->skel->maps.cells_ops, false);
+	ret = scx_cells__attach(s->skel);
+	if (ret) {
+		snprintf(err, errlen, "could not attach the cpuset tracker: %s", strerror(-ret));
+		goto fail;
+	}
+	s->link = bpf_map__attach_struct_ops(s->skel->maps.cells_ops);
+	if (!s->link) {
+		ret = -errno;
+		snprintf(err, errlen, "the kernel refused to enable the scheduler: %s%s",
+			 strerror(-ret),
+			 ret == -EBUSY || ret == -EEXIST
+				 ? " (another sched_ext scheduler is loaded?)"
+				 : "");
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	if (s->skel)
+		scx_cells__destroy(s->skel);
+	free(s);
+	return ret ? ret : -EINVAL;
+}
+
+int sched_publish(struct sched *s, unsigned int parent_level, const struct sched_cell *cells,
+		  unsigned int nr_cells, const int *cpu_owner)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts);
+	struct cells_config *c;
+	unsigned int next, i, cpu;
+	int ret;
+
+	if (nr_cells == 0 || nr_cells > CELLS_MAX_CELLS || !cells[0].in_use)
+		return -EINVAL;
+	next = (s->skel->bss->cfg_active & 1) ^ 1;
+	c = &s->skel->bss->cfg[next];
+	memset(c, 0, sizeof(*c));
+	c->parent_level = parent_level;
+	c->nr_cells = nr_cells;
+	for (i = 0; i < nr_cells; i++) {
+		c->in_use[i] = cells[i].in_use;
+		c->cgid[i] = cells[i].cgid;
+		if (!cells[i].in_use || !cells[i].borrow)
+			continue;
+		cpumask_for_each (b, cells[i].borrow) {
+			if ((unsigned int)b < s->nr_cpus)
+				c->borrow[i][b / 64] |= 1ULL << (b % 64);
+		}
+	}
+	for (cpu = 0; cpu < s->nr_cpus; cpu++) {
+		if (cpu_owner[cpu] < 0 || (unsigned int)cpu_owner[cpu] >= nr_cells ||
+		    !cells[cpu_owner[cpu]].in_use)
+			return -EINVAL;
+		c->cpu_cell[cpu] = (u32)cpu_owner[cpu];
+	}
+	ret = bpf_prog_test_run_opts(bpf_program__fd(s->skel->progs.apply_cell_config), &topts);
+	if (ret)
+		return ret;
+	return topts.retval ? (int)topts.retval : 0;
+}
+
+bool sched_exited(struct sched *s)
+{
+	return UEI_EXITED(s->skel, uei);
+}
+
+uint64_t sched_cpuset_seq(struct sched *s)
+{
+	return __atomic_load_n(&s->skel->bss->cpuset_seq, __ATOMIC_ACQUIRE);
+}
+
+int sched_read_stats(struct sched *s, uint64_t *out)
+{
+	int fd = bpf_map__fd(s->skel->maps.stats);
+	uint64_t *vals = calloc(s->nr_cpus, sizeof(*vals));
+	int ret = 0;
+
+	if (!vals)
+		return -ENOMEM;
+	for (u32 i = 0; i < NR_CELLS_STATS; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals)) {
+			ret = -errno;
+			break;
+		}
+		for (unsigned int cpu = 0; cpu < s->nr_cpus; cpu++)
+			out[i] += vals[cpu];
+	}
+	free(vals);
+	return ret;
+}
+
+int sched_read_cell_runtime(struct sched *s, unsigned int cell, uint64_t *run_ns)
+{
+	int fd = bpf_map__fd(s->skel->maps.cell_stats);
+	struct cell_cpu_stats *vals = calloc(s->nr_cpus, sizeof(*vals));
+	u32 key = cell;
+	int ret = 0;
+
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, vals))
+		ret = -errno;
+	for (unsigned int cpu = 0; !ret && cpu < s->nr_cpus; cpu++)
+		run_ns[cpu] = vals[cpu].run_ns;
+	free(vals);
+	return ret;
+}
+
+int sched_stop(struct sched *s, FILE *f, bool *restart)
+{
+	struct user_exit_info *uei;
+	const char *dump;
+	int status;
+
+	*restart = false;
+	if (!s)
+		return 0;
+	bpf_link__destroy(s->link);
+	uei = &s->skel->data->uei;
+	dump = s->skel->data_uei_dump->uei_dump;
+	if (dump[0])
+		fprintf(f, "scx_cells: BPF debug dump:\n%s\n", dump);
+	fprintf(f, "scx_cells: scheduler exited: %s", uei->reason[0] ? uei->reason : "(no reason)");
+	if (uei->msg[0])
+		fprintf(f, " (%s)", uei->msg);
+	if (uei->exit_cpu >= 0)
+		fprintf(f, " on CPU %d", uei->exit_cpu);
+	fputc('\n', f);
+	*restart = UEI_ECODE_RESTART(uei->exit_code);
+	status = uei->kind >= CELLS_EXIT_ERROR ? 1 : 0;
+	scx_cells__destroy(s->skel);
+	free(s);
+	return status;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sched - the kernel side of scx_cells as seen from userspace: load and attach the BPF scheduler,
+ * publish cell configurations, read its counters, report why it exited.
+ *
+ * The only module that touches libbpf. Everything it is given is already validated.
+ */
+#ifndef SCX_CELLS_SCHED_H
+#define SCX_CELLS_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpumask.h"
+
+struct sched;
+
+struct sched_params {
+	unsigned int nr_cpus; /* possible CPUs */
+	uint64_t slice_ns;
+	bool enable_borrowing;
+	uint64_t test_error_after_ns; /* 0 = off */
+	int verbose;		      /* >= 2: libbpf debug output */
+};
+
+/* One cell of a configuration to publish. */
+struct sched_cell {
+	bool in_use;
+	uint64_t cgid; /* cgroup id (inode) of the cell's cgroup; 0 for the root cell */
+	const struct cpumask *borrow; /* borrowable CPUs, NULL = none */
+};
+
+/*
+ * Check that this kernel can take a BPF scheduler now: sched_ext present, nothing else loaded,
+ * running as root. Returns 0 or -errno with a one-line explanation in @err.
+ */
+int sched_preflight(const char *sysfs_root, char *err, size_t errlen);
+
+/* Open, load and attach the scheduler. Returns 0 or -errno with a message in @err. */
+int sched_start(struct sched **out, const struct sched_params *params, char *err, size_t errlen);
+
+/*
+ * Publish a complete configuration atomically. @cells has @nr_cells entries (cell 0 = root cell,
+ * in use); @cpu_owner gives the owner cell of each of the nr_cpus CPUs. @parent_level is the
+ * cgroup level of the cell parent (0 = no cells). Returns 0 or -errno.
+ */
+int sched_publish(struct sched *s, unsigned int parent_level, const struct sched_cell *cells,
+		  unsigned int nr_cells, const int *cpu_owner);
+
+/* True once the BPF side has exited (error, hotplug, or unregistered). */
+bool sched_exited(struct sched *s);
+
+/* Sequence counter bumped by every write to a cpuset.cpus file. */
+uint64_t sched_cpuset_seq(struct sched *s);
+
+/* Sum the decision counters (enum cells_stat) over all CPUs into @out[NR_CELLS_STATS]. */
+int sched_read_stats(struct sched *s, uint64_t *out);
+
+/* Cumulative run time of @cell's tasks on each CPU: @run_ns[nr_cpus]. */
+int sched_read_cell_runtime(struct sched *s, unsigned int cell, uint64_t *run_ns);
+
+/*
+ * Detach, print the exit reason (and the BPF debug dump, if any) to @f, free everything.
+ * Returns 0 for a clean exit (unregistered by us or the kernel), 1 when the BPF side exited with
+ * an error; *restart is set when the kernel asked for a restart (e.g. CPU hotplug).
+ * A NULL @s is a no-op returning 0.
+ */
+int sched_stop(struct sched *s, FILE *f, bool *restart);
+
+#endif /* SCX_CELLS_SCHED_H */
