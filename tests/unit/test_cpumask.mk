@@ -1,0 +1,1 @@
+test_cpumask_DEPS := cpumask
