@@ -1,6 +1,7 @@
 # scx_cells build. `make` builds build/scx_cells (static); `make test` runs every suite.
 # Toolchain locations come from scripts/env.sh (written by scripts/bootstrap.sh); see README.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 BUILD := build
 CC ?= gcc
 
@@ -8,7 +9,7 @@ WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS_BASE := -std=gnu11 -g -D_GNU_SOURCE $(WARN) -Isrc
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all unit unit-build vm-test test clean bench-plan bootstrap check-vmlinux
+.PHONY: all unit unit-build vm-test demo test clean bench-plan bootstrap
 .DEFAULT_GOAL := all
 
 VERSION := 0.1.0
@@ -76,7 +77,22 @@ $(BUILD)/tests:
 unit-build: $(UNIT_TESTS)
 
 unit: unit-build
-	@tests/run_unit.sh $(UNIT_TESTS)
+	@tests/run_unit.sh $(UNIT_TESTS) | tee $(BUILD)/unit.log
+
+# ---- VM tests (the bundled sched_ext kernel under qemu) ---------------------------------------
+VM_CPUS ?= 4
+vm-test: $(BUILD)/scx_cells
+	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus $(VM_CPUS) all | tee $(BUILD)/vm.log
+
+demo: $(BUILD)/scx_cells
+	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus $(VM_CPUS) --live demo
+
+# Every suite, then one summary line summing them all.
+test:
+	@rm -f $(BUILD)/unit.log $(BUILD)/vm.log; rc=0; $(MAKE) --no-print-directory unit || rc=1; \
+	$(MAKE) --no-print-directory vm-test || rc=1; \
+	tests/summarize.sh $(BUILD)/unit.log $(BUILD)/vm.log; \
+	exit $$rc
 
 clean:
 	rm -rf $(BUILD)
