@@ -6,7 +6,7 @@ BUILD := build
 CC ?= gcc
 
 WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
-CFLAGS_BASE := -std=gnu11 -g -D_GNU_SOURCE $(WARN) -Isrc
+CFLAGS_BASE := -std=gnu11 -g -D_GNU_SOURCE $(WARN) -iquote src
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .PHONY: all unit unit-build vm-test demo test clean bench-plan bootstrap

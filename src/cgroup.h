@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cgroup - where cgroup2 is mounted, and which directory --cell-parent-cgroup names.
+ *
+ * cgroup2 is not always at /sys/fs/cgroup: hybrid systems mount it at /sys/fs/cgroup/unified
+ * (next to v1 controllers), containers elsewhere. So the mount point is read from mountinfo,
+ * whose path is a parameter so tests can hand in their own file.
+ */
+#ifndef SCX_CELLS_CGROUP_H
+#define SCX_CELLS_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CGROUP_DEFAULT_MOUNTINFO "/proc/self/mountinfo"
+
+/*
+ * Find the cgroup2 mount point in @mountinfo (NULL: /proc/self/mountinfo) and copy it into @buf.
+ * Octal escapes (\040 for a space, \011, \012, \134) are decoded. With several cgroup2 mounts the
+ * first one of the hierarchy root ("/" as mount root) wins, else the first one. Returns 0,
+ * -ENOENT ("cgroup2 is not mounted; ..."), -ENAMETOOLONG, or the -errno of opening the file;
+ * a message is left in @err (if not NULL).
+ */
+int cgroup_find_mount(const char *mountinfo, char *buf, size_t len, char *err, size_t errlen);
+
+/*
+ * Resolve the user's --cell-parent-cgroup @user against the cgroup2 mount @mount into @out:
+ * a path starting with @mount (followed by '/' or the end) is taken as is; any other path is
+ * inside the mount ("/workloads.slice" and "workloads.slice" both mean @mount/workloads.slice).
+ * Trailing slashes are dropped. ".." components are refused (-EINVAL), so the result cannot
+ * leave the mount. The result must exist (-ENOENT) and be a directory (-ENOTDIR).
+ */
+int cgroup_resolve_parent(const char *mount, const char *user, char *out, size_t outlen, char *err,
+			  size_t errlen);
+
+/*
+ * For the dry-run planner: @user must be an existing directory anywhere (a cgroup tree copied or
+ * faked for tests); no mount lookup, no ".." check. Trailing slashes are dropped.
+ */
+int cgroup_resolve_parent_any(const char *user, char *out, size_t outlen, char *err, size_t errlen);
+
+/*
+ * Convenience for the daemon: cgroup_find_mount(@mountinfo) then cgroup_resolve_parent(), or
+ * only cgroup_resolve_parent_any() when @any_dir is set.
+ */
+int cgroup_parent_path(const char *mountinfo, const char *user, bool any_dir, char *out,
+		       size_t outlen, char *err, size_t errlen);
+
+#endif /* SCX_CELLS_CGROUP_H */

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * demand - per-interval CPU demand of each cell, its smoothing, and the rebalance decision.
+ *
+ * Pure: the caller reads BPF's cumulative counters run_ns[cpu][cell] (run time of cell's tasks on
+ * that CPU since load), the owner of each CPU during the interval and the MEASURED interval length,
+ * and hands them in. Per cell and interval (Δ = counter now − counter at the previous update):
+ *
+ *	run        = Σ_cpu Δ[cpu][cell]
+ *	own_run    = Σ_{cpu owned by cell} Δ[cpu][cell]
+ *	borrowed   = run − own_run                 (run on CPUs the cell does not own)
+ *	lent       = Σ_{cpu owned by cell} Σ_{other c} Δ[cpu][c]
+ *	util_pct          = 100·run / (own_cpus·interval)      (0 if own_cpus == 0)
+ *	demand_borrow_pct = 100·borrowed / run                 (0 if run == 0)
+ *	lent_pct          = 100·lent / (own_cpus·interval)     (0 if own_cpus == 0)
+ *	cpus_used         = run / interval                      (absolute demand, in CPUs)
+ *	smoothed_x        = α·x + (1 − α)·smoothed_x            (x = cpus_used, util_pct)
+ *
+ * Why absolute CPUs for the weights: utilisation in percent of the cell's own size makes a small
+ * busy cell look like a big one and the allocation oscillates; a CPU count does not. An idle cell
+ * contributes x = 0 every interval, so its smoothed demand decays instead of sticking.
+ *
+ * Counters that go backwards (CPUs moved, counters reset) give Δ = 0 and re-baseline instead of
+ * wrapping to a huge delta. Baselines start at 0 because BPF counters start at 0 when the program
+ * loads; use demand_set_baseline() when attaching to counters that have already run.
+ */
+#ifndef SCX_CELLS_DEMAND_H
+#define SCX_CELLS_DEMAND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct demand_cfg {
+	double alpha;		  /* EWMA factor, (0, 1]; 1 = no smoothing */
+	double threshold_pct;	  /* rebalance when max−min smoothed util_pct >= this, [0, 100] */
+	uint64_t cooldown_ns;	  /* minimum time between rebalances */
+	double hysteresis_cpus;	  /* and some cell's smoothed demand moved >= this since the last
+				   * rebalance (in CPUs, >= 0): unchanged demand never re-plans */
+	double weight_floor_cpus; /* weight of a live cell is at least this (> 0) */
+};
+
+/* Defaults matching the command line: α 0.3, threshold 20, cooldown 5 s, hysteresis 0.5 CPU,
+ * floor 0.1 CPU. */
+void demand_cfg_default(struct demand_cfg *cfg);
+
+struct demand_cell {
+	bool live;
+	/* last interval */
+	uint64_t run_ns;
+	uint64_t own_run_ns;
+	uint64_t borrowed_ns;
+	uint64_t lent_ns;
+	unsigned int own_cpus;
+	double util_pct;
+	double demand_borrow_pct;
+	double lent_pct;
+	double cpus_used;
+	/* smoothed over intervals */
+	double smoothed_cpus;
+	double smoothed_util_pct;
+};
+
+struct demand;
+
+/*
+ * Model for @nr_cpus CPUs and cell ids 0..@max_cells−1. Cell 0 (root) starts live, all others
+ * not. Returns NULL with a message in @err on a bad configuration or ENOMEM.
+ */
+struct demand *demand_new(unsigned int nr_cpus, unsigned int max_cells,
+			  const struct demand_cfg *cfg, char *err, size_t errlen);
+void demand_free(struct demand *d);
+
+/*
+ * A cell appeared: it is seeded at the mean smoothed demand (CPUs and util) of the live cells, so
+ * that it neither starts starved at zero nor triggers a rebalance on its own. -EINVAL on a bad id,
+ * -EEXIST if already live. Removing makes it not live (its metrics are zeroed); -ENOENT if it
+ * was not live. Both count as a change for the hysteresis.
+ */
+int demand_cell_add(struct demand *d, unsigned int cell);
+int demand_cell_remove(struct demand *d, unsigned int cell);
+
+/* Replace the baselines with @run_ns (layout as in demand_update) without computing metrics. */
+void demand_set_baseline(struct demand *d, const uint64_t *run_ns);
+
+/*
+ * One interval. @run_ns: cumulative counters, run_ns[cpu * max_cells + cell]. @owner[cpu]: cell
+ * owning the CPU during the interval, −1 if offline (an owner that is not a live cell counts as
+ * nobody's). @interval_ns: the measured length of the interval (not the configured period: a
+ * timer that fires early or late would otherwise skew every percentage). Only live cells get
+ * metrics and smoothing; all baselines advance. -EINVAL if @interval_ns is 0.
+ */
+int demand_update(struct demand *d, const uint64_t *run_ns, const int *owner, uint64_t interval_ns);
+
+/* Metrics of @cell, or NULL for a bad id. Not-live cells read as all zero. */
+const struct demand_cell *demand_cell(const struct demand *d, unsigned int cell);
+
+/* max − min of smoothed util_pct over live cells that own CPUs (0 with fewer than two). */
+double demand_spread(const struct demand *d);
+
+/*
+ * Should the planner recompute targets by demand now? True iff at least two live cells own CPUs,
+ * the spread is >= threshold, the cooldown has passed since the last demand_rebalanced(), and
+ * demand moved since then (hysteresis, or the set of live cells changed, or never rebalanced).
+ */
+bool demand_should_rebalance(const struct demand *d, uint64_t now);
+
+/*
+ * Tell the model a rebalance was evaluated at @now (whether or not the plan changed): starts the
+ * cooldown and records the demand the hysteresis compares against.
+ */
+void demand_rebalanced(struct demand *d, uint64_t now);
+
+/*
+ * Per-cell weights for the planner, from ABSOLUTE smoothed CPU demand: weights[c] =
+ * max(smoothed_cpus, floor) for live cells, 0 for the others. @weights has max_cells entries.
+ */
+void demand_weights(const struct demand *d, double *weights);
+
+#endif /* SCX_CELLS_DEMAND_H */

@@ -1,0 +1,1 @@
+test_cells_DEPS := cells cpumask

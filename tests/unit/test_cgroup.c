@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests for cgroup: mountinfo parsing (hybrid, escapes, none) and parent resolution. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cgroup.h"
+
+struct fx {
+	char dir[64];	 /* scratch directory */
+	char info[128];	 /* mountinfo file inside it */
+	char mount[128]; /* fake cgroup2 mount: "<dir>/cg root" (with a space) */
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	strcpy(fx->dir, "/tmp/test_cgroup.XXXXXX");
+	if (!mkdtemp(fx->dir))
+		return -1;
+	snprintf(fx->info, sizeof(fx->info), "%s/mountinfo", fx->dir);
+	snprintf(fx->mount, sizeof(fx->mount), "%s/cg root", fx->dir);
+	if (mkdir(fx->mount, 0755))
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+	if (system(cmd))
+		return -1;
+	free(fx);
+	return 0;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int find(struct fx *fx, const char *text, char *buf, size_t len, char *err, size_t errlen)
+{
+	int ret;
+
+	write_file(fx->info, text);
+	ret = cgroup_find_mount(fx->info, buf, len, err, errlen);
+	print_message("-> %d '%s' err='%s'\n", ret, ret ? "" : buf, err);
+	return ret;
+}
+
+static void test_pure_v2(void **state)
+{
+	char buf[256], err[256] = "";
+
+	assert_int_equal(
+		find(*state,
+		     "22 1 0:21 / /proc rw,nosuid - proc proc rw\n"
+		     "30 22 0:26 / /sys/fs/cgroup rw,nosuid,nodev shared:9 - cgroup2 cgroup2 "
+		     "rw,nsdelegate\n",
+		     buf, sizeof(buf), err, sizeof(err)),
+		0);
+	assert_string_equal(buf, "/sys/fs/cgroup");
+}
+
+static void test_hybrid(void **state)
+{
+	char buf[256], err[256] = "";
+
+	assert_int_equal(
+		find(*state,
+		     "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+		     "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime shared:10 - cgroup cgroup "
+		     "rw,cpu\n"
+		     "34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n"
+		     "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:4 master:2 - cgroup2 "
+		     "cgroup2 rw\n",
+		     buf, sizeof(buf), err, sizeof(err)),
+		0);
+	assert_string_equal(buf, "/sys/fs/cgroup/unified");
+}
+
+static void test_escapes(void **state)
+{
+	char buf[256], err[256] = "";
+
+	assert_int_equal(find(*state,
+			      "50 1 0:40 / /mnt/my\\040cg\\011x\\134y rw - cgroup2 none rw\n", buf,
+			      sizeof(buf), err, sizeof(err)),
+			 0);
+	assert_string_equal(buf, "/mnt/my cg\tx\\y");
+}
+
+static void test_prefers_hierarchy_root(void **state)
+{
+	char buf[256], err[256] = "";
+
+	/* a container's bind of a sub-cgroup comes first; the real root mount later */
+	assert_int_equal(find(*state,
+			      "60 1 0:40 /system.slice/foo /run/cg rw - cgroup2 cgroup2 rw\n"
+			      "61 1 0:40 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
+			      "62 1 0:40 / /other rw - cgroup2 cgroup2 rw\n",
+			      buf, sizeof(buf), err, sizeof(err)),
+			 0);
+	assert_string_equal(buf, "/sys/fs/cgroup");
+	/* only a sub-cgroup mount: take it */
+	assert_int_equal(find(*state, "60 1 0:40 /a /run/cg rw - cgroup2 cgroup2 rw\n", buf,
+			      sizeof(buf), err, sizeof(err)),
+			 0);
+	assert_string_equal(buf, "/run/cg");
+}
+
+static void test_not_mounted(void **state)
+{
+	char buf[256], err[256] = "";
+
+	assert_int_equal(find(*state,
+			      "32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n"
+			      "garbage line\n"
+			      "\n"
+			      "1 2 3 4\n"
+			      "33 31 0:30 / /x rw shared:1 -\n"
+			      "33 31 0:30 / /cgroup2 rw - ext4 /dev/sda rw\n",
+			      buf, sizeof(buf), err, sizeof(err)),
+			 -ENOENT);
+	assert_string_equal(
+		err, "cgroup2 is not mounted; mount it with: mount -t cgroup2 none /sys/fs/cgroup");
+}
+
+static void test_small_buffer_and_missing_file(void **state)
+{
+	struct fx *fx = *state;
+	char buf[8], err[256] = "", path[160];
+
+	assert_int_equal(find(fx, "30 22 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", buf,
+			      sizeof(buf), err, sizeof(err)),
+			 -ENAMETOOLONG);
+	snprintf(path, sizeof(path), "%s/nope", fx->dir);
+	assert_int_equal(cgroup_find_mount(path, buf, sizeof(buf), err, sizeof(err)), -ENOENT);
+	print_message("missing file: %s\n", err);
+	assert_non_null(strstr(err, "cannot read"));
+}
+
+static void test_real_mountinfo(void **state)
+{
+	char buf[4096], err[256] = "";
+	struct stat st;
+	int ret;
+
+	(void)state;
+	ret = cgroup_find_mount(NULL, buf, sizeof(buf), err, sizeof(err));
+	print_message("this host: %d %s%s\n", ret, ret ? err : "cgroup2 at ", ret ? "" : buf);
+	if (ret) {
+		assert_int_equal(ret, -ENOENT);
+		return;
+	}
+	assert_int_equal(stat(buf, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+}
+
+static void test_resolve(void **state)
+{
+	struct fx *fx = *state;
+	char path[256], want[256], out[256], err[512] = "";
+
+	snprintf(path, sizeof(path), "%s/workloads.slice", fx->mount);
+	assert_int_equal(mkdir(path, 0755), 0);
+	strcpy(want, path);
+
+	/* inside the mount, with or without leading / and trailing slashes */
+	static const char *const forms[] = {"/workloads.slice", "workloads.slice",
+					    "/workloads.slice/", "workloads.slice//"};
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		int ret = cgroup_resolve_parent(fx->mount, forms[i], out, sizeof(out), err,
+						sizeof(err));
+		if (ret)
+			print_error("'%s': %d %s\n", forms[i], ret, err);
+		assert_int_equal(ret, 0);
+		assert_string_equal(out, want);
+	}
+	/* already absolute under the mount: as is */
+	assert_int_equal(cgroup_resolve_parent(fx->mount, path, out, sizeof(out), err, sizeof(err)),
+			 0);
+	assert_string_equal(out, want);
+	/* the mount itself */
+	assert_int_equal(
+		cgroup_resolve_parent(fx->mount, fx->mount, out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, fx->mount);
+	assert_int_equal(cgroup_resolve_parent(fx->mount, "/", out, sizeof(out), err, sizeof(err)),
+			 0);
+	assert_string_equal(out, fx->mount);
+}
+
+static void test_resolve_errors(void **state)
+{
+	struct fx *fx = *state;
+	char path[256], out[256], err[512] = "";
+	int ret;
+
+	ret = cgroup_resolve_parent(fx->mount, "/missing.slice", out, sizeof(out), err,
+				    sizeof(err));
+	print_message("missing: %s\n", err);
+	assert_int_equal(ret, -ENOENT);
+	assert_non_null(strstr(err, "does not exist"));
+	assert_non_null(strstr(err, "/missing.slice"));
+	assert_non_null(strstr(err, "relative to the cgroup2 mount"));
+
+	/* a sibling of the mount whose name merely starts with it is NOT under the mount */
+	snprintf(path, sizeof(path), "%sX/a", fx->mount);
+	ret = cgroup_resolve_parent(fx->mount, path, out, sizeof(out), err, sizeof(err));
+	assert_int_equal(ret, -ENOENT);
+	assert_true(!strncmp(out, fx->mount, strlen(fx->mount)) && out[strlen(fx->mount)] == '/');
+
+	snprintf(path, sizeof(path), "%s/file", fx->mount);
+	write_file(path, "x");
+	ret = cgroup_resolve_parent(fx->mount, "/file", out, sizeof(out), err, sizeof(err));
+	print_message("file: %s\n", err);
+	assert_int_equal(ret, -ENOTDIR);
+	assert_non_null(strstr(err, "not a directory"));
+
+	ret = cgroup_resolve_parent(fx->mount, "/a/../../etc", out, sizeof(out), err, sizeof(err));
+	print_message("dotdot: %s\n", err);
+	assert_int_equal(ret, -EINVAL);
+	assert_int_equal(cgroup_resolve_parent(fx->mount, "..", out, sizeof(out), err, sizeof(err)),
+			 -EINVAL);
+	/* names that merely contain dots are fine */
+	snprintf(path, sizeof(path), "%s/a..b", fx->mount);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(
+		cgroup_resolve_parent(fx->mount, "/a..b", out, sizeof(out), err, sizeof(err)), 0);
+
+	assert_int_equal(cgroup_resolve_parent(fx->mount, "", out, sizeof(out), err, sizeof(err)),
+			 -EINVAL);
+	char tiny[8];
+	assert_int_equal(cgroup_resolve_parent(fx->mount, "/workloads", tiny, sizeof(tiny), err,
+					       sizeof(err)),
+			 -ENAMETOOLONG);
+}
+
+static void test_resolve_any_and_end_to_end(void **state)
+{
+	struct fx *fx = *state;
+	char path[256], out[256], err[512] = "", info[512];
+
+	/* dry-run: any existing directory, no mount needed */
+	snprintf(path, sizeof(path), "%s/", fx->dir);
+	assert_int_equal(cgroup_resolve_parent_any(path, out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, fx->dir);
+	assert_int_equal(cgroup_parent_path("/nonexistent/mountinfo", path, true, out, sizeof(out),
+					    err, sizeof(err)),
+			 0);
+	snprintf(path, sizeof(path), "%s/nope", fx->dir);
+	assert_int_equal(cgroup_resolve_parent_any(path, out, sizeof(out), err, sizeof(err)),
+			 -ENOENT);
+
+	/* end to end: the fake mount has a space in its name, escaped in mountinfo */
+	snprintf(path, sizeof(path), "%s/cg root/w", fx->dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(info, sizeof(info),
+		 "41 31 0:38 / %s/cg\\040root rw,relatime shared:4 - cgroup2 cgroup2 rw\n",
+		 fx->dir);
+	write_file(fx->info, info);
+	int ret = cgroup_parent_path(fx->info, "/w", false, out, sizeof(out), err, sizeof(err));
+	if (ret)
+		print_error("end to end: %d %s\n", ret, err);
+	assert_int_equal(ret, 0);
+	assert_string_equal(out, path);
+	write_file(fx->info, "");
+	assert_int_equal(
+		cgroup_parent_path(fx->info, "/w", false, out, sizeof(out), err, sizeof(err)),
+		-ENOENT);
+	assert_non_null(strstr(err, "cgroup2 is not mounted"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_pure_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hybrid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escapes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefers_hierarchy_root, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_mounted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_small_buffer_and_missing_file, setup,
+						teardown),
+		cmocka_unit_test(test_real_mountinfo),
+		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_any_and_end_to_end, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("cgroup", tests, NULL, NULL);
+}

@@ -1,0 +1,1 @@
+test_cgroup_DEPS := cgroup

@@ -1,0 +1,1 @@
+test_debounce_DEPS := debounce

@@ -1,0 +1,1 @@
+test_demand_DEPS := demand
