@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * scx_cells - the daemon: parse options, load the BPF scheduler, keep its cell configuration in
- * step with the cgroup tree, print stats, and unload cleanly.
+ * step with the cgroup tree, measure demand, rebalance, print stats, and unload cleanly.
  *
- * One epoll loop: signalfd (SIGINT/SIGTERM), a heartbeat timer that notices a BPF-side exit, and
- * the stats interval timer. Exit status: 0 clean stop, 1 runtime error, 2 usage error.
+ * One epoll loop:
+ *   signalfd        SIGINT/SIGTERM -> unload and exit 0
+ *   inotify         children of the parent cgroup come and go -> debounce
+ *   debounce timer  -> rescan -> plan -> validate -> publish
+ *   heartbeat       notices a BPF-side exit and cpuset writes (cpuset_seq) -> debounce
+ *   interval timer  demand metrics, rebalancing, the stats view
+ * Exit status: 0 clean stop, 1 runtime error, 2 usage error.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,27 +24,46 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cpumask.h"
+#include "cgroup.h"
+#include "debounce.h"
+#include "demand.h"
+#include "intf.h"
+#include "manager.h"
 #include "opts.h"
 #include "sched.h"
-#include "intf.h"
 
 #define HEARTBEAT_NS (100 * 1000 * 1000ULL)
+#define NSEC_PER_SEC 1000000000ULL
 
 enum loop_fd {
 	FD_SIGNAL,
 	FD_HEARTBEAT,
 	FD_INTERVAL,
+	FD_DEBOUNCE,
+	FD_INOTIFY,
 	NR_LOOP_FDS,
 };
 
 struct daemon {
 	const struct opts *o;
+	struct manager *mgr;
 	struct sched *sched;
-	unsigned int nr_cpus;
+	struct demand *demand;
+	struct debounce deb;
+	unsigned int nr_cpus, max_cells, parent_level;
 	int fds[NR_LOOP_FDS];
 	int epfd;
-	uint64_t start_ns;
+	uint64_t start_ns, last_interval_ns;
+	bool rescan_pending, cpusets_pending;
+	uint64_t cpuset_seq;
+	/* scratch, sized once */
+	uint64_t *run_ns; /* [nr_cpus * max_cells] */
+	int *owner;	  /* [nr_cpus] */
+	struct sched_cell *view;
+	double *weights;
+	/* counters for the stats view */
+	uint64_t nr_plans, nr_rebalances, nr_rejected;
+	uint64_t stats[NR_CELLS_STATS], prev_stats[NR_CELLS_STATS];
 };
 
 static uint64_t now_ns(void)
@@ -46,90 +71,303 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-static int possible_cpus(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_CONF);
-
-	return n > 0 ? (int)n : -EINVAL;
-}
-
-static int timer_arm(int fd, uint64_t period_ns)
+static int timer_arm(int fd, uint64_t first_ns, uint64_t period_ns)
 {
 	struct itimerspec its = {
-		.it_value = {(time_t)(period_ns / 1000000000ULL),
-			     (long)(period_ns % 1000000000ULL)},
+		.it_value = {(time_t)(first_ns / NSEC_PER_SEC), (long)(first_ns % NSEC_PER_SEC)},
+		.it_interval = {(time_t)(period_ns / NSEC_PER_SEC),
+				(long)(period_ns % NSEC_PER_SEC)},
 	};
 
-	its.it_interval = its.it_value;
 	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
+}
+
+static void drain_fd(int fd)
+{
+	uint64_t ticks;
+
+	(void)!read(fd, &ticks, sizeof(ticks));
+}
+
+static int loop_add(struct daemon *d, enum loop_fd which, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = which};
+
+	d->fds[which] = fd;
+	if (fd < 0 || epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	return 0;
 }
 
 static int loop_setup(struct daemon *d)
 {
 	sigset_t mask;
+	int ret;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL))
 		return -errno;
-	d->fds[FD_SIGNAL] = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	d->fds[FD_HEARTBEAT] = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	d->fds[FD_INTERVAL] = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	for (int i = 0; i < NR_LOOP_FDS; i++) {
-		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
-
-		if (d->fds[i] < 0 || d->epfd < 0 ||
-		    epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->fds[i], &ev))
-			return -errno;
-	}
-	if (timer_arm(d->fds[FD_HEARTBEAT], HEARTBEAT_NS))
+	if (d->epfd < 0)
 		return -errno;
-	return timer_arm(d->fds[FD_INTERVAL], (uint64_t)(d->o->monitor_interval_s * 1e9));
+	ret = loop_add(d, FD_SIGNAL, signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+	ret = ret
+		      ?: loop_add(d, FD_HEARTBEAT,
+				  timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+	ret = ret
+		      ?: loop_add(d, FD_INTERVAL,
+				  timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+	ret = ret
+		      ?: loop_add(d, FD_DEBOUNCE,
+				  timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+	if (!ret && manager_cells(d->mgr))
+		ret = loop_add(d, FD_INOTIFY, cells_watch_fd(manager_cells(d->mgr)));
+	if (ret)
+		return ret;
+	ret = timer_arm(d->fds[FD_HEARTBEAT], HEARTBEAT_NS, HEARTBEAT_NS);
+	if (!ret) {
+		uint64_t period = (uint64_t)(d->o->monitor_interval_s * 1e9);
+
+		ret = timer_arm(d->fds[FD_INTERVAL], period, period);
+	}
+	return ret;
 }
 
 static void loop_teardown(struct daemon *d)
 {
 	for (int i = 0; i < NR_LOOP_FDS; i++)
-		if (d->fds[i] >= 0)
+		if (d->fds[i] >= 0 && i != FD_INOTIFY) /* the registry owns the inotify fd */
 			close(d->fds[i]);
 	if (d->epfd >= 0)
 		close(d->epfd);
 }
 
-/* The configuration before any cell exists: the root cell owns every CPU. */
-static int publish_root_only(struct daemon *d)
+/* Bring the demand model's set of live cells in line with a registry diff. */
+static void demand_follow(struct daemon *d, const struct cells_diff *diff)
 {
-	struct sched_cell root = {.in_use = true};
-	int *owner = calloc(d->nr_cpus, sizeof(*owner));
-	int ret;
-
-	if (!owner)
-		return -ENOMEM;
-	ret = sched_publish(d->sched, 0, &root, 1, owner);
-	free(owner);
-	return ret;
+	if (!d->demand)
+		return;
+	for (unsigned int i = 0; i < diff->nr_destroyed; i++)
+		demand_cell_remove(d->demand, diff->destroyed[i].id);
+	for (unsigned int i = 0; i < diff->nr_created; i++)
+		demand_cell_add(d->demand, diff->created[i].id);
 }
 
-static void print_stats(struct daemon *d)
+/*
+ * Plan for the current cells and publish the plan if it differs from the one in force. A plan
+ * that fails validation or publication is never applied: the previous one stays. Returns 1 when
+ * a new plan was applied, 0 when nothing changed, -errno on failure.
+ */
+static int replan(struct daemon *d, const char *why)
 {
-	uint64_t st[NR_CELLS_STATS];
+	const bool weighted = d->o->enable_rebalancing && d->demand;
+	struct plan *p;
+	char err[512];
+	unsigned int nr;
+	int ret;
 
-	if (sched_read_stats(d->sched, st))
-		return;
-	printf("[%7.1fs] select_idle=%llu enq_idle=%llu cell_q=%llu pinned_q=%llu "
-	       "borrow=%llu resolve=%llu\n",
-	       (double)(now_ns() - d->start_ns) / 1e9, (unsigned long long)st[0],
-	       (unsigned long long)st[1], (unsigned long long)st[2], (unsigned long long)st[3],
-	       (unsigned long long)(st[4] + st[5]), (unsigned long long)st[7]);
+	if (weighted)
+		demand_weights(d->demand, d->weights);
+	ret = manager_plan(d->mgr, weighted ? d->weights : NULL, &p, err, sizeof(err));
+	if (ret) {
+		d->nr_rejected++;
+		fprintf(stderr, "scx_cells: plan rejected (%s), keeping the previous plan: %s\n",
+			why, err);
+		return ret;
+	}
+	if (manager_current(d->mgr) && plan_equal(manager_current(d->mgr), p)) {
+		plan_free(p);
+		return 0;
+	}
+	nr = manager_publish_view(d->mgr, p, d->view, d->owner);
+	ret = sched_publish(d->sched, d->parent_level, d->view, nr, d->owner);
+	if (ret) {
+		d->nr_rejected++;
+		fprintf(stderr,
+			"scx_cells: publishing the plan failed (%s), keeping the previous: %s\n",
+			why, strerror(ret < 0 ? -ret : ret));
+		plan_free(p);
+		return ret < 0 ? ret : -EIO;
+	}
+	manager_commit(d->mgr, p);
+	d->nr_plans++;
+	{
+		char what[96];
+
+		snprintf(what, sizeof(what), "applied plan %llu (%s)",
+			 (unsigned long long)d->nr_plans, why);
+		manager_log_plan(p, what, stdout);
+		fflush(stdout);
+	}
+	return 1;
+}
+
+/* The debounce deadline passed: rescan (or re-read cpusets) and re-plan. */
+static int on_debounce(struct daemon *d)
+{
+	struct cells *cells = manager_cells(d->mgr);
+	struct cells_diff diff = {0};
+	char err[512];
+	int ret = 0;
+
+	if (!debounce_fire(&d->deb, now_ns())) {
+		uint64_t left = debounce_timeout(&d->deb, now_ns());
+
+		return timer_arm(d->fds[FD_DEBOUNCE], left ? left : 1, 0);
+	}
+	if (d->rescan_pending)
+		ret = cells_rescan(cells, &diff, err, sizeof(err));
+	else if (d->cpusets_pending)
+		ret = cells_reread_cpusets(cells, &diff, err, sizeof(err));
+	d->rescan_pending = d->cpusets_pending = false;
+	if (ret) {
+		fprintf(stderr, "scx_cells: %s\n", err);
+		cells_diff_free(&diff);
+		return ret;
+	}
+	manager_log_diff(&diff, stdout);
+	demand_follow(d, &diff);
+	if (cells_diff_changed(&diff))
+		replan(d, "cgroups changed");
+	cells_diff_free(&diff);
+	return 0;
+}
+
+static void schedule_debounce(struct daemon *d)
+{
+	uint64_t now = now_ns();
+	uint64_t left;
+
+	debounce_event(&d->deb, now);
+	left = debounce_timeout(&d->deb, now);
+	timer_arm(d->fds[FD_DEBOUNCE], left ? left : 1, 0);
+}
+
+static const char *cell_label(struct daemon *d, unsigned int id)
+{
+	const struct cell *c = manager_cells(d->mgr) ? cells_get(manager_cells(d->mgr), id) : NULL;
+
+	if (id == 0)
+		return "(root)";
+	return c ? c->name : "?";
+}
+
+static void print_stats(struct daemon *d, double elapsed_s)
+{
+	const struct plan *p = manager_current(d->mgr);
+	uint64_t delta[NR_CELLS_STATS], total = 0;
+	const bool json = d->o->stats_format == OPTS_STATS_JSON;
+	char cpus[256];
+
+	for (int i = 0; i < NR_CELLS_STATS; i++) {
+		delta[i] = d->stats[i] - d->prev_stats[i];
+		d->prev_stats[i] = d->stats[i];
+	}
+	for (int i = STAT_SELECT_IDLE; i <= STAT_BORROW_ENQ; i++)
+		total += delta[i];
+#define SHARE(x) (total ? 100.0 * (double)(x) / (double)total : 0.0)
+	if (json) {
+		printf("{\"t\":%.3f,\"plans\":%llu,\"rebalances\":%llu,\"rejected\":%llu,"
+		       "\"waiting\":%u,\"queue\":{\"idle\":%.1f,\"cell\":%.1f,\"pinned\":%.1f,"
+		       "\"borrowed\":%.1f},\"cells\":[",
+		       elapsed_s, (unsigned long long)d->nr_plans,
+		       (unsigned long long)d->nr_rebalances, (unsigned long long)d->nr_rejected,
+		       manager_cells(d->mgr) ? cells_nr_waiting(manager_cells(d->mgr)) : 0,
+		       SHARE(delta[STAT_SELECT_IDLE] + delta[STAT_ENQ_IDLE]),
+		       SHARE(delta[STAT_CELL_QUEUED]), SHARE(delta[STAT_PINNED_QUEUED]),
+		       SHARE(delta[STAT_BORROW_SELECT] + delta[STAT_BORROW_ENQ]));
+	} else {
+		printf("[%8.1fs] plans %llu, rebalances %llu, rejected %llu | placement: idle "
+		       "%.0f%% "
+		       "cell-queue %.0f%% pinned %.0f%% borrowed %.0f%%\n",
+		       elapsed_s, (unsigned long long)d->nr_plans,
+		       (unsigned long long)d->nr_rebalances, (unsigned long long)d->nr_rejected,
+		       SHARE(delta[STAT_SELECT_IDLE] + delta[STAT_ENQ_IDLE]),
+		       SHARE(delta[STAT_CELL_QUEUED]), SHARE(delta[STAT_PINNED_QUEUED]),
+		       SHARE(delta[STAT_BORROW_SELECT] + delta[STAT_BORROW_ENQ]));
+		printf("  %-4s %-20s %-16s %6s %7s %9s %6s %6s\n", "cell", "cgroup", "cpus",
+		       "util%", "smooth%", "borrowed%", "lent%", "used");
+	}
+#undef SHARE
+	for (unsigned int i = 0; p && i < p->nr_cells; i++) {
+		const struct plan_cell_out *pc = &p->cells[i];
+		const struct demand_cell *dc = d->demand ? demand_cell(d->demand, pc->id) : NULL;
+		struct demand_cell z = {0};
+
+		if (!dc)
+			dc = &z;
+		if (cpumask_format(pc->primary, cpus, sizeof(cpus)) >= sizeof(cpus))
+			strcpy(cpus + sizeof(cpus) - 4, "...");
+		if (json) {
+			printf("%s{\"id\":%d,\"cgroup\":", i ? "," : "", pc->id);
+			json_print_string(stdout, cell_label(d, (unsigned int)pc->id));
+			printf(",\"cpus\":\"%s\",\"nr_cpus\":%u,\"util_pct\":%.1f,"
+			       "\"smoothed_util_pct\":%.1f,\"demand_borrow_pct\":%.1f,"
+			       "\"lent_pct\":%.1f,\"cpus_used\":%.2f,\"smoothed_cpus\":%.2f}",
+			       cpus, pc->nr_primary, dc->util_pct, dc->smoothed_util_pct,
+			       dc->demand_borrow_pct, dc->lent_pct, dc->cpus_used,
+			       dc->smoothed_cpus);
+		} else {
+			printf("  %-4d %-20.20s %-16.16s %6.1f %7.1f %9.1f %6.1f %6.2f\n", pc->id,
+			       cell_label(d, (unsigned int)pc->id), cpus, dc->util_pct,
+			       dc->smoothed_util_pct, dc->demand_borrow_pct, dc->lent_pct,
+			       dc->cpus_used);
+		}
+	}
+	if (json)
+		printf("]}\n");
 	fflush(stdout);
 }
 
-/* Returns 1 when asked to stop (signal, --exit-after-s), 0 when the BPF side exited. */
+/* One metrics interval: read counters, update demand, maybe rebalance, print the view. */
+static void on_interval(struct daemon *d)
+{
+	const struct plan *p = manager_current(d->mgr);
+	uint64_t now = now_ns();
+	uint64_t measured = now - d->last_interval_ns;
+
+	d->last_interval_ns = now;
+	sched_read_stats(d->sched, d->stats);
+	if (d->demand && p) {
+		uint64_t *col = calloc(d->nr_cpus, sizeof(*col));
+
+		/* Counters are per cell id; lay them out as run_ns[cpu * max_cells + cell]. */
+		for (unsigned int cell = 0; col && cell < d->max_cells; cell++) {
+			if (sched_read_cell_runtime(d->sched, cell, col))
+				continue;
+			for (unsigned int cpu = 0; cpu < d->nr_cpus; cpu++)
+				d->run_ns[cpu * d->max_cells + cell] = col[cpu];
+		}
+		free(col);
+		if (measured)
+			demand_update(d->demand, d->run_ns, p->owner, measured);
+		if (d->o->enable_rebalancing && demand_should_rebalance(d->demand, now)) {
+			if (replan(d, "rebalance") == 1)
+				d->nr_rebalances++;
+			demand_rebalanced(d->demand, now);
+		}
+	}
+	print_stats(d, (double)(now - d->start_ns) / 1e9);
+}
+
+static void on_heartbeat(struct daemon *d)
+{
+	uint64_t seq = sched_cpuset_seq(d->sched);
+
+	/* fentry fires before the write lands; the debounce delay re-reads after it. */
+	if (seq != d->cpuset_seq && manager_cells(d->mgr)) {
+		d->cpuset_seq = seq;
+		d->cpusets_pending = true;
+		schedule_debounce(d);
+	}
+}
+
+/* Returns 0 to stop (signal, --exit-after-s, BPF exit), -errno on a fatal loop error. */
 static int run_loop(struct daemon *d)
 {
 	uint64_t deadline = d->o->exit_after_s > 0
@@ -139,13 +377,15 @@ static int run_loop(struct daemon *d)
 	for (;;) {
 		struct epoll_event evs[NR_LOOP_FDS];
 		int n = epoll_wait(d->epfd, evs, NR_LOOP_FDS, -1);
+		char err[512];
+		bool rescan;
+		int ret;
 
 		if (n < 0 && errno != EINTR)
-			return 1;
+			return -errno;
 		for (int i = 0; i < n; i++) {
 			int fd = d->fds[evs[i].data.u32];
 			struct signalfd_siginfo si;
-			uint64_t ticks;
 
 			switch (evs[i].data.u32) {
 			case FD_SIGNAL:
@@ -154,39 +394,188 @@ static int run_loop(struct daemon *d)
 						fprintf(stderr,
 							"scx_cells: got signal %u, unloading\n",
 							si.ssi_signo);
-					return 1;
+					return 0;
 				}
 				break;
 			case FD_HEARTBEAT:
-				(void)!read(fd, &ticks, sizeof(ticks));
+				drain_fd(fd);
+				on_heartbeat(d);
 				break;
 			case FD_INTERVAL:
-				(void)!read(fd, &ticks, sizeof(ticks));
-				print_stats(d);
+				drain_fd(fd);
+				on_interval(d);
+				break;
+			case FD_DEBOUNCE:
+				drain_fd(fd);
+				ret = on_debounce(d);
+				if (ret == -ENOENT)
+					return ret;
+				break;
+			case FD_INOTIFY:
+				ret = cells_handle_events(manager_cells(d->mgr), &rescan, err,
+							  sizeof(err));
+				if (ret) {
+					fprintf(stderr, "scx_cells: %s\n", err);
+					return ret;
+				}
+				if (rescan) {
+					d->rescan_pending = true;
+					schedule_debounce(d);
+				}
 				break;
 			}
 		}
 		if (sched_exited(d->sched))
 			return 0;
 		if (now_ns() >= deadline)
-			return 1;
+			return 0;
 	}
+}
+
+/* cgroup level of @parent below the cgroup2 mount @mount ("/sys/fs/cgroup/a/b" -> 2). */
+static unsigned int cgroup_level(const char *mount, const char *parent)
+{
+	const char *s = parent + strlen(mount);
+	unsigned int level = 0;
+
+	for (; *s; s++)
+		if (*s == '/' && s[1] && s[1] != '/')
+			level++;
+	return level;
+}
+
+static int dry_run(const struct opts *o)
+{
+	struct manager_cfg mcfg = {
+		.exclude = o->cell_exclude,
+		.nr_exclude = o->nr_cell_exclude,
+		.max_cells = o->max_cells,
+		.cell0_min_cpus = o->cell0_min_cpus,
+		.sysfs_root = o->sysfs_root,
+	};
+	char parent[PATH_MAX], err[512];
+	struct manager *mgr;
+	struct plan *p;
+	int ret;
+
+	if (o->cell_parent_cgroup) {
+		ret = cgroup_parent_path(NULL, o->cell_parent_cgroup, true, parent, sizeof(parent),
+					 err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "scx_cells: %s\n", err);
+			return 1;
+		}
+		mcfg.parent = parent;
+	}
+	ret = manager_new(&mcfg, &mgr, NULL, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "scx_cells: %s\n", err);
+		return 1;
+	}
+	ret = manager_plan(mgr, NULL, &p, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "scx_cells: no valid plan: %s\n", err);
+		manager_free(mgr);
+		return 1;
+	}
+	manager_print_plan(mgr, p, o->stats_format == OPTS_STATS_JSON, stdout);
+	plan_free(p);
+	manager_free(mgr);
+	return 0;
+}
+
+static int daemon_init(struct daemon *d, const struct opts *o)
+{
+	struct manager_cfg mcfg = {
+		.exclude = o->cell_exclude,
+		.nr_exclude = o->nr_cell_exclude,
+		.max_cells = o->max_cells,
+		.cell0_min_cpus = o->cell0_min_cpus,
+		.sysfs_root = "/sys",
+	};
+	struct debounce_cfg dcfg = {
+		.window_ns = (uint64_t)o->debounce_ms * 1000000ULL,
+		.max_latency_ns = (uint64_t)o->debounce_ms * 4000000ULL,
+		.min_interval_ns = (uint64_t)o->debounce_ms * 1000000ULL,
+	};
+	struct demand_cfg demand_cfg;
+	static char parent[PATH_MAX];
+	char mount[PATH_MAX], err[512];
+	struct cells_diff diff = {0};
+	int ret;
+
+	if (o->cell_parent_cgroup) {
+		ret = cgroup_find_mount(NULL, mount, sizeof(mount), err, sizeof(err));
+		ret = ret
+			      ?: cgroup_parent_path(NULL, o->cell_parent_cgroup, false, parent,
+						    sizeof(parent), err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "scx_cells: %s\n", err);
+			return ret;
+		}
+		mcfg.parent = parent;
+		d->parent_level = cgroup_level(mount, parent);
+	}
+	ret = manager_new(&mcfg, &d->mgr, &diff, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "scx_cells: %s\n", err);
+		return ret;
+	}
+	d->nr_cpus = manager_topology(d->mgr)->nr_cpus;
+	d->max_cells = o->max_cells;
+	ret = debounce_init(&d->deb, &dcfg, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "scx_cells: %s\n", err);
+		cells_diff_free(&diff);
+		return ret;
+	}
+	demand_cfg_default(&demand_cfg);
+	demand_cfg.alpha = o->demand_smoothing;
+	demand_cfg.threshold_pct = o->rebalance_threshold;
+	demand_cfg.cooldown_ns = (uint64_t)(o->rebalance_cooldown_s * 1e9);
+	d->demand = demand_new(d->nr_cpus, d->max_cells, &demand_cfg, err, sizeof(err));
+	d->run_ns = calloc((size_t)d->nr_cpus * d->max_cells, sizeof(*d->run_ns));
+	d->owner = calloc(d->nr_cpus, sizeof(*d->owner));
+	d->view = calloc(d->max_cells, sizeof(*d->view));
+	d->weights = calloc(d->max_cells, sizeof(*d->weights));
+	if (!d->demand || !d->run_ns || !d->owner || !d->view || !d->weights) {
+		fprintf(stderr, "scx_cells: out of memory setting up (%s)\n", err);
+		cells_diff_free(&diff);
+		return -ENOMEM;
+	}
+	demand_cell_add(d->demand, 0);
+	manager_log_diff(&diff, stdout);
+	demand_follow(d, &diff);
+	cells_diff_free(&diff);
+	return 0;
+}
+
+static void daemon_free(struct daemon *d)
+{
+	manager_free(d->mgr);
+	demand_free(d->demand);
+	free(d->run_ns);
+	free(d->owner);
+	free(d->view);
+	free(d->weights);
 }
 
 int main(int argc, char **argv)
 {
-	struct daemon d = {.fds = {-1, -1, -1}, .epfd = -1};
+	struct daemon d = {.fds = {-1, -1, -1, -1, -1}, .epfd = -1};
 	struct sched_params params;
 	struct opts o;
 	char err[512];
-	bool restart;
-	int ret, status = 0, ncpu;
+	bool restart = false;
+	int ret, status = 0;
 
 	ret = opts_parse(&o, argc, argv, stdout, stderr);
 	if (ret == OPTS_EXIT_OK)
 		return 0;
 	if (ret != OPTS_RUN)
 		return 2;
+	if (o.dry_run)
+		return dry_run(&o);
 	d.o = &o;
 
 	ret = sched_preflight("/sys", err, sizeof(err));
@@ -194,12 +583,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "scx_cells: %s\n", err);
 		return 1;
 	}
-	ncpu = possible_cpus();
-	if (ncpu <= 0) {
-		fprintf(stderr, "scx_cells: cannot count the possible CPUs\n");
+	if (daemon_init(&d, &o)) {
+		daemon_free(&d);
 		return 1;
 	}
-	d.nr_cpus = (unsigned int)ncpu;
 	params = (struct sched_params){
 		.nr_cpus = d.nr_cpus,
 		.slice_ns = (uint64_t)o.slice_us * 1000ULL,
@@ -210,6 +597,7 @@ int main(int argc, char **argv)
 	ret = loop_setup(&d);
 	if (ret) {
 		fprintf(stderr, "scx_cells: event loop setup failed: %s\n", strerror(-ret));
+		daemon_free(&d);
 		return 1;
 	}
 	d.start_ns = now_ns();
@@ -220,23 +608,28 @@ int main(int argc, char **argv)
 			status = 1;
 			break;
 		}
-		ret = publish_root_only(&d);
-		if (ret) {
-			fprintf(stderr,
-				"scx_cells: publishing the initial configuration failed: %s\n",
-				strerror(-ret));
+		d.cpuset_seq = sched_cpuset_seq(d.sched);
+		d.last_interval_ns = now_ns();
+		manager_commit(d.mgr, NULL); /* a fresh BPF side holds no plan yet */
+		if (replan(&d, "start") < 0) {
 			sched_stop(d.sched, stderr, &restart);
 			status = 1;
 			break;
 		}
-		printf("scx_cells: scheduler enabled on %u CPUs\n", d.nr_cpus);
+		printf("scx_cells: scheduler enabled on %u CPUs, %u cells\n", d.nr_cpus,
+		       manager_cells(d.mgr) ? cells_count(manager_cells(d.mgr)) : 1);
 		fflush(stdout);
-		run_loop(&d);
+		ret = run_loop(&d);
 		status = sched_stop(d.sched, stderr, &restart);
 		d.sched = NULL;
+		if (ret) {
+			status = 1;
+			break;
+		}
 		if (restart)
 			fprintf(stderr, "scx_cells: the kernel asked for a restart; reloading\n");
 	} while (restart);
 	loop_teardown(&d);
+	daemon_free(&d);
 	return status;
 }

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * manager - registry + topology + planner -> validated plans, and their rendering.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manager.h"
+
+struct manager {
+	struct manager_cfg cfg;
+	struct topology *topo;
+	struct cells *cells;
+	struct plan *current;
+	struct plan_cell *scratch; /* plan input, one per cell slot */
+};
+
+int manager_new(const struct manager_cfg *cfg, struct manager **out, struct cells_diff *diff,
+		char *err, size_t errlen)
+{
+	struct manager *m;
+	int ret;
+
+	*out = NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->cfg = *cfg;
+	ret = topology_load(&m->topo, cfg->sysfs_root, err, errlen);
+	if (ret)
+		goto fail;
+	if (cfg->parent) {
+		struct cells_cfg ccfg = {
+			.parent = cfg->parent,
+			.exclude = cfg->exclude,
+			.nr_exclude = cfg->nr_exclude,
+			.max_cells = cfg->max_cells,
+			.nr_cpus = m->topo->nr_cpus,
+		};
+
+		ret = cells_new(&ccfg, &m->cells, diff, err, errlen);
+		if (ret)
+			goto fail;
+	}
+	m->scratch = calloc(cfg->max_cells ? cfg->max_cells : 1, sizeof(*m->scratch));
+	if (!m->scratch) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	*out = m;
+	return 0;
+fail:
+	manager_free(m);
+	return ret;
+}
+
+void manager_free(struct manager *m)
+{
+	if (!m)
+		return;
+	plan_free(m->current);
+	cells_free(m->cells);
+	topology_free(m->topo);
+	free(m->scratch);
+	free(m);
+}
+
+struct cells *manager_cells(struct manager *m)
+{
+	return m->cells;
+}
+
+const struct topology *manager_topology(const struct manager *m)
+{
+	return m->topo;
+}
+
+const struct plan *manager_current(const struct manager *m)
+{
+	return m->current;
+}
+
+void manager_commit(struct manager *m, struct plan *p)
+{
+	plan_free(m->current);
+	m->current = p;
+}
+
+/* The cell with slot @id, or NULL (without a parent only the root cell exists). */
+static const struct cell *cell_at(const struct manager *m, unsigned int id)
+{
+	return m->cells ? cells_get(m->cells, id) : NULL;
+}
+
+int manager_plan(struct manager *m, const double *weights, struct plan **out, char *err,
+		 size_t errlen)
+{
+	unsigned int n = 0, max = m->cfg.max_cells ? m->cfg.max_cells : 1;
+	struct plan_input in;
+	int ret;
+
+	for (unsigned int id = 0; id < max; id++) {
+		const struct cell *c = cell_at(m, id);
+
+		if (id && !c)
+			continue;
+		m->scratch[n] = (struct plan_cell){
+			.id = (int)id,
+			.has_cpuset = id && c->cpuset,
+			.cpuset = id ? c->cpuset : NULL,
+			.weight = weights ? weights[id] : 0.0,
+		};
+		n++;
+	}
+	in = (struct plan_input){
+		.topo = m->topo,
+		.cell0_min_cpus = m->cfg.cell0_min_cpus,
+		.max_cells = max,
+		.cells = m->scratch,
+		.nr_cells = n,
+		.prev = m->current,
+	};
+	ret = plan_compute(&in, out, err, errlen);
+	if (ret)
+		return ret;
+	ret = plan_validate(&in, *out, err, errlen);
+	if (ret) {
+		plan_free(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+unsigned int manager_publish_view(const struct manager *m, const struct plan *p,
+				  struct sched_cell *cells, int *owner)
+{
+	unsigned int nr = 1;
+
+	memset(cells, 0, sizeof(*cells) * (m->cfg.max_cells ? m->cfg.max_cells : 1));
+	cells[0].in_use = true;
+	for (unsigned int i = 0; i < p->nr_cells; i++) {
+		const struct plan_cell_out *pc = &p->cells[i];
+		const struct cell *c = cell_at(m, (unsigned int)pc->id);
+
+		if (pc->why != PLAN_PLACED)
+			continue;
+		cells[pc->id] = (struct sched_cell){
+			.in_use = true,
+			.cgid = c ? c->ino : 0,
+			.borrow = pc->borrowable,
+		};
+		if ((unsigned int)pc->id + 1 > nr)
+			nr = (unsigned int)pc->id + 1;
+	}
+	for (unsigned int cpu = 0; cpu < p->nr_cpus; cpu++)
+		owner[cpu] = p->owner[cpu] >= 0 ? p->owner[cpu] : 0;
+	return nr;
+}
+
+void json_print_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static const char *unplaced_reason(enum plan_unplaced_reason why)
+{
+	switch (why) {
+	case PLAN_PLACED:
+		return "placed";
+	case PLAN_UNPLACED_NO_ONLINE_CPU:
+		return "cpuset has no online CPU";
+	case PLAN_UNPLACED_OVER_MAX:
+		return "more cells than slots";
+	case PLAN_UNPLACED_NO_CPU_LEFT:
+		return "no CPU left";
+	}
+	return "?";
+}
+
+/* Format @mask into @buf ("-" for NULL, "" for empty); long lists are cut with "...". */
+static const char *fmt_mask(const struct cpumask *mask, char *buf, size_t len)
+{
+	if (!mask)
+		return "-";
+	if (cpumask_format(mask, buf, len) >= len && len > 4)
+		strcpy(buf + len - 4, "...");
+	return buf;
+}
+
+void manager_print_plan(const struct manager *m, const struct plan *p, bool json, FILE *f)
+{
+	char a[4096], b[4096], c[4096];
+
+	if (json) {
+		fprintf(f, "{\"nr_cpus\":%u,\"online\":\"%s\",\"cells\":[", p->nr_cpus,
+			fmt_mask(m->topo->online, a, sizeof(a)));
+		for (unsigned int i = 0; i < p->nr_cells; i++) {
+			const struct plan_cell_out *pc = &p->cells[i];
+			const struct cell *cl = cell_at(m, (unsigned int)pc->id);
+
+			fprintf(f, "%s{\"id\":%d,\"cgroup\":", i ? "," : "", pc->id);
+			json_print_string(f, cl ? cl->path : (m->cfg.parent ? m->cfg.parent : "/"));
+			fprintf(f, ",\"cpuset\":");
+			if (cl && cl->cpuset)
+				fprintf(f, "\"%s\"", fmt_mask(cl->cpuset, a, sizeof(a)));
+			else
+				fprintf(f, "null");
+			fprintf(f,
+				",\"placed\":%s,\"reason\":\"%s\",\"target\":%u,\"nr_primary\":%u,"
+				"\"primary\":\"%s\",\"borrowable\":\"%s\"}",
+				pc->why == PLAN_PLACED ? "true" : "false", unplaced_reason(pc->why),
+				pc->target, pc->nr_primary, fmt_mask(pc->primary, b, sizeof(b)),
+				fmt_mask(pc->borrowable, c, sizeof(c)));
+		}
+		fprintf(f, "],\"waiting\":[");
+		for (unsigned int i = 0; m->cells && i < cells_nr_waiting(m->cells); i++) {
+			fputs(i ? "," : "", f);
+			json_print_string(f, cells_waiting_name(m->cells, i));
+		}
+		fprintf(f, "]}\n");
+		return;
+	}
+
+	fprintf(f, "%u CPUs online: %s\n", cpumask_weight(m->topo->online),
+		fmt_mask(m->topo->online, a, sizeof(a)));
+	fprintf(f, "%-4s %-32s %-12s %-4s %-20s %s\n", "cell", "cgroup", "cpuset", "cpus",
+		"primary", "borrowable");
+	for (unsigned int i = 0; i < p->nr_cells; i++) {
+		const struct plan_cell_out *pc = &p->cells[i];
+		const struct cell *cl = cell_at(m, (unsigned int)pc->id);
+		const char *name = pc->id == 0 ? "(root)" : (cl ? cl->name : "?");
+
+		if (pc->why != PLAN_PLACED) {
+			fprintf(f, "%-4d %-32s %-12s %-4s unplaced: %s (its tasks run in cell 0)\n",
+				pc->id, name, fmt_mask(cl ? cl->cpuset : NULL, a, sizeof(a)), "0",
+				unplaced_reason(pc->why));
+			continue;
+		}
+		fprintf(f, "%-4d %-32s %-12s %-4u %-20s %s\n", pc->id, name,
+			fmt_mask(cl ? cl->cpuset : NULL, a, sizeof(a)), pc->nr_primary,
+			fmt_mask(pc->primary, b, sizeof(b)),
+			fmt_mask(pc->borrowable, c, sizeof(c)));
+	}
+	for (unsigned int i = 0; m->cells && i < cells_nr_waiting(m->cells); i++)
+		fprintf(f, "waiting for a cell slot (runs in cell 0): %s\n",
+			cells_waiting_name(m->cells, i));
+}
+
+static void log_changes(FILE *f, const char *what, const struct cells_change *ch, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		fprintf(f, "scx_cells: cell %u %s: %s (cgroup id %llu)\n", ch[i].id, what,
+			ch[i].name, (unsigned long long)ch[i].ino);
+}
+
+void manager_log_diff(const struct cells_diff *diff, FILE *f)
+{
+	log_changes(f, "destroyed", diff->destroyed, diff->nr_destroyed);
+	log_changes(f, "created", diff->created, diff->nr_created);
+	log_changes(f, "cpuset changed", diff->cpuset_changed, diff->nr_cpuset_changed);
+	for (unsigned int i = 0; i < diff->nr_warnings; i++)
+		fprintf(f, "scx_cells: warning: %s\n", diff->warnings[i]);
+}
+
+void manager_log_plan(const struct plan *p, const char *what, FILE *f)
+{
+	char a[1024], b[1024];
+
+	fprintf(f, "scx_cells: %s:", what);
+	for (unsigned int i = 0; i < p->nr_cells; i++) {
+		const struct plan_cell_out *pc = &p->cells[i];
+
+		if (pc->why != PLAN_PLACED)
+			fprintf(f, " [cell %d unplaced: %s]", pc->id, unplaced_reason(pc->why));
+		else
+			fprintf(f, " [cell %d cpus %s borrow %s]", pc->id,
+				fmt_mask(pc->primary, a, sizeof(a)),
+				fmt_mask(pc->borrowable, b, sizeof(b)));
+	}
+	fputc('\n', f);
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * manager - ties the cell registry, the topology and the planner together: turns the current
+ * cgroup tree into a validated plan, keeps the plan in force (so the next one can be stable
+ * against it), and renders plans for humans (text) and programs (JSON).
+ *
+ * No BPF here: the daemon hands manager_publish_view()'s output to sched_publish(), and the dry
+ * run prints the plan instead. Reads only the cgroup tree and the sysfs root it is given.
+ */
+#ifndef SCX_CELLS_MANAGER_H
+#define SCX_CELLS_MANAGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "cells.h"
+#include "plan.h"
+#include "sched.h"
+#include "topology.h"
+
+struct manager_cfg {
+	const char *parent;	    /* resolved parent cgroup directory; NULL = root cell only */
+	const char *const *exclude; /* child basenames kept in the root cell */
+	unsigned int nr_exclude;
+	unsigned int max_cells;	     /* cell slots including the root cell */
+	unsigned int cell0_min_cpus; /* CPUs the root cell always keeps (when there are enough) */
+	const char *sysfs_root;	     /* topology source, normally "/sys" */
+};
+
+struct manager;
+
+/*
+ * Load the topology and scan the parent. @diff (may be NULL) reports every cell found as
+ * created. Returns 0 or -errno with a one-line message in @err.
+ */
+int manager_new(const struct manager_cfg *cfg, struct manager **out, struct cells_diff *diff,
+		char *err, size_t errlen);
+void manager_free(struct manager *m);
+
+/* The registry (for rescans, the inotify fd, cell lookups) and the topology. */
+struct cells *manager_cells(struct manager *m);
+const struct topology *manager_topology(const struct manager *m);
+
+/*
+ * Compute and validate a plan for the current cells. @weights, indexed by cell id (size
+ * cells_max()), may be NULL for equal weights. The plan in force, if any, is the stability
+ * reference. On success *@out is a new plan the caller commits or frees.
+ */
+int manager_plan(struct manager *m, const double *weights, struct plan **out, char *err,
+		 size_t errlen);
+
+/* Make @p the plan in force (takes ownership; frees the previous one). */
+void manager_commit(struct manager *m, struct plan *p);
+const struct plan *manager_current(const struct manager *m);
+
+/*
+ * What the BPF side needs for @p: @cells[max_cells] indexed by cell id (placed cells in use,
+ * with cgroup id and borrowable mask) and @owner[nr_cpus] (offline CPUs go to the root cell,
+ * which never runs there). Returns the number of cell slots to publish (highest id + 1).
+ */
+unsigned int manager_publish_view(const struct manager *m, const struct plan *p,
+				  struct sched_cell *cells, int *owner);
+
+/* Print @p as a table (cell, cgroup, cpuset, primary, borrowable), or as one JSON object. */
+void manager_print_plan(const struct manager *m, const struct plan *p, bool json, FILE *f);
+
+/* Log lines for a registry diff ("cell 3 created: /sys/fs/cgroup/w/a"), one per change. */
+void manager_log_diff(const struct cells_diff *diff, FILE *f);
+
+/* One log line per cell of @p with its CPU lists, prefixed by @what ("applied plan"). */
+void manager_log_plan(const struct plan *p, const char *what, FILE *f);
+
+/* Write @s as a JSON string literal (quotes included). */
+void json_print_string(FILE *f, const char *s);
+
+#endif /* SCX_CELLS_MANAGER_H */

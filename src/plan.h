@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * plan - the pure CPU planner: (topology, cells with cpusets and weights, previous plan) → which
+ * cell owns each online CPU, and which CPUs each cell may borrow. No kernel, no I/O, no time.
+ *
+ * The steps (docs/planner.md has the long version):
+ *  1. Placement. Root first, then cells that owned CPUs in the previous plan, then the rest, each
+ *     by id, up to @max_cells. A cell is placed only if it can get a CPU of its own (its cpuset
+ *     has an online CPU that a higher-priority cell does not need); the others are "unplaced" and
+ *     reported with a reason, never an error: their tasks run in the root cell.
+ *  2. Targets. T online CPUs, N placed cells: 1 each, the other T−N by weight (floor), leftovers
+ *     by largest fractional part (ties: lower id). Root gets at least @cell0_min_cpus if T allows.
+ *  3. Counts, per CPU class. CPUs are grouped by the set of placed cpusets claiming them:
+ *     exclusive (one claimant) → that cell, even beyond its target; contested → split among the
+ *     claimants by remaining deficit, one group per identical claimant set; unclaimed → the
+ *     placed cells without cpuset (root included), by deficit.
+ *  4. Which CPUs. Inside each group a cell first keeps CPUs it owned in @prev (stability), then
+ *     takes free ones: the LLC where it already has most CPUs, whole SMT cores, lowest id; cells
+ *     with nothing yet are packed LLC by LLC (best fit).
+ *  5. Repair. A placed cell left without a CPU takes one along an augmenting chain; the root cell
+ *     is topped up to its minimum from the largest holder.
+ * Same inputs (as a set: cell order does not matter) always give the same plan.
+ */
+#ifndef SCX_CELLS_PLAN_H
+#define SCX_CELLS_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cpumask.h"
+#include "topology.h"
+
+struct plan;
+
+struct plan_cell {
+	int id;		 /* >= 0, unique; 0 is the root cell and must be present */
+	bool has_cpuset; /* root cell: must be false (the root cgroup is unrestricted) */
+	const struct cpumask *cpuset; /* topo->nr_cpus bits, when has_cpuset */
+	double weight;		      /* >= 0, finite; all zero = equal weights */
+};
+
+struct plan_input {
+	const struct topology *topo;
+	unsigned int cell0_min_cpus; /* root keeps at least this many when T allows */
+	unsigned int max_cells;	     /* placed cells incl. root; 0 = no limit */
+	const struct plan_cell *cells;
+	unsigned int nr_cells;
+	const struct plan
+		*prev; /* NULL, or the plan to stay close to (ignored if sized otherwise) */
+};
+
+enum plan_unplaced_reason {
+	PLAN_PLACED = 0,
+	PLAN_UNPLACED_NO_ONLINE_CPU, /* cpuset holds no online CPU */
+	PLAN_UNPLACED_OVER_MAX,	     /* more cells than max_cells */
+	PLAN_UNPLACED_NO_CPU_LEFT,   /* every CPU it may use is needed by higher-priority cells */
+};
+
+struct plan_cell_out {
+	int id;
+	enum plan_unplaced_reason why; /* PLAN_PLACED for cells that got CPUs */
+	unsigned int target;	       /* weight target (0 when unplaced); primaries may differ */
+	unsigned int nr_primary;
+	struct cpumask *primary;    /* owned CPUs; empty when unplaced */
+	struct cpumask *borrowable; /* online − primary, ∩ cpuset; empty when unplaced */
+};
+
+struct plan {
+	unsigned int nr_cpus;	     /* = topo->nr_cpus */
+	int *owner;		     /* [nr_cpus]: owning cell id, -1 for offline CPUs */
+	unsigned int nr_cells;	     /* = input nr_cells */
+	struct plan_cell_out *cells; /* in input order */
+	unsigned int nr_unplaced;
+	int *unplaced; /* ids of unplaced cells, ascending */
+};
+
+/*
+ * Compute a plan. Fails only on malformed input (-EINVAL: no root cell, duplicate or negative
+ * id, root with cpuset, cpuset of the wrong size, bad weight) or -ENOMEM, with a one-line message
+ * in @err. Impossible wishes (too many cells, empty cpusets) are reported in the plan instead.
+ */
+int plan_compute(const struct plan_input *in, struct plan **out, char *err, size_t errlen);
+
+/*
+ * Check DESIGN.md invariants 1-3 of @p against @in: every online CPU primary to exactly one
+ * placed cell and owner[] agreeing with the masks, offline CPUs owned by nobody, each placed cell
+ * ≥ 1 CPU, root placed and ≥ cell0_min_cpus when T allows, primary and borrowable inside the
+ * cpuset and online, borrowable ∩ primary = ∅, unplaced cells empty and listed. Returns 0 or
+ * -EINVAL with a message naming the cell / CPU. The daemon never applies a plan that fails this.
+ */
+int plan_validate(const struct plan_input *in, const struct plan *p, char *err, size_t errlen);
+
+void plan_free(struct plan *p);
+
+/* Cell entry by id, or NULL. */
+const struct plan_cell_out *plan_find(const struct plan *p, int id);
+
+/* CPUs whose owner differs between @a and @b (plans of the same nr_cpus; else nr_cpus). */
+unsigned int plan_moved(const struct plan *a, const struct plan *b);
+
+/* Same owners, targets, masks and unplaced list (cells compared in order). */
+bool plan_equal(const struct plan *a, const struct plan *b);
+
+#endif /* SCX_CELLS_PLAN_H */

@@ -1,0 +1,1 @@
+test_topology_DEPS := topology cpumask

@@ -1,0 +1,239 @@
+# shellcheck shell=sh
+# tests/vm/lib.sh — helpers for VM test cases.
+#
+# Runs INSIDE the test VM under busybox sh (ash); it is sourced by every case
+# (`. /tests/lib.sh`) and by /init. Keep it POSIX sh + busybox applets only.
+#
+# Conventions for cases:
+#   - fail MSG            print "FAIL: MSG" and exit 1
+#   - wait_for T DESC CMD...  poll CMD until it succeeds (never use bare sleeps to
+#                         synchronise; poll for the condition you need)
+#   - start_sched ARGS... / stop_sched   run /bin/scx_cells for the case
+#   - cg_create / cg_move / cg_set_cpus / cg_remove   cgroup v2 helpers
+# Variables set by /init for each case: CASE_NAME, CASE_DIR (scratch directory),
+# NCPUS (online vCPUs).
+
+SCX_SYSFS=/sys/kernel/sched_ext
+SCX_BIN=${SCX_BIN:-/bin/scx_cells}
+CGROUP_ROOT=${CGROUP_ROOT:-/sys/fs/cgroup}
+CASE_DIR=${CASE_DIR:-/tmp}
+NCPUS=${NCPUS:-$(nproc)}
+SCHED_PID=
+SCHED_LOG=
+
+# ---- basics ------------------------------------------------------------------
+
+# fail MSG...: report a test failure and end the case with exit status 1.
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+# log MSG...: informational line, prefixed so it stands out in the case log.
+log() {
+	echo "# $*"
+}
+
+# now_cs: time since boot in centiseconds (integer; from /proc/uptime).
+now_cs() {
+	read -r _up _idle </proc/uptime
+	_frac=${_up#*.}
+	_frac=${_frac#0} # "05" -> "5": a leading 0 would mean octal
+	echo $((${_up%.*} * 100 + _frac))
+}
+
+# fmt_cs CS: centiseconds -> "12.34".
+fmt_cs() {
+	printf '%d.%02d' $(($1 / 100)) $(($1 % 100))
+}
+
+# pid_alive PID: true while PID exists and is not a zombie (an exited child the
+# shell has not reaped yet still answers `kill -0`, so look at /proc instead).
+pid_alive() {
+	[ -r "/proc/$1/stat" ] || return 1
+	# Field 3 of /proc/PID/stat is the state; comm (field 2) has no spaces for
+	# the programs we check, so plain word splitting is good enough.
+	read -r _p _c _st _rest <"/proc/$1/stat" 2>/dev/null || return 1
+	[ "$_st" != Z ] && [ "$_st" != X ]
+}
+
+# wait_for TIMEOUT_S DESCRIPTION CMD [ARGS...]
+# Poll CMD every ~50 ms until it exits 0. On timeout: fail, naming DESCRIPTION
+# and showing what CMD printed on its last attempt.
+wait_for() {
+	_wf_timeout=$1 _wf_desc=$2
+	shift 2
+	_wf_deadline=$(($(now_cs) + _wf_timeout * 100))
+	while :; do
+		if _wf_out=$("$@" 2>&1); then
+			return 0
+		fi
+		if [ "$(now_cs)" -ge "$_wf_deadline" ]; then
+			fail "timed out after ${_wf_timeout}s waiting for: $_wf_desc" \
+				"(last output of '$*': ${_wf_out:-<none>})"
+		fi
+		sleep 0.05
+	done
+}
+
+# ---- sched_ext state ---------------------------------------------------------
+
+# sched_state: enabled | disabled | enabling | disabling (kernel's view).
+sched_state() {
+	cat "$SCX_SYSFS/state"
+}
+
+# sched_ops: name of the loaded BPF scheduler, empty if none.
+sched_ops() {
+	cat "$SCX_SYSFS/root/ops" 2>/dev/null
+}
+
+# state_is WANT: succeeds if the state is WANT; prints the state otherwise
+# (so wait_for can show it).
+state_is() {
+	_s=$(sched_state)
+	[ "$_s" = "$1" ] && return 0
+	echo "state=$_s"
+	return 1
+}
+
+# enable_seq: how many times a BPF scheduler has been enabled since boot.
+enable_seq() {
+	cat "$SCX_SYSFS/enable_seq"
+}
+
+# need_scx_bin: fail clearly if the scheduler binary was not packed into the VM.
+need_scx_bin() {
+	[ -x "$SCX_BIN" ] || fail "$SCX_BIN is missing from the initramfs" \
+		"(build it on the host first: make; run.sh packs \$BUILD_DIR/scx_cells)"
+}
+
+# Internal for start_sched: done waiting once the scheduler is up, or once the
+# daemon has died (start_sched then tells the two apart).
+_sched_up_or_dead() {
+	pid_alive "$SCHED_PID" || return 0
+	_s=$(sched_state) _o=$(sched_ops)
+	[ "$_s" = enabled ] && [ "$_o" = cells ] && return 0
+	echo "state=$_s ops=${_o:-<none>}"
+	return 1
+}
+
+# print_sched_log: dump the daemon's output, indented.
+print_sched_log() {
+	echo "--- scx_cells log ($SCHED_LOG) ---"
+	sed 's/^/  | /' "$SCHED_LOG" 2>/dev/null
+	echo "--- end of scx_cells log ---"
+}
+
+# start_sched [ARGS...]: start scx_cells in the background (output to
+# $CASE_DIR/scx_cells.log), wait until the kernel reports it enabled as `cells`.
+# Sets SCHED_PID and SCHED_LOG.
+start_sched() {
+	need_scx_bin
+	[ -z "$SCHED_PID" ] || fail "start_sched: scheduler already started (pid $SCHED_PID)"
+	state_is disabled >/dev/null || fail "start_sched: sched_ext is '$(sched_state)' before start"
+	SCHED_LOG=$CASE_DIR/scx_cells.log
+	log "starting: $SCX_BIN $*"
+	"$SCX_BIN" "$@" >"$SCHED_LOG" 2>&1 &
+	SCHED_PID=$!
+	_t0=$(now_cs)
+	if ! (wait_for 60 "scx_cells (pid $SCHED_PID) to be enabled as 'cells'" _sched_up_or_dead); then
+		print_sched_log
+		fail "start_sched: scheduler did not come up"
+	fi
+	if ! pid_alive "$SCHED_PID"; then
+		wait "$SCHED_PID"
+		_rc=$?
+		print_sched_log
+		fail "scx_cells exited (status $_rc) before the scheduler was enabled"
+	fi
+	log "scheduler enabled after $(fmt_cs $(($(now_cs) - _t0)))s (pid $SCHED_PID)"
+}
+
+# stop_sched: SIGINT the daemon, wait for it, require exit status 0 and state
+# `disabled`. Prints the daemon log on any failure.
+stop_sched() {
+	[ -n "$SCHED_PID" ] || fail "stop_sched: no scheduler started"
+	if ! pid_alive "$SCHED_PID"; then
+		wait "$SCHED_PID"
+		_rc=$?
+		print_sched_log
+		fail "stop_sched: scx_cells had already exited (status $_rc)"
+	fi
+	kill -INT "$SCHED_PID"
+	if ! (wait_for 30 "scx_cells to exit after SIGINT" _not_alive "$SCHED_PID"); then
+		print_sched_log
+		kill -KILL "$SCHED_PID" 2>/dev/null
+		fail "stop_sched: scx_cells did not exit within 30s of SIGINT"
+	fi
+	wait "$SCHED_PID"
+	_rc=$?
+	_pid=$SCHED_PID
+	SCHED_PID=
+	if [ "$_rc" -ne 0 ]; then
+		print_sched_log
+		fail "stop_sched: scx_cells (pid $_pid) exited with status $_rc, want 0"
+	fi
+	if ! (wait_for 10 "sched_ext state 'disabled' after exit" state_is disabled); then
+		print_sched_log
+		fail "stop_sched: scheduler still loaded after the daemon exited"
+	fi
+	log "scheduler stopped cleanly (exit 0, state disabled)"
+}
+
+# _not_alive PID: inverse of pid_alive, for wait_for.
+_not_alive() {
+	! pid_alive "$1"
+}
+
+# kmsg_errors: print sched_ext error lines from the kernel log (empty = none).
+kmsg_errors() {
+	dmesg | grep -i 'sched_ext' | grep -iE 'error|errored|fail|warn|bug|stall'
+}
+
+# ---- cgroups -----------------------------------------------------------------
+# Paths are relative to the cgroup2 mount, e.g. "workloads.slice/a".
+
+# cg_create PATH: create the cgroup (and parents), enabling cpuset and cpu
+# controllers on every ancestor so PATH gets cpuset.* and cpu.* files.
+cg_create() {
+	_cg_dir=$CGROUP_ROOT
+	_cg_rest=$1
+	while [ -n "$_cg_rest" ]; do
+		_cg_part=${_cg_rest%%/*}
+		if [ "$_cg_part" = "$_cg_rest" ]; then _cg_rest=; else _cg_rest=${_cg_rest#*/}; fi
+		[ -n "$_cg_part" ] || continue
+		echo "+cpuset +cpu" >"$_cg_dir/cgroup.subtree_control" ||
+			fail "cg_create: cannot enable cpuset/cpu in $_cg_dir"
+		_cg_dir=$_cg_dir/$_cg_part
+		[ -d "$_cg_dir" ] || mkdir "$_cg_dir" || fail "cg_create: mkdir $_cg_dir"
+	done
+	echo "$_cg_dir"
+}
+
+# cg_move PATH PID...: move processes into the cgroup.
+cg_move() {
+	_cg=$CGROUP_ROOT/$1
+	shift
+	for _p in "$@"; do
+		echo "$_p" >"$_cg/cgroup.procs" || fail "cg_move: cannot move pid $_p into $_cg"
+	done
+}
+
+# cg_set_cpus PATH LIST: write cpuset.cpus (e.g. "0-1").
+cg_set_cpus() {
+	echo "$2" >"$CGROUP_ROOT/$1/cpuset.cpus" || fail "cg_set_cpus: cannot set $1 cpuset.cpus=$2"
+}
+
+# cg_remove PATH: move any remaining processes to the root cgroup, then remove
+# the cgroup and everything below it (deepest first).
+cg_remove() {
+	_cg=$CGROUP_ROOT/$1
+	[ -d "$_cg" ] || return 0
+	find "$_cg" -depth -type d | while read -r _d; do
+		while read -r _p; do
+			echo "$_p" >"$CGROUP_ROOT/cgroup.procs" 2>/dev/null
+		done <"$_d/cgroup.procs"
+		rmdir "$_d" || echo "cg_remove: could not remove $_d"
+	done
+}
