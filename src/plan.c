@@ -1147,14 +1147,24 @@ static int stabilise(struct ctx *c)
 	r.seen = calloc(c->nc, sizeof(unsigned int));
 	if (!r.off || !r.ucpu || !r.pc || !r.py || !r.q || !r.seen)
 		goto out;
-	cpumask_for_each (cpu, c->t->online)
-		if (c->prev[cpu] != c->owner[cpu])
-			r.off[c->owner[cpu] + 1]++;
-	for (unsigned int s = 0; s < c->nc; s++)
-		r.off[s + 1] += r.off[s];
-	if (r.off[c->nc]) {
+	/*
+	 * A rotation that ends by handing A a CPU A never owned creates a new unstable CPU, which
+	 * can open a rotation that failed earlier in the pass: repeat while passes make progress
+	 * (each success keeps one more CPU in place, so this ends; the cap bounds pathological
+	 * cost).
+	 */
+	for (int pass = 0, progress = 1; progress && pass < 16; pass++) {
 		unsigned int *fill = c->u_scratch;
 
+		progress = 0;
+		memset(r.off, 0, (c->nc + 1) * sizeof(int));
+		cpumask_for_each (cpu, c->t->online)
+			if (c->prev[cpu] != c->owner[cpu])
+				r.off[c->owner[cpu] + 1]++;
+		for (unsigned int s = 0; s < c->nc; s++)
+			r.off[s + 1] += r.off[s];
+		if (!r.off[c->nc])
+			break;
 		memset(fill, 0, c->nc * sizeof(*fill));
 		cpumask_for_each (cpu, c->t->online) {
 			int o = c->owner[cpu];
@@ -1167,7 +1177,7 @@ static int stabilise(struct ctx *c)
 
 			if (b >= 0 && a != b && c->why[b] == PLAN_PLACED &&
 			    cpumask_test(c->allowed[b], (unsigned int)x))
-				rotate_back(c, &r, x);
+				progress |= rotate_back(c, &r, x);
 		}
 	}
 	ret = 0;

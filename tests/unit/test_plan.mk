@@ -1,0 +1,1 @@
+test_plan_DEPS := plan topology cpumask
