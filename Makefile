@@ -81,10 +81,16 @@ unit: unit-build
 
 # ---- VM tests (the bundled sched_ext kernel under qemu) ---------------------------------------
 VM_CPUS ?= 4
-vm-test: $(BUILD)/scx_cells
+# Static helper programs shipped into the VM (tests/vm/tools/NAME.c -> build/vm-bin/NAME).
+VM_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/vm-bin/%,$(wildcard tests/vm/tools/*.c))
+$(BUILD)/vm-bin/%: tests/vm/tools/%.c src/cpumask.c src/cpumask.h
+	@mkdir -p $(BUILD)/vm-bin
+	$(CC) $(CFLAGS_BASE) -O2 -static -o $@ $< src/cpumask.c
+
+vm-test: $(BUILD)/scx_cells $(VM_TOOLS)
 	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus $(VM_CPUS) all | tee $(BUILD)/vm.log
 
-demo: $(BUILD)/scx_cells
+demo: $(BUILD)/scx_cells $(VM_TOOLS)
 	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus $(VM_CPUS) --live demo
 
 # Every suite, then one summary line summing them all.

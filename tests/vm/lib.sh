@@ -237,3 +237,147 @@ cg_remove() {
 		rmdir "$_d" || echo "cg_remove: could not remove $_d"
 	done
 }
+
+# ---- cells -------------------------------------------------------------------
+# Spinners, CPU sampling (build/vm-bin/cpusample) and the daemon's JSON stats lines
+# (start it with --stats-format json) for asserting where tasks ran.
+
+SPINNERS=
+
+# spawn_spinner CGPATH: start a busy loop that first moves itself into CGPATH.
+spawn_spinner() {
+	sh -c "echo \$\$ > $CGROUP_ROOT/$1/cgroup.procs && exec sh -c 'while :; do :; done'" &
+	SPINNERS="$SPINNERS $!"
+}
+
+# kill_spinners: stop every spinner started by spawn_spinner.
+kill_spinners() {
+	# shellcheck disable=SC2086
+	[ -z "$SPINNERS" ] || kill $SPINNERS 2>/dev/null
+	# shellcheck disable=SC2086
+	[ -z "$SPINNERS" ] || wait $SPINNERS 2>/dev/null
+	SPINNERS=
+}
+
+# cg_procs CGPATH: pids in the cgroup (not its descendants).
+cg_procs() {
+	tr '\n' ' ' <"$CGROUP_ROOT/$1/cgroup.procs"
+}
+
+# cg_has_procs CGPATH...: every cgroup has at least one process.
+cg_has_procs() {
+	for _c in "$@"; do
+		[ -n "$(cg_procs "$_c")" ] || { echo "$_c is empty"; return 1; }
+	done
+}
+
+# expand_cpulist LIST: "0-2,5" -> "0 1 2 5".
+expand_cpulist() {
+	echo "$1" | tr ',' '\n' | while IFS=- read -r _a _b; do
+		[ -n "$_a" ] || continue
+		seq "$_a" "${_b:-$_a}"
+	done | tr '\n' ' '
+}
+
+# cpulist_subset A B: every CPU of cpulist A is in cpulist B.
+cpulist_subset() {
+	_in=" $(expand_cpulist "$2") "
+	for _x in $(expand_cpulist "$1"); do
+		case "$_in" in *" $_x "*) ;; *) return 1 ;; esac
+	done
+}
+
+# cpulists_intersect A B: some CPU is in both.
+cpulists_intersect() {
+	_in=" $(expand_cpulist "$2") "
+	for _x in $(expand_cpulist "$1"); do
+		case "$_in" in *" $_x "*) return 0 ;; esac
+	done
+	return 1
+}
+
+# last_stats: the daemon's latest JSON stats line.
+last_stats() {
+	grep '^{"t":' "$SCHED_LOG" | tail -n 1
+}
+
+# cell_field NAME FIELD: a string field of cell NAME (cgroup basename, "(root)" for cell 0)
+# from the latest stats line.
+cell_field() {
+	last_stats | sed 's/},{/}\n{/g' | grep "\"cgroup\":\"$1\"" | sed -n "s/.*\"$2\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p" | head -n 1
+}
+
+# cell_cpus NAME: primary CPUs of cell NAME.
+cell_cpus() {
+	cell_field "$1" cpus
+}
+
+# stats_have_cells NAME...: the latest stats line lists every cell, each with CPUs.
+stats_have_cells() {
+	for _c in "$@"; do
+		[ -n "$(cell_cpus "$_c")" ] || { echo "no CPUs for cell $_c in: $(last_stats)"; return 1; }
+	done
+}
+
+# sampled_cpus MS CGPATH: union of CPUs the cgroup's processes ran on during MS ms.
+sampled_cpus() {
+	# shellcheck disable=SC2046
+	cpusample "$1" $(cg_procs "$2") | sed -n 's/.* cpus=\([^ ]*\) .*/\1/p' | tr '\n' ',' | sed 's/,*$//'
+}
+
+# cells_sharing_cpus MS NAME...: sample all cells (under work/) at once; print pairs that ran
+# on a common CPU.
+cells_sharing_cpus() {
+	_ms=$1
+	shift
+	_jobs=
+	for _c in "$@"; do
+		sampled_cpus "$_ms" "work/$_c" >"$CASE_DIR/seen.$_c" &
+		_jobs="$_jobs $!"
+	done
+	# shellcheck disable=SC2086
+	wait $_jobs
+	for _c in "$@"; do
+		for _d in "$@"; do
+			[ "$_c" \< "$_d" ] || continue
+			cpulists_intersect "$(cat "$CASE_DIR/seen.$_c")" "$(cat "$CASE_DIR/seen.$_d")" &&
+				printf '%s/%s ' "$_c" "$_d"
+		done
+	done
+}
+
+# assert_cells_isolated MS NAME...: every process of work/NAME ran only on cell NAME's CPUs.
+assert_cells_isolated() {
+	_ms=$1
+	shift
+	_jobs=
+	for _c in "$@"; do
+		# shellcheck disable=SC2046
+		cpusample "$_ms" $(cg_procs "work/$_c") >"$CASE_DIR/sample.$_c" &
+		_jobs="$_jobs $!"
+	done
+	# Wait for the samplers only: a bare `wait` would also wait for the spinners.
+	# shellcheck disable=SC2086
+	wait $_jobs
+	for _c in "$@"; do
+		_own=$(cell_cpus "$_c")
+		while read -r _pid _cpus _n; do
+			_cpus=${_cpus#cpus=}
+			log "cell $_c (cpus $_own): pid $_pid ran on ${_cpus:-nothing} ($_n)"
+			[ -n "$_cpus" ] || fail "pid $_pid of cell $_c was never seen running"
+			cpulist_subset "$_cpus" "$_own" ||
+				fail "pid $_pid of cell $_c ran on CPUs $_cpus, outside its cell's CPUs $_own"
+		done <"$CASE_DIR/sample.$_c"
+	done
+}
+
+# assert_cells_disjoint NAME...: no two cells share a primary CPU.
+assert_cells_disjoint() {
+	for _c in "$@"; do
+		for _d in "$@"; do
+			[ "$_c" \< "$_d" ] || continue
+			! cpulists_intersect "$(cell_cpus "$_c")" "$(cell_cpus "$_d")" ||
+				fail "cells $_c ($(cell_cpus "$_c")) and $_d ($(cell_cpus "$_d")) share CPUs"
+		done
+	done
+}
