@@ -591,6 +591,7 @@ int main(int argc, char **argv)
 		.nr_cpus = d.nr_cpus,
 		.slice_ns = (uint64_t)o.slice_us * 1000ULL,
 		.enable_borrowing = o.enable_borrowing,
+		.enable_reclaim = !o.no_reclaim,
 		.test_error_after_ns = (uint64_t)o.test_error_after_ms * 1000000ULL,
 		.verbose = o.verbose,
 	};

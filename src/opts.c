@@ -45,6 +45,7 @@ enum {
 	OPT_CELL0_MIN_CPUS,
 	OPT_MAX_CELLS,
 	OPT_ENABLE_BORROWING,
+	OPT_NO_RECLAIM,
 	OPT_ENABLE_REBALANCING,
 	OPT_REBALANCE_THRESHOLD,
 	OPT_REBALANCE_COOLDOWN_S,
@@ -68,6 +69,7 @@ static const struct option long_options[] = {
 	{"cell0-min-cpus", required_argument, NULL, OPT_CELL0_MIN_CPUS},
 	{"max-cells", required_argument, NULL, OPT_MAX_CELLS},
 	{"enable-borrowing", no_argument, NULL, OPT_ENABLE_BORROWING},
+	{"no-reclaim", no_argument, NULL, OPT_NO_RECLAIM},
 	{"enable-rebalancing", no_argument, NULL, OPT_ENABLE_REBALANCING},
 	{"rebalance-threshold", required_argument, NULL, OPT_REBALANCE_THRESHOLD},
 	{"rebalance-cooldown-s", required_argument, NULL, OPT_REBALANCE_COOLDOWN_S},
@@ -137,6 +139,9 @@ static void help(FILE *out)
 		"Work conservation:\n"
 		"  --enable-borrowing         let a cell run on other cells' idle CPUs.\n"
 		"                             Default: off\n"
+		"  --no-reclaim               with borrowing, do not preempt a borrower when\n"
+		"                             the owning cell's task waits (it keeps its slice).\n"
+		"                             Default: reclaim on\n"
 		"  --enable-rebalancing       move CPUs between cells by measured demand.\n"
 		"                             Default: off\n"
 		"  --rebalance-threshold PCT  spread of smoothed utilisation (max - min, in\n"
@@ -375,6 +380,9 @@ static int apply(struct opts *o, int c, int argc, char **argv, FILE *err)
 		return parse_uint(c, &rule_max_cells, arg, &o->max_cells, err);
 	case OPT_ENABLE_BORROWING:
 		o->enable_borrowing = true;
+		return 0;
+	case OPT_NO_RECLAIM:
+		o->no_reclaim = true;
 		return 0;
 	case OPT_ENABLE_REBALANCING:
 		o->enable_rebalancing = true;

@@ -36,6 +36,7 @@ struct opts {
 
 	/* Work conservation */
 	bool enable_borrowing;
+	bool no_reclaim; /* borrowers keep their slice when the owner waits */
 	bool enable_rebalancing;
 	double rebalance_threshold;  /* percentage points of spread, 0..100 */
 	double rebalance_cooldown_s; /* 0..86400 */

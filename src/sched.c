@@ -107,6 +107,7 @@ int sched_start(struct sched **out, const struct sched_params *params, char *err
 	s->skel->rodata->nr_cpus = params->nr_cpus;
 	s->skel->rodata->slice_ns = params->slice_ns;
 	s->skel->rodata->enable_borrowing = params->enable_borrowing;
+	s->skel->rodata->enable_reclaim = params->enable_reclaim;
 	s->skel->rodata->test_error_after_ns = params->test_error_after_ns;
 	UEI_SET_SIZE(s->skel, cells_ops, uei);
 
@@ -221,6 +222,15 @@ int sched_read_stats(struct sched *s, uint64_t *out)
 	}
 	free(vals);
 	return ret;
+}
+
+void sched_read_running(struct sched *s, int *cells)
+{
+	for (unsigned int cpu = 0; cpu < s->nr_cpus; cpu++) {
+		u32 c = __atomic_load_n(&s->skel->bss->running_cell[cpu], __ATOMIC_RELAXED);
+
+		cells[cpu] = c == CELL_NONE ? -1 : (int)c;
+	}
 }
 
 int sched_read_cell_runtime(struct sched *s, unsigned int cell, uint64_t *run_ns)

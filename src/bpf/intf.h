@@ -19,6 +19,8 @@ enum cells_limits {
 	CELLS_ROOT_CELL = 0,
 };
 
+#define CELL_NONE 0xffffffffu /* running_cell[]: the CPU runs no scx task */
+
 /* Dispatch queue ids: one vtime queue per cell, one per CPU for tasks pinned outside their cell. */
 enum cells_dsq {
 	CELL_DSQ_BASE = 0,	  /* + cell id */

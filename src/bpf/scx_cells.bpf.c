@@ -35,6 +35,7 @@ char _license[] SEC("license") = "GPL";
 const volatile u32 nr_cpus = 1;		  /* possible CPUs, set by userspace */
 const volatile u64 slice_ns = 20000000ULL; /* scheduling slice */
 const volatile bool enable_borrowing;
+const volatile bool enable_reclaim = true; /* preempt borrowers when the owner waits */
 const volatile u64 test_error_after_ns; /* test hook: raise an error this long after init */
 
 UEI_DEFINE(uei);
@@ -52,6 +53,15 @@ static u64 cell_vtime[CELLS_MAX_CELLS];
 static u8 orphan[CELLS_MAX_CELLS];
 static u32 nr_orphans;
 static u64 init_ns;
+
+/*
+ * Cell whose task each CPU is running (CELL_NONE when it stopped), and per cell how many of its
+ * CPUs currently run another cell's task. Racy snapshots: they steer reclaim kicks and the CPU map
+ * in the stats, never correctness.
+ */
+u32 running_cell[CELLS_MAX_CPUS];
+static u32 counted_owner[CELLS_MAX_CPUS];
+static s32 nr_borrowers_on[CELLS_MAX_CELLS];
 
 /* The cpumasks of one cell in one configuration slot; key = slot * CELLS_MAX_CELLS + cell. */
 struct cell_masks {
@@ -308,6 +318,36 @@ s32 BPF_STRUCT_OPS(cells_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 	return cpu < nr_cpus ? cpu : prev_cpu;
 }
 
+/*
+ * Lender reclaim: @cell has a task waiting and no idle CPU. If one of its CPUs runs a borrower,
+ * preempt it so the owner's task gets the CPU now instead of after the borrower's slice.
+ */
+static void reclaim_cpu(u32 cell, u32 slot)
+{
+	const struct cpumask *prim;
+	s32 cpu;
+
+	if (!enable_reclaim || READ_ONCE(nr_borrowers_on[cell % CELLS_MAX_CELLS]) <= 0)
+		return;
+	prim = cell_primary(cell, slot);
+	if (!prim)
+		return;
+	bpf_for(cpu, 0, nr_cpus) {
+		u32 rc;
+
+		if (cpu >= CELLS_MAX_CPUS)
+			break;
+		if (!bpf_cpumask_test_cpu(cpu, prim))
+			continue;
+		rc = READ_ONCE(running_cell[cpu]);
+		if (rc != CELL_NONE && rc != cell) {
+			scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+			stat_inc(STAT_RECLAIM_KICK);
+			return;
+		}
+	}
+}
+
 void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
@@ -358,6 +398,8 @@ void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 	scx_bpf_dsq_insert_vtime(p, CELL_DSQ_BASE + tctx->cell, slice_ns, task_vtime(p, tctx->cell),
 				 enq_flags);
 	stat_inc(STAT_CELL_QUEUED);
+	if (enable_borrowing)
+		reclaim_cpu(tctx->cell, slot);
 }
 
 /*
@@ -412,6 +454,28 @@ void BPF_STRUCT_OPS(cells_dispatch, s32 cpu, struct task_struct *prev)
 	drain_orphans();
 }
 
+/*
+ * Record which cell @cpu now runs (@cell, or CELL_NONE) and keep the borrower counts. The owner
+ * a borrower was counted against is remembered, so a plan change in between cannot skew them.
+ */
+static void set_running(s32 cpu, u32 cell)
+{
+	u32 idx = (u32)cpu & (CELLS_MAX_CPUS - 1), owner;
+
+	if ((u32)cpu >= CELLS_MAX_CPUS)
+		return;
+	if (counted_owner[idx] != CELL_NONE) {
+		__sync_fetch_and_sub(&nr_borrowers_on[counted_owner[idx] % CELLS_MAX_CELLS], 1);
+		counted_owner[idx] = CELL_NONE;
+	}
+	owner = cpu_cell(active_slot(), cpu);
+	if (cell != CELL_NONE && cell != owner) {
+		__sync_fetch_and_add(&nr_borrowers_on[owner], 1);
+		counted_owner[idx] = owner;
+	}
+	running_cell[idx] = cell;
+}
+
 void BPF_STRUCT_OPS(cells_running, struct task_struct *p)
 {
 	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
@@ -421,6 +485,7 @@ void BPF_STRUCT_OPS(cells_running, struct task_struct *p)
 		return;
 	cell = tctx->cell % CELLS_MAX_CELLS;
 	tctx->started_at = bpf_ktime_get_ns();
+	set_running(scx_bpf_task_cpu(p), cell);
 	/* The cell clock follows the tasks it runs; racy, any error is temporary. */
 	if (time_before(cell_vtime[cell], p->scx.dsq_vtime))
 		cell_vtime[cell] = p->scx.dsq_vtime;
@@ -438,6 +503,7 @@ void BPF_STRUCT_OPS(cells_stopping, struct task_struct *p, bool runnable)
 	cell = tctx->cell % CELLS_MAX_CELLS;
 	ran = now - tctx->started_at;
 	tctx->started_at = 0;
+	set_running(scx_bpf_task_cpu(p), CELL_NONE);
 
 	/* Charge the time actually run, scaled by weight, to the task's own cell clock only. */
 	scx_bpf_task_set_dsq_vtime(p, p->scx.dsq_vtime + scale_by_task_weight_inverse(p, ran));
@@ -521,6 +587,10 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(cells_init)
 	s32 ret;
 
 	init_ns = bpf_ktime_get_ns();
+	bpf_for(i, 0, CELLS_MAX_CPUS) {
+		running_cell[i] = CELL_NONE;
+		counted_owner[i] = CELL_NONE;
+	}
 	bpf_for(i, 0, CELLS_MAX_CELLS) {
 		ret = scx_bpf_create_dsq(CELL_DSQ_BASE + i, -1);
 		if (ret) {

@@ -27,11 +27,12 @@ die() {
 	exit 2
 }
 
-# list_cases: names of all tests/vm/cases/*.sh, sorted.
+# list_cases: names of all tests/vm/cases/*.sh, sorted; `all` runs these. The demo
+# (cases/demo*.sh) is not a test and runs only when named.
 list_cases() {
 	local f
 	for f in "$here"/cases/*.sh; do
-		[[ -f $f ]] && basename "$f" .sh
+		[[ -f $f && $(basename "$f") != demo* ]] && basename "$f" .sh
 	done | LC_ALL=C sort
 }
 
@@ -150,7 +151,7 @@ fi
 
 # Test scripts and the run configuration read by /init.
 add_file "$here/init.sh" /init
-add_file "$here/lib.sh" /tests/lib.sh
+for f in "$here"/lib*.sh; do add_file "$f" "/tests/$(basename "$f")"; done
 for c in "${cases[@]}"; do
 	add_file "$here/cases/$c.sh" "/tests/cases/$c.sh"
 done

@@ -5,7 +5,7 @@
 # shellcheck source=../lib.sh
 . /tests/lib.sh
 
-OPS=${WORKLOAD_OPS:-800} # bogo ops per worker: ~4 s for the run under TCG
+OPS=${WORKLOAD_OPS:-300} # bogo ops per worker: ~5 s for the run under single-thread TCG
 
 start_sched
 seq0=$(enable_seq)
