@@ -91,7 +91,7 @@ vm-test: $(BUILD)/scx_cells $(VM_TOOLS)
 	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus $(VM_CPUS) all | tee $(BUILD)/vm.log
 
 demo: $(BUILD)/scx_cells $(VM_TOOLS)
-	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus $(VM_CPUS) --live demo
+	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus 8 --timeout 240 --out $(BUILD)/vm-demo --live demo
 
 # Every suite, then one summary line summing them all.
 test:

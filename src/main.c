@@ -257,6 +257,51 @@ static const char *cell_label(struct daemon *d, unsigned int id)
 	return c ? c->name : "?";
 }
 
+/*
+ * The CPU map: for each CPU the cell that owns it and the cell whose task it is running right now
+ * ("." when idle), so borrowing is visible at a glance. Only for machines small enough to read.
+ */
+#define CPU_MAP_MAX 64
+
+static void print_cpu_map(struct daemon *d, const struct plan *p)
+{
+	int running[CPU_MAP_MAX];
+
+	if (!p || d->nr_cpus > CPU_MAP_MAX)
+		return;
+	sched_read_running(d->sched, running);
+	printf("  %-5s", "cpu");
+	for (unsigned int cpu = 0; cpu < d->nr_cpus; cpu++)
+		printf(" %3u", cpu);
+	printf("\n  %-5s", "owner");
+	for (unsigned int cpu = 0; cpu < d->nr_cpus; cpu++)
+		p->owner[cpu] < 0 ? printf("   -") : printf(" %3d", p->owner[cpu]);
+	printf("\n  %-5s", "runs");
+	for (unsigned int cpu = 0; cpu < d->nr_cpus; cpu++) {
+		if (running[cpu] < 0)
+			printf("   .");
+		else if (running[cpu] != p->owner[cpu])
+			printf(" %2d*", running[cpu]); /* a borrower */
+		else
+			printf(" %3d", running[cpu]);
+	}
+	printf("\n");
+}
+
+static void print_cpu_map_json(struct daemon *d, const struct plan *p)
+{
+	int running[CPU_MAP_MAX];
+
+	if (!p || d->nr_cpus > CPU_MAP_MAX)
+		return;
+	sched_read_running(d->sched, running);
+	printf("\"cpu_map\":[");
+	for (unsigned int cpu = 0; cpu < d->nr_cpus; cpu++)
+		printf("%s{\"cpu\":%u,\"owner\":%d,\"running\":%d}", cpu ? "," : "", cpu,
+		       p->owner[cpu], running[cpu]);
+	printf("],");
+}
+
 static void print_stats(struct daemon *d, double elapsed_s)
 {
 	const struct plan *p = manager_current(d->mgr);
@@ -274,7 +319,7 @@ static void print_stats(struct daemon *d, double elapsed_s)
 	if (json) {
 		printf("{\"t\":%.3f,\"plans\":%llu,\"rebalances\":%llu,\"rejected\":%llu,"
 		       "\"waiting\":%u,\"queue\":{\"idle\":%.1f,\"cell\":%.1f,\"pinned\":%.1f,"
-		       "\"borrowed\":%.1f},\"cells\":[",
+		       "\"borrowed\":%.1f},",
 		       elapsed_s, (unsigned long long)d->nr_plans,
 		       (unsigned long long)d->nr_rebalances, (unsigned long long)d->nr_rejected,
 		       manager_cells(d->mgr) ? cells_nr_waiting(manager_cells(d->mgr)) : 0,
@@ -282,18 +327,23 @@ static void print_stats(struct daemon *d, double elapsed_s)
 		       SHARE(delta[STAT_CELL_QUEUED]), SHARE(delta[STAT_PINNED_QUEUED]),
 		       SHARE(delta[STAT_BORROW_SELECT] + delta[STAT_BORROW_ENQ]));
 	} else {
-		printf("[%8.1fs] plans %llu, rebalances %llu, rejected %llu | placement: idle "
-		       "%.0f%% "
-		       "cell-queue %.0f%% pinned %.0f%% borrowed %.0f%%\n",
+		printf("[%8.1fs] plans %llu, rebalances %llu, rejected %llu | placement: "
+		       "idle %.0f%% cell-queue %.0f%% pinned %.0f%% borrowed %.0f%%\n",
 		       elapsed_s, (unsigned long long)d->nr_plans,
 		       (unsigned long long)d->nr_rebalances, (unsigned long long)d->nr_rejected,
 		       SHARE(delta[STAT_SELECT_IDLE] + delta[STAT_ENQ_IDLE]),
 		       SHARE(delta[STAT_CELL_QUEUED]), SHARE(delta[STAT_PINNED_QUEUED]),
 		       SHARE(delta[STAT_BORROW_SELECT] + delta[STAT_BORROW_ENQ]));
+	}
+#undef SHARE
+	if (json) {
+		print_cpu_map_json(d, p);
+		printf("\"cells\":[");
+	} else {
+		print_cpu_map(d, p);
 		printf("  %-4s %-20s %-16s %6s %7s %9s %6s %6s\n", "cell", "cgroup", "cpus",
 		       "util%", "smooth%", "borrowed%", "lent%", "used");
 	}
-#undef SHARE
 	for (unsigned int i = 0; p && i < p->nr_cells; i++) {
 		const struct plan_cell_out *pc = &p->cells[i];
 		const struct demand_cell *dc = d->demand ? demand_cell(d->demand, pc->id) : NULL;
@@ -430,6 +480,24 @@ static int run_loop(struct daemon *d)
 		if (now_ns() >= deadline)
 			return 0;
 	}
+}
+
+/* What this run did, printed once at the end. */
+static void print_summary(struct daemon *d)
+{
+	const uint64_t *st = d->stats;
+
+	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected; "
+	       "placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; "
+	       "%llu reclaim preemptions, %llu orphan drains\n",
+	       (double)(now_ns() - d->start_ns) / 1e9, (unsigned long long)d->nr_plans,
+	       (unsigned long long)d->nr_rebalances, (unsigned long long)d->nr_rejected,
+	       (unsigned long long)(st[STAT_SELECT_IDLE] + st[STAT_ENQ_IDLE]),
+	       (unsigned long long)st[STAT_CELL_QUEUED], (unsigned long long)st[STAT_PINNED_QUEUED],
+	       (unsigned long long)(st[STAT_BORROW_SELECT] + st[STAT_BORROW_ENQ]),
+	       (unsigned long long)st[STAT_RECLAIM_KICK],
+	       (unsigned long long)st[STAT_ORPHAN_DRAIN]);
+	fflush(stdout);
 }
 
 /* cgroup level of @parent below the cgroup2 mount @mount ("/sys/fs/cgroup/a/b" -> 2). */
@@ -621,7 +689,9 @@ int main(int argc, char **argv)
 		       manager_cells(d.mgr) ? cells_count(manager_cells(d.mgr)) : 1);
 		fflush(stdout);
 		ret = run_loop(&d);
+		sched_read_stats(d.sched, d.stats);
 		status = sched_stop(d.sched, stderr, &restart);
+		print_summary(&d);
 		d.sched = NULL;
 		if (ret) {
 			status = 1;

@@ -491,28 +491,48 @@ void BPF_STRUCT_OPS(cells_running, struct task_struct *p)
 		cell_vtime[cell] = p->scx.dsq_vtime;
 }
 
+/*
+ * Charge the time @p ran since it was last charged: to its own cell's clock only (scaled by
+ * weight) and to the per-CPU run-time counter of its cell. Called from tick() as well as
+ * stopping(), because a task that keeps its CPU (nothing else queued) gets no stopping() for as
+ * long as it runs, and charging it all at once would make the demand metrics jump.
+ */
+static void charge(struct task_struct *p, struct task_ctx *tctx, u64 now)
+{
+	struct cell_cpu_stats *cs;
+	u32 cell = tctx->cell % CELLS_MAX_CELLS;
+	u64 ran = now - tctx->started_at;
+
+	tctx->started_at = now;
+	scx_bpf_task_set_dsq_vtime(p, p->scx.dsq_vtime + scale_by_task_weight_inverse(p, ran));
+	cs = bpf_map_lookup_elem(&cell_stats, &cell);
+	if (cs)
+		cs->run_ns += ran;
+}
+
+void BPF_STRUCT_OPS(cells_tick, struct task_struct *p)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+
+	if (tctx && tctx->started_at)
+		charge(p, tctx, bpf_ktime_get_ns());
+}
+
 void BPF_STRUCT_OPS(cells_stopping, struct task_struct *p, bool runnable)
 {
 	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
 	struct cell_cpu_stats *cs;
-	u64 now = bpf_ktime_get_ns(), ran;
 	u32 cell;
 
 	if (!tctx || !tctx->started_at)
 		return;
-	cell = tctx->cell % CELLS_MAX_CELLS;
-	ran = now - tctx->started_at;
+	charge(p, tctx, bpf_ktime_get_ns());
 	tctx->started_at = 0;
 	set_running(scx_bpf_task_cpu(p), CELL_NONE);
-
-	/* Charge the time actually run, scaled by weight, to the task's own cell clock only. */
-	scx_bpf_task_set_dsq_vtime(p, p->scx.dsq_vtime + scale_by_task_weight_inverse(p, ran));
-
+	cell = tctx->cell % CELLS_MAX_CELLS;
 	cs = bpf_map_lookup_elem(&cell_stats, &cell);
-	if (cs) {
-		cs->run_ns += ran;
+	if (cs)
 		cs->nr_runs++;
-	}
 }
 
 void BPF_STRUCT_OPS(cells_set_cpumask, struct task_struct *p, const struct cpumask *cpumask)
@@ -736,6 +756,7 @@ SCX_OPS_DEFINE(cells_ops,
 	       .select_cpu		= (void *)cells_select_cpu,
 	       .enqueue			= (void *)cells_enqueue,
 	       .dispatch		= (void *)cells_dispatch,
+	       .tick			= (void *)cells_tick,
 	       .running			= (void *)cells_running,
 	       .stopping		= (void *)cells_stopping,
 	       .set_cpumask		= (void *)cells_set_cpumask,
