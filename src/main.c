@@ -697,8 +697,15 @@ int main(int argc, char **argv)
 			status = 1;
 			break;
 		}
-		if (restart)
-			fprintf(stderr, "scx_cells: the kernel asked for a restart; reloading\n");
+		if (restart) {
+			fprintf(stderr, "scx_cells: the kernel asked for a restart (CPU hotplug?); "
+					"reloading\n");
+			if (manager_reload_topology(d.mgr, err, sizeof(err))) {
+				fprintf(stderr, "scx_cells: %s\n", err);
+				status = 1;
+				break;
+			}
+		}
 	} while (restart);
 	loop_teardown(&d);
 	daemon_free(&d);

@@ -66,6 +66,19 @@ void manager_free(struct manager *m)
 	free(m);
 }
 
+int manager_reload_topology(struct manager *m, char *err, size_t errlen)
+{
+	struct topology *t;
+	int ret = topology_load(&t, m->cfg.sysfs_root, err, errlen);
+
+	if (ret)
+		return ret;
+	topology_free(m->topo);
+	m->topo = t;
+	manager_commit(m, NULL);
+	return 0;
+}
+
 struct cells *manager_cells(struct manager *m)
 {
 	return m->cells;

@@ -38,6 +38,12 @@ int manager_new(const struct manager_cfg *cfg, struct manager **out, struct cell
 		char *err, size_t errlen);
 void manager_free(struct manager *m);
 
+/*
+ * Re-read the topology (after CPU hotplug) and drop the plan in force, which may name CPUs that
+ * are gone. Returns 0 or -errno with a message; on error the old topology stays.
+ */
+int manager_reload_topology(struct manager *m, char *err, size_t errlen);
+
 /* The registry (for rescans, the inotify fd, cell lookups) and the topology. */
 struct cells *manager_cells(struct manager *m);
 const struct topology *manager_topology(const struct manager *m);
