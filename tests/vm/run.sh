@@ -28,11 +28,12 @@ die() {
 }
 
 # list_cases: names of all tests/vm/cases/*.sh, sorted; `all` runs these. The demo
-# (cases/demo*.sh) is not a test and runs only when named.
+# (cases/demo*.sh) and the benchmarks (cases/bench_*.sh) are not tests and run only when named.
 list_cases() {
-	local f
+	local f b
 	for f in "$here"/cases/*.sh; do
-		[[ -f $f && $(basename "$f") != demo* ]] && basename "$f" .sh
+		b=$(basename "$f" .sh)
+		[[ -f $f && $b != demo* && $b != bench_* ]] && echo "$b"
 	done | LC_ALL=C sort
 }
 
