@@ -105,6 +105,7 @@ static void assert_defaults(const struct opts *o)
 	assert_int_equal(o->cell0_min_cpus, 1);
 	assert_int_equal(o->max_cells, 256);
 	assert_false(o->enable_borrowing);
+	assert_false(o->no_reclaim);
 	assert_false(o->enable_rebalancing);
 	assert_dbl_equal(o->rebalance_threshold, 20.0);
 	assert_dbl_equal(o->rebalance_cooldown_s, 5.0);
@@ -148,7 +149,7 @@ static void test_every_option_valid(void **state)
 	struct run *r = *state;
 
 	RUN(r, "--cell-parent-cgroup", "/workloads.slice", "--cell-exclude", "system.slice",
-	    "--cell0-min-cpus", "2", "--max-cells", "16", "--enable-borrowing",
+	    "--cell0-min-cpus", "2", "--max-cells", "16", "--enable-borrowing", "--no-reclaim",
 	    "--enable-rebalancing", "--rebalance-threshold", "12.5", "--rebalance-cooldown-s",
 	    "0.5", "--demand-smoothing", "0.75", "--monitor-interval-s", "0.25", "--debounce-ms",
 	    "0", "--slice-us", "5000", "--exit-after-s", "3", "--dry-run", "--sysfs-root",
@@ -161,6 +162,7 @@ static void test_every_option_valid(void **state)
 	assert_int_equal(r->o.cell0_min_cpus, 2);
 	assert_int_equal(r->o.max_cells, 16);
 	assert_true(r->o.enable_borrowing);
+	assert_true(r->o.no_reclaim);
 	assert_true(r->o.enable_rebalancing);
 	assert_dbl_equal(r->o.rebalance_threshold, 12.5);
 	assert_dbl_equal(r->o.rebalance_cooldown_s, 0.5);
@@ -488,6 +490,7 @@ static void test_help(void **state)
 		"--cell0-min-cpus N",
 		"--max-cells N",
 		"--enable-borrowing",
+		"--no-reclaim",
 		"--enable-rebalancing",
 		"--rebalance-threshold PCT",
 		"--rebalance-cooldown-s S",
