@@ -51,6 +51,7 @@ struct daemon {
 	struct demand *demand;
 	struct debounce deb;
 	unsigned int nr_cpus, max_cells, parent_level;
+	unsigned int nr_published; /* cell slots in the published configuration */
 	int fds[NR_LOOP_FDS];
 	int epfd;
 	uint64_t start_ns, last_interval_ns;
@@ -150,8 +151,6 @@ static void loop_teardown(struct daemon *d)
 /* Bring the demand model's set of live cells in line with a registry diff. */
 static void demand_follow(struct daemon *d, const struct cells_diff *diff)
 {
-	if (!d->demand)
-		return;
 	for (unsigned int i = 0; i < diff->nr_destroyed; i++)
 		demand_cell_remove(d->demand, diff->destroyed[i].id);
 	for (unsigned int i = 0; i < diff->nr_created; i++)
@@ -165,7 +164,7 @@ static void demand_follow(struct daemon *d, const struct cells_diff *diff)
  */
 static int replan(struct daemon *d, const char *why)
 {
-	const bool weighted = d->o->enable_rebalancing && d->demand;
+	const bool weighted = d->o->enable_rebalancing;
 	struct plan *p;
 	char err[512];
 	unsigned int nr;
@@ -185,6 +184,8 @@ static int replan(struct daemon *d, const char *why)
 		return 0;
 	}
 	nr = manager_publish_view(d->mgr, p, d->view, d->owner);
+	if (nr > d->nr_published)
+		d->nr_published = nr; /* counters of slots used once stay readable */
 	ret = sched_publish(d->sched, d->parent_level, d->view, nr, d->owner);
 	if (ret) {
 		d->nr_rejected++;
@@ -346,7 +347,7 @@ static void print_stats(struct daemon *d, double elapsed_s)
 	}
 	for (unsigned int i = 0; p && i < p->nr_cells; i++) {
 		const struct plan_cell_out *pc = &p->cells[i];
-		const struct demand_cell *dc = d->demand ? demand_cell(d->demand, pc->id) : NULL;
+		const struct demand_cell *dc = demand_cell(d->demand, pc->id);
 		struct demand_cell z = {0};
 
 		if (!dc)
@@ -375,32 +376,51 @@ static void print_stats(struct daemon *d, double elapsed_s)
 }
 
 /* One metrics interval: read counters, update demand, maybe rebalance, print the view. */
+/*
+ * Read the per-cell per-CPU run-time counters into d->run_ns (laid out as
+ * run_ns[cpu * max_cells + cell]); the sample's time is returned. Only published cell slots are
+ * read: the others have not run anything since they were last cleared.
+ */
+static uint64_t read_counters(struct daemon *d)
+{
+	uint64_t *col = calloc(d->nr_cpus, sizeof(*col));
+
+	for (unsigned int cell = 0; col && cell < d->nr_published; cell++) {
+		if (sched_read_cell_runtime(d->sched, cell, col))
+			continue;
+		for (unsigned int cpu = 0; cpu < d->nr_cpus; cpu++)
+			d->run_ns[cpu * d->max_cells + cell] = col[cpu];
+	}
+	free(col);
+	return now_ns();
+}
+
+/* Start measuring from now: counters read, interval timer restarted (after a (re)load). */
+static void metrics_restart(struct daemon *d)
+{
+	uint64_t period = (uint64_t)(d->o->monitor_interval_s * 1e9);
+
+	d->last_interval_ns = read_counters(d);
+	demand_set_baseline(d->demand, d->run_ns);
+	sched_read_stats(d->sched, d->prev_stats);
+	timer_arm(d->fds[FD_INTERVAL], period, period);
+}
+
+/* One metrics interval: read counters, update demand, maybe rebalance, print the view. */
 static void on_interval(struct daemon *d)
 {
 	const struct plan *p = manager_current(d->mgr);
-	uint64_t now = now_ns();
+	uint64_t now = read_counters(d);
 	uint64_t measured = now - d->last_interval_ns;
 
 	d->last_interval_ns = now;
 	sched_read_stats(d->sched, d->stats);
-	if (d->demand && p) {
-		uint64_t *col = calloc(d->nr_cpus, sizeof(*col));
-
-		/* Counters are per cell id; lay them out as run_ns[cpu * max_cells + cell]. */
-		for (unsigned int cell = 0; col && cell < d->max_cells; cell++) {
-			if (sched_read_cell_runtime(d->sched, cell, col))
-				continue;
-			for (unsigned int cpu = 0; cpu < d->nr_cpus; cpu++)
-				d->run_ns[cpu * d->max_cells + cell] = col[cpu];
-		}
-		free(col);
-		if (measured)
-			demand_update(d->demand, d->run_ns, p->owner, measured);
-		if (d->o->enable_rebalancing && demand_should_rebalance(d->demand, now)) {
-			if (replan(d, "rebalance") == 1)
-				d->nr_rebalances++;
-			demand_rebalanced(d->demand, now);
-		}
+	if (p && measured)
+		demand_update(d->demand, d->run_ns, p->owner, measured);
+	if (p && d->o->enable_rebalancing && demand_should_rebalance(d->demand, now)) {
+		if (replan(d, "rebalance") == 1)
+			d->nr_rebalances++;
+		demand_rebalanced(d->demand, now);
 	}
 	print_stats(d, (double)(now - d->start_ns) / 1e9);
 }
@@ -678,13 +698,14 @@ int main(int argc, char **argv)
 			break;
 		}
 		d.cpuset_seq = sched_cpuset_seq(d.sched);
-		d.last_interval_ns = now_ns();
+		d.nr_published = 0;
 		manager_commit(d.mgr, NULL); /* a fresh BPF side holds no plan yet */
 		if (replan(&d, "start") < 0) {
 			sched_stop(d.sched, stderr, &restart);
 			status = 1;
 			break;
 		}
+		metrics_restart(&d);
 		printf("scx_cells: scheduler enabled on %u CPUs, %u cells\n", d.nr_cpus,
 		       manager_cells(d.mgr) ? cells_count(manager_cells(d.mgr)) : 1);
 		fflush(stdout);
