@@ -366,7 +366,7 @@ static void queue_frame(struct statsock *s, struct client *c, const struct frame
 	size_t len = f->len;
 
 	if (!client_pending(c)) {
-		ssize_t n = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR) {
@@ -518,7 +518,7 @@ static struct client *free_slot(struct statsock *s)
 static void listen_readable(struct statsock *s)
 {
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
-		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
 		struct epoll_event ev = {.events = EPOLLIN};
 		struct client *c;
 
@@ -533,7 +533,7 @@ static void listen_readable(struct statsock *s)
 				pause_listen(s);
 			return;
 		}
-		if (0 && !peer_allowed(s, fd)) {
+		if (!peer_allowed(s, fd)) {
 			s->st.refused++;
 			say_and_close(fd, ERROR_PREFIX "permission denied: only root may read "
 						       "scx_cells stats\n");

@@ -381,3 +381,144 @@ assert_cells_disjoint() {
 		done
 	done
 }
+
+# ---- cells: life cycle, pinning, health (cells_dynamic, cells_nested_move, cells_cpusets,
+# cells_taskset, stress_smoke) ----------------------------------------------------------------
+
+# stats_cells_table: the cells of the latest stats line, one "ID NAME CPUS" line each (CPUS is
+# empty for an unplaced cell).
+stats_cells_table() {
+	last_stats | sed 's/.*"cells":\[//; s/},{/}\n{/g' |
+		sed -n 's/.*"id":\([0-9]*\),"cgroup":"\([^"]*\)","cpus":"\([^"]*\)".*/\1 \2 \3/p'
+}
+
+# stats_cells_summary: the latest stats line's cells on one line, "ID:NAME=CPUS ...".
+stats_cells_summary() {
+	stats_cells_table | while read -r _i _n _c; do printf '%s:%s=%s ' "$_i" "$_n" "$_c"; done
+}
+
+# cell_id NAME: id of cell NAME in the latest stats line (empty if it is not listed).
+cell_id() {
+	stats_cells_table | while read -r _i _n _c; do [ "$_n" = "$1" ] && echo "$_i"; done | head -n 1
+}
+
+# stats_plans: the "plans" counter (plans applied so far) of the latest stats line.
+stats_plans() {
+	last_stats | sed -n 's/.*"plans":\([0-9]*\).*/\1/p'
+}
+
+# stats_lack_cell NAME: there is a stats line and the latest one does not list cell NAME.
+stats_lack_cell() {
+	_s=$(last_stats)
+	[ -n "$_s" ] || { echo "no stats line yet"; return 1; }
+	case $_s in *"\"cgroup\":\"$1\""*)
+		echo "cell $1 still listed: $(stats_cells_summary)"
+		return 1
+		;;
+	esac
+	return 0
+}
+
+# online_cpus: cpulist of the online CPUs.
+online_cpus() {
+	cat /sys/devices/system/cpu/online
+}
+
+# stats_partition_ok: in the latest stats line no CPU belongs to two cells and the placed cells
+# together own every online CPU. Prints what is wrong otherwise.
+stats_partition_ok() {
+	_tab=$(stats_cells_table)
+	[ -n "$_tab" ] || { echo "no cells in the latest stats line: $(last_stats)"; return 1; }
+	_seen=" " _msg=
+	while read -r _i _n _c; do
+		for _x in $(expand_cpulist "$_c"); do
+			case $_seen in *" $_x "*) _msg="$_msg cpu $_x is in two cells;" ;; esac
+			_seen="$_seen$_x "
+		done
+	done <<EOT
+$_tab
+EOT
+	for _x in $(expand_cpulist "$(online_cpus)"); do
+		case $_seen in *" $_x "*) ;; *) _msg="$_msg online cpu $_x is in no cell;" ;; esac
+	done
+	[ -z "$_msg" ] && return 0
+	echo "$_msg cells: $(stats_cells_summary)"
+	return 1
+}
+
+# pids_ran_within MS CPULIST PID...: sample the PIDs for MS ms (cpusample); succeed iff each was
+# seen running and only on CPUs in CPULIST. Prints one line per PID.
+pids_ran_within() {
+	_ms=$1 _want=$2
+	shift 2
+	_out=$(cpusample "$_ms" "$@") || { echo "cpusample $_ms $* failed: $_out"; return 1; }
+	_rc=0
+	while read -r _pid _cpus _n; do
+		_cpus=${_cpus#cpus=}
+		echo "pid $_pid ran on ${_cpus:-nothing} ($_n), want within $_want"
+		if [ -z "$_cpus" ] || [ "$_cpus" = gone ] || ! cpulist_subset "$_cpus" "$_want"; then
+			_rc=1
+		fi
+	done <<EOT
+$_out
+EOT
+	return $_rc
+}
+
+# assert_pids_within MS CPULIST WHAT PID...: pids_ran_within or fail naming WHAT.
+assert_pids_within() {
+	_ms=$1 _want=$2 _what=$3
+	shift 3
+	_rc=0
+	_res=$(pids_ran_within "$_ms" "$_want" "$@") || _rc=1
+	echo "$_res" | while read -r _l; do log "$_what: $_l"; done
+	[ "$_rc" -eq 0 ] || fail "$_what: not all of pids $* ran only on CPUs $_want"
+}
+
+# spawn_pinned_spinner CGPATH CPULIST: like spawn_spinner, but started under `taskset -c CPULIST`.
+spawn_pinned_spinner() {
+	taskset -c "$2" sh -c "echo \$\$ > $CGROUP_ROOT/$1/cgroup.procs && exec sh -c 'while :; do :; done'" &
+	SPINNERS="$SPINNERS $!"
+}
+
+# proc_utime PID: user CPU time of PID in clock ticks (field 14 of /proc/PID/stat).
+proc_utime() {
+	_st=$(cat "/proc/$1/stat" 2>/dev/null) || { echo "pid $1 gone"; return 1; }
+	_st=${_st##*) }
+	# shellcheck disable=SC2086 # split the fields after comm
+	set -- $_st
+	echo "${12}"
+}
+
+# utime_grew PID BASE MIN: PID's utime is at least BASE + MIN ticks.
+utime_grew() {
+	_u=$(proc_utime "$1") || { echo "$_u"; return 1; }
+	[ "$_u" -ge $(($2 + $3)) ] && return 0
+	echo "pid $1 utime $_u ticks, want >= $(($2 + $3)) (base $2)"
+	return 1
+}
+
+# kmsg_kernel_problems: stalls, lockups, oopses and warnings in the kernel log (empty = none).
+kmsg_kernel_problems() {
+	dmesg | grep -iE 'rcu.*stall|soft lockup|hung task|blocked for more than|BUG:|WARNING:|Oops|watchdog'
+}
+
+# sched_healthy SEQ: the daemon is alive, sched_ext is enabled, enable_seq is still SEQ (no
+# restart) and the kernel log has no sched_ext error. Prints what is wrong otherwise.
+sched_healthy() {
+	pid_alive "$SCHED_PID" || { echo "scx_cells (pid $SCHED_PID) has exited"; return 1; }
+	state_is enabled || return 1
+	_seq=$(enable_seq)
+	[ "$_seq" = "$1" ] || { echo "enable_seq is $_seq, was $1: the scheduler was re-enabled"; return 1; }
+	_e=$(kmsg_errors)
+	[ -z "$_e" ] || { echo "sched_ext errors in the kernel log: $_e"; return 1; }
+	return 0
+}
+
+# assert_sched_healthy SEQ: sched_healthy or fail with the daemon log.
+assert_sched_healthy() {
+	if ! _why=$(sched_healthy "$1"); then
+		print_sched_log
+		fail "scheduler not healthy: $_why"
+	fi
+}
