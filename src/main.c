@@ -572,6 +572,29 @@ static int dry_run(const struct opts *o)
 	return 0;
 }
 
+/*
+ * scx_cells needs no cgroup controller (tasks are matched by cgroup id), but cpusets of cells only
+ * exist when the cpuset controller is enabled below the parent: say so once, do not fail.
+ */
+static void check_controllers(const char *parent)
+{
+	char path[PATH_MAX + 32], line[256] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", parent);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	if (!strstr(line, "cpuset"))
+		fprintf(stderr,
+			"scx_cells: note: the cpuset controller is not enabled below %s, so cells "
+			"have no cpusets (enable with: echo +cpuset > %s)\n",
+			parent, path);
+}
+
 static int daemon_init(struct daemon *d, const struct opts *o)
 {
 	struct manager_cfg mcfg = {
@@ -603,6 +626,7 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 		}
 		mcfg.parent = parent;
 		d->parent_level = cgroup_level(mount, parent);
+		check_controllers(parent);
 	}
 	ret = manager_new(&mcfg, &d->mgr, &diff, err, sizeof(err));
 	if (ret) {
