@@ -52,12 +52,12 @@ struct client {
 	uint32_t gen;
 	enum client_state state;
 	bool json;
-	bool rd_closed;	  /* peer shut down its write side: stop watching EPOLLIN */
-	uint32_t events;  /* what is registered in epoll */
-	uint64_t born;	  /* statsock_stats.published when accepted */
+	bool rd_closed;	 /* peer shut down its write side: stop watching EPOLLIN */
+	uint32_t events; /* what is registered in epoll */
+	uint64_t born;	 /* statsock_stats.published when accepted */
 	size_t req_len;
 	char req[STATSOCK_MAX_REQUEST];
-	char *out;	  /* queued output: [out_off, out_len) not yet sent */
+	char *out; /* queued output: [out_off, out_len) not yet sent */
 	size_t out_off, out_len, out_cap;
 };
 
@@ -122,12 +122,14 @@ static int clear_path(const struct sockaddr_un *sun, char *err, size_t errlen)
 		if (errno == ENOENT)
 			return 0;
 		ret = -errno;
-		set_err(err, errlen, "cannot check stats socket path %s: %s", path, strerror(errno));
+		set_err(err, errlen, "cannot check stats socket path %s: %s", path,
+			strerror(errno));
 		return ret;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
 		set_err(err, errlen,
-			"%s exists and is not a socket; remove it or choose another stats socket path",
+			"%s exists and is not a socket; remove it or choose another stats "
+			"socket path",
 			path);
 		return -EEXIST;
 	}
@@ -176,8 +178,8 @@ static int check_socket_file(struct statsock *s, char *err, size_t errlen)
 		}
 		if (!S_ISSOCK(st.st_mode) || st.st_uid != s->euid) {
 			set_err(err, errlen,
-				"stats socket %s is not a socket owned by uid %u after bind; check who "
-				"else writes to its directory",
+				"stats socket %s is not a socket owned by uid %u after bind; "
+				"check who else writes to its directory",
 				s->path, (unsigned int)s->euid);
 			return -EPERM;
 		}
@@ -366,7 +368,7 @@ static void queue_frame(struct statsock *s, struct client *c, const struct frame
 	size_t len = f->len;
 
 	if (!client_pending(c)) {
-		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+		ssize_t n = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR) {
@@ -479,7 +481,8 @@ static void client_readable(struct statsock *s, struct client *c)
 	if (nl)
 		handle_request(s, c, (size_t)(nl - c->req));
 	else if (c->req_len == sizeof(c->req))
-		bad_request(s, c, "request longer than %d bytes; send 'json' or 'text' and a newline",
+		bad_request(s, c,
+			    "request longer than %d bytes; send 'json' or 'text' and a newline",
 			    STATSOCK_MAX_REQUEST);
 }
 
@@ -518,7 +521,7 @@ static struct client *free_slot(struct statsock *s)
 static void listen_readable(struct statsock *s)
 {
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
-		int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct epoll_event ev = {.events = EPOLLIN};
 		struct client *c;
 
@@ -542,8 +545,9 @@ static void listen_readable(struct statsock *s)
 		c = free_slot(s);
 		if (!c) {
 			s->st.busy++;
-			say_and_close(fd, ERROR_PREFIX "too many clients (at most 32 at a time); try "
-						       "again later\n");
+			say_and_close(fd,
+				      ERROR_PREFIX "too many clients (at most 32 at a time); try "
+						   "again later\n");
 			continue;
 		}
 		c->gen = ++s->next_gen;
@@ -686,8 +690,9 @@ int statsock_publish(struct statsock *s, const char *json_line, const char *text
 
 		if (c->fd >= 0 && c->state == C_REQUEST &&
 		    s->st.published - c->born >= STATSOCK_REQUEST_PUBLISHES)
-			bad_request(s, c, "no request received; send 'json' or 'text' and a "
-					  "newline right after connecting");
+			bad_request(s, c,
+				    "no request received; send 'json' or 'text' and a "
+				    "newline right after connecting");
 	}
 	resume_listen(s);
 	return ret;
@@ -909,8 +914,8 @@ static int monitor_connect(const char *path, char *err, size_t errlen)
 			path);
 		break;
 	case -EAGAIN:
-		set_err(err, errlen, "scx_cells at %s is not accepting connections right now; "
-				     "try again", path);
+		set_err(err, errlen,
+			"scx_cells at %s is not accepting connections right now; try again", path);
 		break;
 	default:
 		set_err(err, errlen, "cannot connect to %s: %s", path, strerror(-ret));

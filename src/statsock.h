@@ -43,16 +43,16 @@
 #define STATSOCK_DEFAULT_PATH "/run/scx_cells.sock"
 
 /* A request line, newline included, is at most this long; longer is a bad request. */
-#define STATSOCK_MAX_REQUEST 64
+#define STATSOCK_MAX_REQUEST	   64
 /*
  * Largest framed snapshot (JSON line + newline, or dot-stuffed text + terminator). Half the client
  * buffer, so a client that is one snapshot behind is never dropped for it.
  */
-#define STATSOCK_MAX_FRAME (128 * 1024)
+#define STATSOCK_MAX_FRAME	   (128 * 1024)
 /* Bytes queued for one client beyond what its socket took; needing more drops the client. */
-#define STATSOCK_CLIENT_BUF (256 * 1024)
-/* Connected clients (including those that have not sent their request yet); more are turned away. */
-#define STATSOCK_MAX_CLIENTS 32
+#define STATSOCK_CLIENT_BUF	   (256 * 1024)
+/* Clients at once (counting those still sending the request); more are turned away. */
+#define STATSOCK_MAX_CLIENTS	   32
 /*
  * A client that has not sent a complete request by the time this many snapshots have been
  * published since it connected is disconnected as a bad request, so idle connections cannot use

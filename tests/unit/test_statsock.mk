@@ -1,0 +1,1 @@
+test_statsock_DEPS := statsock
