@@ -9,7 +9,7 @@ WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS_BASE := -std=gnu11 -g -D_GNU_SOURCE $(WARN) -iquote src
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all unit unit-build vm-test demo test clean bench-plan bootstrap
+.PHONY: all unit unit-build vm-test demo test fuzz clean bench-plan bootstrap
 .DEFAULT_GOAL := all
 
 VERSION := 0.1.0
@@ -93,11 +93,19 @@ vm-test: $(BUILD)/scx_cells $(VM_TOOLS)
 demo: $(BUILD)/scx_cells $(VM_TOOLS)
 	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus 8 --timeout 240 --out $(BUILD)/vm-demo --live demo
 
+# ---- fuzzing (libFuzzer, bounded time; corpus in tests/fuzz/corpus) ----------------------------
+FUZZ_SECONDS ?= 10
+fuzz:
+	@mkdir -p $(BUILD)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh | tee $(BUILD)/fuzz.log
+
 # Every suite, then one summary line summing them all.
 test:
-	@rm -f $(BUILD)/unit.log $(BUILD)/vm.log; rc=0; $(MAKE) --no-print-directory unit || rc=1; \
+	@rm -f $(BUILD)/unit.log $(BUILD)/vm.log $(BUILD)/fuzz.log; rc=0; \
+	$(MAKE) --no-print-directory unit || rc=1; \
+	$(MAKE) --no-print-directory fuzz || rc=1; \
 	$(MAKE) --no-print-directory vm-test || rc=1; \
-	tests/summarize.sh $(BUILD)/unit.log $(BUILD)/vm.log; \
+	tests/summarize.sh $(BUILD)/unit.log $(BUILD)/fuzz.log $(BUILD)/vm.log; \
 	exit $$rc
 
 clean:

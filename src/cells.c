@@ -713,6 +713,9 @@ int cells_process_events(struct cells *r, const void *buf, size_t len, bool *res
 			r->parent_gone = true;
 			continue;
 		}
+		/* The kernel NUL-pads names; a record without a NUL in its name is malformed. */
+		if (ev.len && !memchr(name, '\0', ev.len))
+			continue;
 		if (!(ev.mask & IN_ISDIR) || !*name)
 			continue;
 		if (ev.mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO) &&

@@ -31,6 +31,8 @@
 #include "manager.h"
 #include "opts.h"
 #include "sched.h"
+#include "statsock.h"
+#include "view.h"
 
 #define HEARTBEAT_NS (100 * 1000 * 1000ULL)
 #define NSEC_PER_SEC 1000000000ULL
@@ -41,6 +43,7 @@ enum loop_fd {
 	FD_INTERVAL,
 	FD_DEBOUNCE,
 	FD_INOTIFY,
+	FD_STATS,
 	NR_LOOP_FDS,
 };
 
@@ -49,6 +52,7 @@ struct daemon {
 	struct manager *mgr;
 	struct sched *sched;
 	struct demand *demand;
+	struct statsock *stats_sock; /* NULL: no stats socket */
 	struct debounce deb;
 	unsigned int nr_cpus, max_cells, parent_level;
 	unsigned int nr_published; /* cell slots in the published configuration */
@@ -128,6 +132,8 @@ static int loop_setup(struct daemon *d)
 				  timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
 	if (!ret && manager_cells(d->mgr))
 		ret = loop_add(d, FD_INOTIFY, cells_watch_fd(manager_cells(d->mgr)));
+	if (!ret && d->stats_sock)
+		ret = loop_add(d, FD_STATS, statsock_fd(d->stats_sock));
 	if (ret)
 		return ret;
 	ret = timer_arm(d->fds[FD_HEARTBEAT], HEARTBEAT_NS, HEARTBEAT_NS);
@@ -142,7 +148,8 @@ static int loop_setup(struct daemon *d)
 static void loop_teardown(struct daemon *d)
 {
 	for (int i = 0; i < NR_LOOP_FDS; i++)
-		if (d->fds[i] >= 0 && i != FD_INOTIFY) /* the registry owns the inotify fd */
+		/* the registry and the stats socket own their fds */
+		if (d->fds[i] >= 0 && i != FD_INOTIFY && i != FD_STATS)
 			close(d->fds[i]);
 	if (d->epfd >= 0)
 		close(d->epfd);
@@ -258,57 +265,35 @@ static const char *cell_label(struct daemon *d, unsigned int id)
 	return c ? c->name : "?";
 }
 
+static const char *label_cb(const void *ctx, int id)
+{
+	return cell_label((struct daemon *)ctx, (unsigned int)id);
+}
+
 /*
- * The CPU map: for each CPU the cell that owns it and the cell whose task it is running right now
- * ("." when idle), so borrowing is visible at a glance. Only for machines small enough to read.
+ * Render this interval's view as text and as JSON: the chosen one goes to stdout, both to the
+ * stats socket's clients.
  */
-#define CPU_MAP_MAX 64
-
-static void print_cpu_map(struct daemon *d, const struct plan *p)
-{
-	int running[CPU_MAP_MAX];
-
-	if (!p || d->nr_cpus > CPU_MAP_MAX)
-		return;
-	sched_read_running(d->sched, running);
-	printf("  %-5s", "cpu");
-	for (unsigned int cpu = 0; cpu < d->nr_cpus; cpu++)
-		printf(" %3u", cpu);
-	printf("\n  %-5s", "owner");
-	for (unsigned int cpu = 0; cpu < d->nr_cpus; cpu++)
-		p->owner[cpu] < 0 ? printf("   -") : printf(" %3d", p->owner[cpu]);
-	printf("\n  %-5s", "runs");
-	for (unsigned int cpu = 0; cpu < d->nr_cpus; cpu++) {
-		if (running[cpu] < 0)
-			printf("   .");
-		else if (running[cpu] != p->owner[cpu])
-			printf(" %2d*", running[cpu]); /* a borrower */
-		else
-			printf(" %3d", running[cpu]);
-	}
-	printf("\n");
-}
-
-static void print_cpu_map_json(struct daemon *d, const struct plan *p)
-{
-	int running[CPU_MAP_MAX];
-
-	if (!p || d->nr_cpus > CPU_MAP_MAX)
-		return;
-	sched_read_running(d->sched, running);
-	printf("\"cpu_map\":[");
-	for (unsigned int cpu = 0; cpu < d->nr_cpus; cpu++)
-		printf("%s{\"cpu\":%u,\"owner\":%d,\"running\":%d}", cpu ? "," : "", cpu,
-		       p->owner[cpu], running[cpu]);
-	printf("],");
-}
-
-static void print_stats(struct daemon *d, double elapsed_s)
+static void publish_stats(struct daemon *d, double elapsed_s)
 {
 	const struct plan *p = manager_current(d->mgr);
 	uint64_t delta[NR_CELLS_STATS], total = 0;
-	const bool json = d->o->stats_format == OPTS_STATS_JSON;
-	char cpus[256];
+	int *running = calloc(d->nr_cpus, sizeof(*running));
+	struct view v = {
+		.elapsed_s = elapsed_s,
+		.nr_plans = d->nr_plans,
+		.nr_rebalances = d->nr_rebalances,
+		.nr_rejected = d->nr_rejected,
+		.nr_waiting = manager_cells(d->mgr) ? cells_nr_waiting(manager_cells(d->mgr)) : 0,
+		.plan = p,
+		.demand = d->demand,
+		.running = running,
+		.label = label_cb,
+		.ctx = d,
+	};
+	char *text = NULL, *json = NULL;
+	size_t tlen, jlen;
+	FILE *tf, *jf;
 
 	for (int i = 0; i < NR_CELLS_STATS; i++) {
 		delta[i] = d->stats[i] - d->prev_stats[i];
@@ -317,62 +302,37 @@ static void print_stats(struct daemon *d, double elapsed_s)
 	for (int i = STAT_SELECT_IDLE; i <= STAT_BORROW_ENQ; i++)
 		total += delta[i];
 #define SHARE(x) (total ? 100.0 * (double)(x) / (double)total : 0.0)
-	if (json) {
-		printf("{\"t\":%.3f,\"plans\":%llu,\"rebalances\":%llu,\"rejected\":%llu,"
-		       "\"waiting\":%u,\"queue\":{\"idle\":%.1f,\"cell\":%.1f,\"pinned\":%.1f,"
-		       "\"borrowed\":%.1f},",
-		       elapsed_s, (unsigned long long)d->nr_plans,
-		       (unsigned long long)d->nr_rebalances, (unsigned long long)d->nr_rejected,
-		       manager_cells(d->mgr) ? cells_nr_waiting(manager_cells(d->mgr)) : 0,
-		       SHARE(delta[STAT_SELECT_IDLE] + delta[STAT_ENQ_IDLE]),
-		       SHARE(delta[STAT_CELL_QUEUED]), SHARE(delta[STAT_PINNED_QUEUED]),
-		       SHARE(delta[STAT_BORROW_SELECT] + delta[STAT_BORROW_ENQ]));
-	} else {
-		printf("[%8.1fs] plans %llu, rebalances %llu, rejected %llu | placement: "
-		       "idle %.0f%% cell-queue %.0f%% pinned %.0f%% borrowed %.0f%%\n",
-		       elapsed_s, (unsigned long long)d->nr_plans,
-		       (unsigned long long)d->nr_rebalances, (unsigned long long)d->nr_rejected,
-		       SHARE(delta[STAT_SELECT_IDLE] + delta[STAT_ENQ_IDLE]),
-		       SHARE(delta[STAT_CELL_QUEUED]), SHARE(delta[STAT_PINNED_QUEUED]),
-		       SHARE(delta[STAT_BORROW_SELECT] + delta[STAT_BORROW_ENQ]));
-	}
+	v.placement = (struct view_placement){
+		.idle = SHARE(delta[STAT_SELECT_IDLE] + delta[STAT_ENQ_IDLE]),
+		.cell = SHARE(delta[STAT_CELL_QUEUED]),
+		.pinned = SHARE(delta[STAT_PINNED_QUEUED]),
+		.borrowed = SHARE(delta[STAT_BORROW_SELECT] + delta[STAT_BORROW_ENQ]),
+	};
 #undef SHARE
-	if (json) {
-		print_cpu_map_json(d, p);
-		printf("\"cells\":[");
-	} else {
-		print_cpu_map(d, p);
-		printf("  %-4s %-20s %-16s %6s %7s %9s %6s %6s\n", "cell", "cgroup", "cpus",
-		       "util%", "smooth%", "borrowed%", "lent%", "used");
+	if (running)
+		sched_read_running(d->sched, running);
+	else
+		v.running = NULL;
+	tf = open_memstream(&text, &tlen);
+	jf = open_memstream(&json, &jlen);
+	if (tf && jf) {
+		view_render(tf, &v, false);
+		view_render(jf, &v, true);
+		fclose(tf);
+		fclose(jf);
+		tf = jf = NULL;
+		fputs(d->o->stats_format == OPTS_STATS_JSON ? json : text, stdout);
+		fflush(stdout);
+		if (d->stats_sock)
+			statsock_publish(d->stats_sock, json, text);
 	}
-	for (unsigned int i = 0; p && i < p->nr_cells; i++) {
-		const struct plan_cell_out *pc = &p->cells[i];
-		const struct demand_cell *dc = demand_cell(d->demand, pc->id);
-		struct demand_cell z = {0};
-
-		if (!dc)
-			dc = &z;
-		if (cpumask_format(pc->primary, cpus, sizeof(cpus)) >= sizeof(cpus))
-			strcpy(cpus + sizeof(cpus) - 4, "...");
-		if (json) {
-			printf("%s{\"id\":%d,\"cgroup\":", i ? "," : "", pc->id);
-			json_print_string(stdout, cell_label(d, (unsigned int)pc->id));
-			printf(",\"cpus\":\"%s\",\"nr_cpus\":%u,\"util_pct\":%.1f,"
-			       "\"smoothed_util_pct\":%.1f,\"demand_borrow_pct\":%.1f,"
-			       "\"lent_pct\":%.1f,\"cpus_used\":%.2f,\"smoothed_cpus\":%.2f}",
-			       cpus, pc->nr_primary, dc->util_pct, dc->smoothed_util_pct,
-			       dc->demand_borrow_pct, dc->lent_pct, dc->cpus_used,
-			       dc->smoothed_cpus);
-		} else {
-			printf("  %-4d %-20.20s %-16.16s %6.1f %7.1f %9.1f %6.1f %6.2f\n", pc->id,
-			       cell_label(d, (unsigned int)pc->id), cpus, dc->util_pct,
-			       dc->smoothed_util_pct, dc->demand_borrow_pct, dc->lent_pct,
-			       dc->cpus_used);
-		}
-	}
-	if (json)
-		printf("]}\n");
-	fflush(stdout);
+	if (tf)
+		fclose(tf);
+	if (jf)
+		fclose(jf);
+	free(text);
+	free(json);
+	free(running);
 }
 
 /* One metrics interval: read counters, update demand, maybe rebalance, print the view. */
@@ -422,7 +382,7 @@ static void on_interval(struct daemon *d)
 			d->nr_rebalances++;
 		demand_rebalanced(d->demand, now);
 	}
-	print_stats(d, (double)(now - d->start_ns) / 1e9);
+	publish_stats(d, (double)(now - d->start_ns) / 1e9);
 }
 
 static void on_heartbeat(struct daemon *d)
@@ -480,6 +440,9 @@ static int run_loop(struct daemon *d)
 				ret = on_debounce(d);
 				if (ret == -ENOENT)
 					return ret;
+				break;
+			case FD_STATS:
+				statsock_dispatch(d->stats_sock);
 				break;
 			case FD_INOTIFY:
 				ret = cells_handle_events(manager_cells(d->mgr), &rescan, err,
@@ -655,6 +618,12 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 		cells_diff_free(&diff);
 		return -ENOMEM;
 	}
+	ret = statsock_listen(&d->stats_sock, o->stats_socket, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "scx_cells: stats socket: %s\n", err);
+		cells_diff_free(&diff);
+		return ret;
+	}
 	demand_cell_add(d->demand, 0);
 	manager_log_diff(&diff, stdout);
 	demand_follow(d, &diff);
@@ -664,6 +633,7 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 
 static void daemon_free(struct daemon *d)
 {
+	statsock_close(d->stats_sock);
 	manager_free(d->mgr);
 	demand_free(d->demand);
 	free(d->run_ns);
@@ -672,9 +642,36 @@ static void daemon_free(struct daemon *d)
 	free(d->weights);
 }
 
+static volatile sig_atomic_t monitor_stop;
+
+static void monitor_signal(int sig)
+{
+	(void)sig;
+	monitor_stop = 1;
+}
+
+/* --monitor: print a running instance's stats until it exits or we are interrupted. */
+static int monitor(const struct opts *o)
+{
+	struct sigaction sa = {.sa_handler = monitor_signal}; /* no SA_RESTART: wake poll() */
+	char err[512];
+	int ret;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	ret = statsock_monitor(o->stats_socket, o->stats_format == OPTS_STATS_JSON, o->monitor_s,
+			       stdout, &monitor_stop, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "scx_cells: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct daemon d = {.fds = {-1, -1, -1, -1, -1}, .epfd = -1};
+	struct daemon d = {.fds = {-1, -1, -1, -1, -1, -1}, .epfd = -1};
 	struct sched_params params;
 	struct opts o;
 	char err[512];
@@ -688,6 +685,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (o.dry_run)
 		return dry_run(&o);
+	if (o.monitor)
+		return monitor(&o);
 	d.o = &o;
 
 	ret = sched_preflight("/sys", err, sizeof(err));

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "manager.h"
+#include "view.h"
 
 struct manager {
 	struct manager_cfg cfg;
@@ -169,22 +170,6 @@ unsigned int manager_publish_view(const struct manager *m, const struct plan *p,
 	for (unsigned int cpu = 0; cpu < p->nr_cpus; cpu++)
 		owner[cpu] = p->owner[cpu] >= 0 ? p->owner[cpu] : 0;
 	return nr;
-}
-
-void json_print_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
 }
 
 static const char *unplaced_reason(enum plan_unplaced_reason why)

@@ -77,7 +77,4 @@ void manager_log_diff(const struct cells_diff *diff, FILE *f);
 /* One log line per cell of @p with its CPU lists, prefixed by @what ("applied plan"). */
 void manager_log_plan(const struct plan *p, const char *what, FILE *f);
 
-/* Write @s as a JSON string literal (quotes included). */
-void json_print_string(FILE *f, const char *s);
-
 #endif /* SCX_CELLS_MANAGER_H */

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests for view: the stats table, the CPU map and the JSON line, rendered from a real plan
+ * (4 CPUs, root + 2 cells) and a hand-set running map.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "view.h"
+
+struct fixture {
+	struct topology *topo;
+	struct plan *plan;
+	int running[4];
+	char *out;
+	size_t len;
+};
+
+static const char *label(const void *ctx, int id)
+{
+	static const char *const names[] = {"(root)", "web", "ba\"tch"};
+
+	(void)ctx;
+	return id >= 0 && id < 3 ? names[id] : "?";
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct plan_cell cells[] = {{.id = 0}, {.id = 1}, {.id = 2}};
+	struct plan_input in = {.cell0_min_cpus = 1, .cells = cells, .nr_cells = 3};
+	char err[256];
+
+	assert_non_null(fx);
+	assert_int_equal(topology_synth(&fx->topo, 4, 4, 1, NULL), 0);
+	in.topo = fx->topo;
+	assert_int_equal(plan_compute(&in, &fx->plan, err, sizeof(err)), 0);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	plan_free(fx->plan);
+	topology_free(fx->topo);
+	free(fx->out);
+	free(fx);
+	return 0;
+}
+
+static const char *render(struct fixture *fx, const struct view *v, bool json)
+{
+	FILE *f;
+
+	free(fx->out);
+	fx->out = NULL;
+	f = open_memstream(&fx->out, &fx->len);
+	assert_non_null(f);
+	view_render(f, v, json);
+	fclose(f);
+	return fx->out;
+}
+
+static struct view base_view(struct fixture *fx)
+{
+	return (struct view){
+		.elapsed_s = 12.5,
+		.nr_plans = 3,
+		.nr_rebalances = 1,
+		.nr_rejected = 0,
+		.nr_waiting = 2,
+		.placement = {.idle = 10, .cell = 70, .pinned = 5, .borrowed = 15},
+		.plan = fx->plan,
+		.running = fx->running,
+		.label = label,
+	};
+}
+
+#define assert_contains(hay, needle)                                                               \
+	do {                                                                                       \
+		if (!strstr((hay), (needle)))                                                      \
+			fail_msg("expected \"%s\" in:\n%s", (needle), (hay));                      \
+	} while (0)
+
+/* A CPU of the plan owned by a cell other than @cell (-1 if none). */
+static int other_cpu(const struct plan *p, int cell)
+{
+	for (unsigned int cpu = 0; cpu < p->nr_cpus; cpu++)
+		if (p->owner[cpu] != cell)
+			return (int)cpu;
+	return -1;
+}
+
+static void test_text(void **state)
+{
+	struct fixture *fx = *state;
+	struct view v = base_view(fx);
+	int lend = other_cpu(fx->plan, 1);
+	const char *out;
+
+	for (int cpu = 0; cpu < 4; cpu++)
+		fx->running[cpu] = fx->plan->owner[cpu];
+	fx->running[lend] = 1; /* cell 1 borrows a CPU of another cell */
+	fx->running[(lend + 1) % 4] = -1;
+	out = render(fx, &v, false);
+	assert_contains(out, "[    12.5s] plans 3, rebalances 1, rejected 0");
+	assert_contains(out, "idle 10% cell-queue 70% pinned 5% borrowed 15%");
+	assert_contains(out, "  cpu     0   1   2   3\n");
+	assert_contains(out, "  1*");
+	assert_contains(out, "   .");
+	assert_contains(out, "web");
+	/* one row per cell, after the header */
+	assert_int_equal(strstr(out, "\n  2    ba\"tch") != NULL, 1);
+}
+
+static void test_json(void **state)
+{
+	struct fixture *fx = *state;
+	struct view v = base_view(fx);
+	const char *out;
+	int depth = 0;
+
+	for (int cpu = 0; cpu < 4; cpu++)
+		fx->running[cpu] = -1;
+	out = render(fx, &v, true);
+	assert_contains(out,
+			"{\"t\":12.500,\"plans\":3,\"rebalances\":1,\"rejected\":0,\"waiting\":2,");
+	assert_contains(out,
+			"\"queue\":{\"idle\":10.0,\"cell\":70.0,\"pinned\":5.0,\"borrowed\":15.0}");
+	assert_contains(out, "\"cpu_map\":[{\"cpu\":0,");
+	assert_contains(out, "\"running\":-1");
+	assert_contains(out, "\"cgroup\":\"ba\\\"tch\"");
+	assert_contains(out, "\"util_pct\":0.0");
+	/* one line, balanced braces and brackets outside strings */
+	assert_int_equal(strchr(out, '\n') - out, (long)strlen(out) - 1);
+	for (const char *c = out; *c; c++) {
+		if (*c == '\\') {
+			c++;
+			continue;
+		}
+		if (*c == '{' || *c == '[')
+			depth++;
+		else if (*c == '}' || *c == ']')
+			depth--;
+		if (depth < 0)
+			fail_msg("unbalanced at offset %ld in:\n%s", (long)(c - out), out);
+	}
+	assert_int_equal(depth, 0);
+}
+
+static void test_no_plan_no_map(void **state)
+{
+	struct fixture *fx = *state;
+	struct view v = base_view(fx);
+	const char *out;
+
+	v.plan = NULL;
+	out = render(fx, &v, false);
+	assert_null(strstr(out, "owner"));
+	assert_contains(out, "cell cgroup");
+	out = render(fx, &v, true);
+	assert_null(strstr(out, "cpu_map"));
+	assert_contains(out, "\"cells\":[]}\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_plan_no_map, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("view", tests, NULL, NULL);
+}

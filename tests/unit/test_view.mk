@@ -1,0 +1,1 @@
+test_view_DEPS := view plan topology cpumask demand
