@@ -14,6 +14,7 @@ struct demand {
 	unsigned int nr_cpus;
 	unsigned int max_cells;
 	uint64_t *baseline;	   /* [nr_cpus * max_cells] */
+	uint64_t *wait_baseline;   /* [max_cells] */
 	struct demand_cell *cells; /* [max_cells] */
 	double *snap_cpus;	   /* smoothed_cpus at the last rebalance, [max_cells] */
 	bool rebalanced_before;
@@ -69,7 +70,8 @@ struct demand *demand_new(unsigned int nr_cpus, unsigned int max_cells,
 	d->baseline = calloc((size_t)nr_cpus * max_cells, sizeof(*d->baseline));
 	d->cells = calloc(max_cells, sizeof(*d->cells));
 	d->snap_cpus = calloc(max_cells, sizeof(*d->snap_cpus));
-	if (!d->baseline || !d->cells || !d->snap_cpus)
+	d->wait_baseline = calloc(max_cells, sizeof(*d->wait_baseline));
+	if (!d->baseline || !d->cells || !d->snap_cpus || !d->wait_baseline)
 		goto enomem;
 	d->cells[0].live = true;
 	return d;
@@ -86,6 +88,7 @@ void demand_free(struct demand *d)
 	free(d->baseline);
 	free(d->cells);
 	free(d->snap_cpus);
+	free(d->wait_baseline);
 	free(d);
 }
 
@@ -131,6 +134,18 @@ int demand_cell_remove(struct demand *d, unsigned int cell)
 void demand_set_baseline(struct demand *d, const uint64_t *run_ns)
 {
 	memcpy(d->baseline, run_ns, (size_t)d->nr_cpus * d->max_cells * sizeof(*d->baseline));
+	for (unsigned int c = 0; c < d->max_cells; c++)
+		d->cells[c].wait_ns = 0;
+}
+
+void demand_set_wait(struct demand *d, const uint64_t *wait_ns)
+{
+	for (unsigned int c = 0; c < d->max_cells; c++) {
+		uint64_t now = wait_ns[c];
+
+		d->cells[c].wait_ns = now >= d->wait_baseline[c] ? now - d->wait_baseline[c] : 0;
+		d->wait_baseline[c] = now;
+	}
 }
 
 /* Local helpers: the unit-test link line has no -lm. */
@@ -203,7 +218,9 @@ int demand_update(struct demand *d, const uint64_t *run_ns, const int *owner, ui
 		cell->lent_pct = pct(cell->lent_ns, cap);
 		cell->demand_borrow_pct = pct(cell->borrowed_ns, (double)cell->run_ns);
 		cell->cpus_used = (double)cell->run_ns / (double)interval_ns;
-		cell->smoothed_cpus = alpha * cell->cpus_used + (1.0 - alpha) * cell->smoothed_cpus;
+		cell->cpus_waiting = (double)cell->wait_ns / (double)interval_ns;
+		cell->smoothed_cpus = alpha * (cell->cpus_used + cell->cpus_waiting) +
+				      (1.0 - alpha) * cell->smoothed_cpus;
 		/*
 		 * Without own CPUs there is no utilisation to measure (it would be a division by
 		 * zero); keep the smoothed value rather than pretend the cell was idle.

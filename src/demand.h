@@ -13,8 +13,15 @@
  *	util_pct          = 100·run / (own_cpus·interval)      (0 if own_cpus == 0)
  *	demand_borrow_pct = 100·borrowed / run                 (0 if run == 0)
  *	lent_pct          = 100·lent / (own_cpus·interval)     (0 if own_cpus == 0)
- *	cpus_used         = run / interval                      (absolute demand, in CPUs)
- *	smoothed_x        = α·x + (1 − α)·smoothed_x            (x = cpus_used, util_pct)
+ *	cpus_used         = run / interval                      (absolute use, in CPUs)
+ *	cpus_waiting      = Σ queue wait / interval             (see demand_set_wait())
+ *	smoothed_cpus     = α·(cpus_used + cpus_waiting) + (1 − α)·smoothed_cpus
+ *	smoothed_util_pct = α·util_pct + (1 − α)·smoothed_util_pct
+ *
+ * Why the waiting time: run time alone cannot show more demand than a cell was given — a cell
+ * with 4 runnable tasks on 2 CPUs uses exactly 2 CPUs. Adding the time its tasks spent runnable
+ * but queued (≈ the number of tasks waiting) makes that demand visible, and it vanishes once
+ * the cell has enough CPUs, so the allocation converges.
  *
  * Why absolute CPUs for the weights: utilisation in percent of the cell's own size makes a small
  * busy cell look like a big one and the allocation oscillates; a CPU count does not. An idle cell
@@ -56,6 +63,8 @@ struct demand_cell {
 	double demand_borrow_pct;
 	double lent_pct;
 	double cpus_used;
+	uint64_t wait_ns;    /* time its tasks spent queued in the interval */
+	double cpus_waiting; /* wait_ns / interval */
 	/* smoothed over intervals */
 	double smoothed_cpus;
 	double smoothed_util_pct;
@@ -80,8 +89,17 @@ void demand_free(struct demand *d);
 int demand_cell_add(struct demand *d, unsigned int cell);
 int demand_cell_remove(struct demand *d, unsigned int cell);
 
-/* Replace the baselines with @run_ns (layout as in demand_update) without computing metrics. */
+/*
+ * Replace the baselines with @run_ns (layout as in demand_update) without computing metrics; any
+ * wait time handed in by demand_set_wait() since the last update is dropped too.
+ */
 void demand_set_baseline(struct demand *d, const uint64_t *run_ns);
+
+/*
+ * Hand in the cumulative queue-wait counters per cell (@wait_ns[max_cells]) for the next
+ * demand_update(). Optional: without it cpus_waiting stays 0. Backwards counters count as 0.
+ */
+void demand_set_wait(struct demand *d, const uint64_t *wait_ns);
 
 /*
  * One interval. @run_ns: cumulative counters, run_ns[cpu * max_cells + cell]. @owner[cpu]: cell

@@ -62,8 +62,9 @@ struct daemon {
 	bool rescan_pending, cpusets_pending;
 	uint64_t cpuset_seq;
 	/* scratch, sized once */
-	uint64_t *run_ns; /* [nr_cpus * max_cells] */
-	int *owner;	  /* [nr_cpus] */
+	uint64_t *run_ns;  /* [nr_cpus * max_cells] */
+	uint64_t *wait_ns; /* [max_cells] */
+	int *owner;	   /* [nr_cpus] */
 	struct sched_cell *view;
 	double *weights;
 	/* counters for the stats view */
@@ -338,7 +339,8 @@ static void publish_stats(struct daemon *d, double elapsed_s)
 /* One metrics interval: read counters, update demand, maybe rebalance, print the view. */
 /*
  * Read the per-cell per-CPU run-time counters into d->run_ns (laid out as
- * run_ns[cpu * max_cells + cell]); the sample's time is returned. Only published cell slots are
+ * run_ns[cpu * max_cells + cell]) and the per-cell queue-wait counters into the demand model;
+ * the sample's time is returned. Only published cell slots are
  * read: the others have not run anything since they were last cleared.
  */
 static uint64_t read_counters(struct daemon *d)
@@ -346,12 +348,13 @@ static uint64_t read_counters(struct daemon *d)
 	uint64_t *col = calloc(d->nr_cpus, sizeof(*col));
 
 	for (unsigned int cell = 0; col && cell < d->nr_published; cell++) {
-		if (sched_read_cell_runtime(d->sched, cell, col))
+		if (sched_read_cell_counters(d->sched, cell, col, &d->wait_ns[cell]))
 			continue;
 		for (unsigned int cpu = 0; cpu < d->nr_cpus; cpu++)
 			d->run_ns[cpu * d->max_cells + cell] = col[cpu];
 	}
 	free(col);
+	demand_set_wait(d->demand, d->wait_ns);
 	return now_ns();
 }
 
@@ -610,10 +613,11 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 	demand_cfg.cooldown_ns = (uint64_t)(o->rebalance_cooldown_s * 1e9);
 	d->demand = demand_new(d->nr_cpus, d->max_cells, &demand_cfg, err, sizeof(err));
 	d->run_ns = calloc((size_t)d->nr_cpus * d->max_cells, sizeof(*d->run_ns));
+	d->wait_ns = calloc(d->max_cells, sizeof(*d->wait_ns));
 	d->owner = calloc(d->nr_cpus, sizeof(*d->owner));
 	d->view = calloc(d->max_cells, sizeof(*d->view));
 	d->weights = calloc(d->max_cells, sizeof(*d->weights));
-	if (!d->demand || !d->run_ns || !d->owner || !d->view || !d->weights) {
+	if (!d->demand || !d->run_ns || !d->wait_ns || !d->owner || !d->view || !d->weights) {
 		fprintf(stderr, "scx_cells: out of memory setting up (%s)\n", err);
 		cells_diff_free(&diff);
 		return -ENOMEM;
@@ -637,6 +641,7 @@ static void daemon_free(struct daemon *d)
 	manager_free(d->mgr);
 	demand_free(d->demand);
 	free(d->run_ns);
+	free(d->wait_ns);
 	free(d->owner);
 	free(d->view);
 	free(d->weights);

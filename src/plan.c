@@ -336,6 +336,14 @@ static int cmp_priority(const void *a, const void *b, void *arg)
 	return (x > y) - (x < y);
 }
 
+/* CPUs that must stay free for the root cell beyond the one it is matched to. */
+static unsigned int root_reserve(const struct ctx *c)
+{
+	unsigned int min0 = c->in->cell0_min_cpus;
+
+	return min0 > 1 ? min0 - 1 : 0;
+}
+
 static int place(struct ctx *c)
 {
 	unsigned int placed = 0, matched_n = 0;
@@ -368,6 +376,14 @@ static int place(struct ctx *c)
 		}
 		if (c->in->max_cells && placed >= c->in->max_cells) {
 			c->why[s] = PLAN_UNPLACED_OVER_MAX;
+			continue;
+		}
+		/*
+		 * The root cell's minimum is a guarantee, not a wish: once only that many CPUs
+		 * are left, further cells stay unplaced (their tasks run in the root cell).
+		 */
+		if (s != 0 && matched_n + root_reserve(c) >= c->nr_online) {
+			c->why[s] = PLAN_UNPLACED_NO_CPU_LEFT;
 			continue;
 		}
 		m.gen++;
@@ -1443,8 +1459,8 @@ int plan_validate(const struct plan_input *in, const struct plan *p, char *err, 
 			VERR("offline CPU %u has owner %d; offline CPUs belong to nobody", cpu,
 			     p->owner[cpu]);
 	}
-	min0 = in->cell0_min_cpus;
-	if (T >= min0 + placed - 1 && root->nr_primary < min0)
+	min0 = in->cell0_min_cpus < T ? in->cell0_min_cpus : T;
+	if (root->nr_primary < min0)
 		VERR("root cell has %u CPUs, below its minimum %u (%u CPUs, %u cells)",
 		     root->nr_primary, min0, T, placed);
 out:

@@ -233,7 +233,8 @@ void sched_read_running(struct sched *s, int *cells)
 	}
 }
 
-int sched_read_cell_runtime(struct sched *s, unsigned int cell, uint64_t *run_ns)
+int sched_read_cell_counters(struct sched *s, unsigned int cell, uint64_t *run_ns,
+			     uint64_t *wait_ns)
 {
 	int fd = bpf_map__fd(s->skel->maps.cell_stats);
 	struct cell_cpu_stats *vals = calloc(s->nr_cpus, sizeof(*vals));
@@ -244,8 +245,11 @@ int sched_read_cell_runtime(struct sched *s, unsigned int cell, uint64_t *run_ns
 		return -ENOMEM;
 	if (bpf_map_lookup_elem(fd, &key, vals))
 		ret = -errno;
-	for (unsigned int cpu = 0; !ret && cpu < s->nr_cpus; cpu++)
+	*wait_ns = 0;
+	for (unsigned int cpu = 0; !ret && cpu < s->nr_cpus; cpu++) {
 		run_ns[cpu] = vals[cpu].run_ns;
+		*wait_ns += vals[cpu].wait_ns;
+	}
 	free(vals);
 	return ret;
 }

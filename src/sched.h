@@ -21,7 +21,7 @@ struct sched_params {
 	unsigned int nr_cpus; /* possible CPUs */
 	uint64_t slice_ns;
 	bool enable_borrowing;
-	bool enable_reclaim;		/* preempt borrowers when the owner waits */
+	bool enable_reclaim;	      /* preempt borrowers when the owner waits */
 	uint64_t test_error_after_ns; /* 0 = off */
 	int verbose;		      /* >= 2: libbpf debug output */
 };
@@ -62,8 +62,12 @@ int sched_read_stats(struct sched *s, uint64_t *out);
 /* Which cell each CPU is running right now (-1: none): @cells[nr_cpus]. A racy snapshot. */
 void sched_read_running(struct sched *s, int *cells);
 
-/* Cumulative run time of @cell's tasks on each CPU: @run_ns[nr_cpus]. */
-int sched_read_cell_runtime(struct sched *s, unsigned int cell, uint64_t *run_ns);
+/*
+ * Cumulative counters of @cell: run time of its tasks on each CPU (@run_ns[nr_cpus]) and the
+ * total time its tasks waited in queues (*@wait_ns).
+ */
+int sched_read_cell_counters(struct sched *s, unsigned int cell, uint64_t *run_ns,
+			     uint64_t *wait_ns);
 
 /*
  * Detach, print the exit reason (and the BPF debug dump, if any) to @f, free everything.

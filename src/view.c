@@ -110,9 +110,9 @@ static void cell_row(FILE *f, const struct view *v, unsigned int i, bool json)
 	fprintf(f,
 		",\"cpus\":\"%s\",\"nr_cpus\":%u,\"util_pct\":%.1f,\"smoothed_util_pct\":%.1f,"
 		"\"demand_borrow_pct\":%.1f,\"lent_pct\":%.1f,\"cpus_used\":%.2f,"
-		"\"smoothed_cpus\":%.2f}",
+		"\"cpus_waiting\":%.2f,\"smoothed_cpus\":%.2f}",
 		cpus, pc->nr_primary, dc->util_pct, dc->smoothed_util_pct, dc->demand_borrow_pct,
-		dc->lent_pct, dc->cpus_used, dc->smoothed_cpus);
+		dc->lent_pct, dc->cpus_used, dc->cpus_waiting, dc->smoothed_cpus);
 }
 
 void view_render(FILE *f, const struct view *v, bool json)

@@ -46,6 +46,7 @@ enum cells_stat {
 struct cell_cpu_stats {
 	__u64 run_ns;	/* run time of this cell's tasks on this CPU */
 	__u64 nr_runs;	/* times one of its tasks started running on this CPU */
+	__u64 wait_ns;	/* time its tasks waited in a queue before running on this CPU */
 };
 
 /*

@@ -96,6 +96,7 @@ struct task_ctx {
 	u32 cell;	 /* cell the task belongs to */
 	bool pinned;	 /* affinity does not cover the cell's CPUs */
 	u64 started_at; /* when the task last started running */
+	u64 queued_at;	/* when it was last enqueued (0: not waiting) */
 };
 
 struct {
@@ -348,6 +349,26 @@ static void reclaim_cpu(u32 cell, u32 slot)
 	}
 }
 
+/*
+ * May @p keep running on @cpu? Yes in its own cell, on a CPU its affinity allows when it is
+ * pinned, and as a borrower while borrowing is on and the CPU's owner has nothing queued.
+ */
+static bool may_stay(struct task_struct *p, struct task_ctx *tctx, u32 slot, s32 cpu)
+{
+	const struct cpumask *borrow;
+	u32 owner = cpu_cell(slot, cpu);
+
+	if (tctx->pinned)
+		return bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
+	if (owner == tctx->cell)
+		return true;
+	if (!enable_borrowing)
+		return false;
+	borrow = cell_borrow(tctx->cell, slot);
+	return borrow && bpf_cpumask_test_cpu(cpu, borrow) &&
+	       bpf_cpumask_test_cpu(cpu, p->cpus_ptr) && !scx_bpf_dsq_nr_queued(CELL_DSQ_BASE + owner);
+}
+
 void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
@@ -357,6 +378,17 @@ void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 	if (!tctx)
 		return;
 	slot = refresh_task(p, tctx);
+	tctx->queued_at = bpf_ktime_get_ns();
+
+	/*
+	 * SCX_OPS_ENQ_LAST: the slice ended and nothing else is queued for this CPU. Without the
+	 * flag the kernel would silently extend the slice, and a task that never sleeps would never
+	 * notice a plan change or a cgroup move. Keep it here only if it may stay.
+	 */
+	if ((enq_flags & SCX_ENQ_LAST) && may_stay(p, tctx, slot, scx_bpf_task_cpu(p))) {
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
+		return;
+	}
 
 	if (tctx->pinned) {
 		cpu = scx_bpf_task_cpu(p);
@@ -486,6 +518,14 @@ void BPF_STRUCT_OPS(cells_running, struct task_struct *p)
 	cell = tctx->cell % CELLS_MAX_CELLS;
 	tctx->started_at = bpf_ktime_get_ns();
 	set_running(scx_bpf_task_cpu(p), cell);
+	/* Time spent runnable but waiting: the demand a saturated cell cannot show as run time. */
+	if (tctx->queued_at) {
+		struct cell_cpu_stats *cs = bpf_map_lookup_elem(&cell_stats, &cell);
+
+		if (cs && tctx->started_at > tctx->queued_at)
+			cs->wait_ns += tctx->started_at - tctx->queued_at;
+		tctx->queued_at = 0;
+	}
 	/* The cell clock follows the tasks it runs; racy, any error is temporary. */
 	if (time_before(cell_vtime[cell], p->scx.dsq_vtime))
 		cell_vtime[cell] = p->scx.dsq_vtime;
@@ -766,4 +806,5 @@ SCX_OPS_DEFINE(cells_ops,
 	       .dump_cpu		= (void *)cells_dump_cpu,
 	       .init			= (void *)cells_init,
 	       .exit			= (void *)cells_exit,
+	       .flags			= SCX_OPS_ENQ_LAST,
 	       .name			= "cells");

@@ -281,6 +281,43 @@ static void test_ewma_decay(void **state)
 	demand_free(d);
 }
 
+/*
+ * A saturated cell (3 runnable tasks on 1 CPU) shows only 1 CPU of run time; its queue wait
+ * makes the other 2 visible. Once it has enough CPUs the wait, and the extra demand, go away.
+ */
+static void test_wait_shows_hidden_demand(void **state)
+{
+	struct demand *d = new_model(4, 2, 1.0);
+	int owner[4] = {0, 1, 0, 0};
+	uint64_t run[8] = {0}, wait[2] = {0};
+	const struct demand_cell *c1;
+
+	(void)state;
+	demand_cell_add(d, 1);
+	c1 = demand_cell(d, 1);
+	run[1 * 2 + 1] += 1 * S; /* CPU 1 busy with cell 1 */
+	wait[1] += 2 * S;	 /* two more tasks waited the whole second */
+	demand_set_wait(d, wait);
+	assert_int_equal(demand_update(d, run, owner, 1 * S), 0);
+	assert_near(c1->cpus_used, 1.0, "cpus_used");
+	assert_near(c1->cpus_waiting, 2.0, "cpus_waiting");
+	assert_near(c1->smoothed_cpus, 3.0, "demand = used + waiting");
+	/* now on 3 CPUs, nobody waits: demand stays 3, it does not overshoot */
+	owner[2] = owner[3] = 1;
+	for (int cpu = 1; cpu < 4; cpu++)
+		run[cpu * 2 + 1] += 1 * S;
+	demand_set_wait(d, wait);
+	assert_int_equal(demand_update(d, run, owner, 1 * S), 0);
+	assert_near(c1->cpus_waiting, 0.0, "no wait with enough CPUs");
+	assert_near(c1->smoothed_cpus, 3.0, "demand once served");
+	/* a counter that goes backwards (reload) counts as no wait */
+	wait[1] = 0;
+	demand_set_wait(d, wait);
+	assert_int_equal(demand_update(d, run, owner, 1 * S), 0);
+	assert_near(c1->cpus_waiting, 0.0, "backwards wait counter");
+	demand_free(d);
+}
+
 static void test_seeding(void **state)
 {
 	struct demand *d = new_model(4, 4, 1.0);
@@ -634,6 +671,7 @@ int main(void)
 		cmocka_unit_test(test_backwards_counter),
 		cmocka_unit_test(test_offline_and_dead_owner),
 		cmocka_unit_test(test_ewma_decay),
+		cmocka_unit_test(test_wait_shows_hidden_demand),
 		cmocka_unit_test(test_seeding),
 		cmocka_unit_test(test_weights_floor),
 		cmocka_unit_test(test_rebalance_gate),

@@ -474,12 +474,23 @@ static void test_root_minimum(void **state)
 	assert_int_equal(nprim(p, 2), 1);
 	assert_int_equal(nprim(p, 3), 1);
 	plan_free(p);
-	/* A minimum the machine cannot give: root gets all but one CPU per other cell. */
+	/*
+	 * The minimum is a guarantee: with 8 CPUs and a minimum of 7 only one other cell fits
+	 * (the lowest id); the others are unplaced and their tasks run in the root cell.
+	 */
 	sc.in.cell0_min_cpus = 7;
 	p = run(&sc);
-	assert_int_equal(nprim(p, 0), 5);
-	for (int id = 1; id < 4; id++)
-		assert_int_equal(nprim(p, id), 1);
+	assert_int_equal(nprim(p, 0), 7);
+	assert_int_equal(nprim(p, 1), 1);
+	assert_int_equal(p->nr_unplaced, 2);
+	assert_int_equal(p->unplaced[0], 2);
+	assert_int_equal(p->unplaced[1], 3);
+	plan_free(p);
+	/* Even a minimum above the CPU count: the root cell takes every CPU. */
+	sc.in.cell0_min_cpus = 20;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 0), 8);
+	assert_int_equal(p->nr_unplaced, 3);
 	plan_free(p);
 	scen_free(&sc);
 }
