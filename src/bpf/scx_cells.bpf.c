@@ -19,8 +19,8 @@
  *
  * Queues. Each cell has a vtime-ordered DSQ served by the CPUs it owns. A task whose affinity does
  * not cover its cell's CPUs (per-CPU kthreads, taskset) goes to a per-CPU DSQ of a CPU it may run
- * on; every CPU serves its own per-CPU DSQ first-by-vtime against its cell's DSQ. Queues of cells
- * that disappeared are drained by whichever CPU finds its own queues empty.
+ * on; when both have work, a CPU alternates between its per-CPU DSQ and its cell's DSQ. Queues of
+ * cells that disappeared are drained by whichever CPU finds its own queues empty.
  *
  * Vtime. Each cell has its own clock (cell_vtime); a task is charged to the clock of the cell it
  * belongs to, wherever it ran, so borrowed run time is charged to exactly one domain. A task that
@@ -61,6 +61,8 @@ static u64 init_ns;
  */
 u32 running_cell[CELLS_MAX_CPUS];
 static u32 counted_owner[CELLS_MAX_CPUS];
+/* Per CPU: the per-CPU queue is served next when both it and the cell queue have work. */
+static u8 pinned_turn[CELLS_MAX_CPUS];
 static s32 nr_borrowers_on[CELLS_MAX_CELLS];
 
 /* The cpumasks of one cell in one configuration slot; key = slot * CELLS_MAX_CELLS + cell. */
@@ -465,20 +467,26 @@ void BPF_STRUCT_OPS(cells_dispatch, s32 cpu, struct task_struct *prev)
 {
 	u32 cell = cpu_cell(active_slot(), cpu);
 	u64 cpu_dsq = CPU_DSQ_BASE + cpu, cell_dsq = CELL_DSQ_BASE + cell;
-	struct task_struct *a, *b;
+	u32 idx;
 
 	if (test_error_after_ns && bpf_ktime_get_ns() - init_ns > test_error_after_ns) {
 		scx_bpf_error("test error requested by --test-error-after-ms");
 		return;
 	}
 
-	/* Serve the per-CPU queue and the cell queue in vtime order. */
-	a = __COMPAT_scx_bpf_dsq_peek(cpu_dsq);
-	b = __COMPAT_scx_bpf_dsq_peek(cell_dsq);
-	if (a && (!b || time_before(a->scx.dsq_vtime, b->scx.dsq_vtime))) {
+	/*
+	 * The per-CPU queue (pinned tasks, charged to their own cells' clocks) and the cell queue
+	 * (this CPU's owner's clock) hold vtimes from different clocks, which cannot be compared:
+	 * a pinned kthread of a cell whose clock ran ahead would never win and would stall. When
+	 * both have work they take turns instead, so neither can starve the other.
+	 */
+	idx = (u32)cpu & (CELLS_MAX_CPUS - 1);
+	if (pinned_turn[idx] && scx_bpf_dsq_nr_queued(cpu_dsq)) {
+		pinned_turn[idx] = 0;
 		if (scx_bpf_dsq_move_to_local(cpu_dsq, 0))
 			return;
 	}
+	pinned_turn[idx] = 1;
 	if (scx_bpf_dsq_move_to_local(cell_dsq, 0))
 		return;
 	if (scx_bpf_dsq_move_to_local(cpu_dsq, 0))
@@ -520,7 +528,8 @@ void BPF_STRUCT_OPS(cells_running, struct task_struct *p)
 	set_running(scx_bpf_task_cpu(p), cell);
 	/* Time spent runnable but waiting: the demand a saturated cell cannot show as run time. */
 	if (tctx->queued_at) {
-		struct cell_cpu_stats *cs = bpf_map_lookup_elem(&cell_stats, &cell);
+		u32 key = cell; /* passing &cell would cost the verifier its bounds */
+		struct cell_cpu_stats *cs = bpf_map_lookup_elem(&cell_stats, &key);
 
 		if (cs && tctx->started_at > tctx->queued_at)
 			cs->wait_ns += tctx->started_at - tctx->queued_at;
