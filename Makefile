@@ -87,8 +87,13 @@ $(BUILD)/vm-bin/%: tests/vm/tools/%.c src/cpumask.c src/cpumask.h
 	@mkdir -p $(BUILD)/vm-bin
 	$(CC) $(CFLAGS_BASE) -O2 -static -o $@ $< src/cpumask.c
 
+# Two boots: every case on $(VM_CPUS) vCPUs, then the llc_* cases on a VM with two LLCs.
 vm-test: $(BUILD)/scx_cells $(VM_TOOLS)
-	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus $(VM_CPUS) all | tee $(BUILD)/vm.log
+	@rc=0; VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus $(VM_CPUS) all \
+		| tee $(BUILD)/vm.log || rc=1; \
+	VM_SMP=4,sockets=2,cores=2 VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh \
+		--out $(BUILD)/vm-llc llc_cells | tee $(BUILD)/vm-llc.log || rc=1; \
+	exit $$rc
 
 demo: $(BUILD)/scx_cells $(VM_TOOLS)
 	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus 8 --timeout 240 --out $(BUILD)/vm-demo --live demo
@@ -101,11 +106,11 @@ fuzz:
 
 # Every suite, then one summary line summing them all.
 test:
-	@rm -f $(BUILD)/unit.log $(BUILD)/vm.log $(BUILD)/fuzz.log; rc=0; \
+	@rm -f $(BUILD)/unit.log $(BUILD)/vm.log $(BUILD)/vm-llc.log $(BUILD)/fuzz.log; rc=0; \
 	$(MAKE) --no-print-directory unit || rc=1; \
 	$(MAKE) --no-print-directory fuzz || rc=1; \
 	$(MAKE) --no-print-directory vm-test || rc=1; \
-	tests/summarize.sh $(BUILD)/unit.log $(BUILD)/fuzz.log $(BUILD)/vm.log; \
+	tests/summarize.sh $(BUILD)/unit.log $(BUILD)/fuzz.log $(BUILD)/vm.log $(BUILD)/vm-llc.log; \
 	exit $$rc
 
 clean:

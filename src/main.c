@@ -719,6 +719,8 @@ int main(int argc, char **argv)
 	}
 	d.start_ns = now_ns();
 	do {
+		params.llc_id = manager_topology(d.mgr)->llc_id;
+		params.nr_llcs = manager_topology(d.mgr)->nr_llcs;
 		ret = sched_start(&d.sched, &params, err, sizeof(err));
 		if (ret) {
 			fprintf(stderr, "scx_cells: %s\n", err);

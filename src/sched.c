@@ -81,6 +81,7 @@ int sched_preflight(const char *sysfs_root, char *err, size_t errlen)
 int sched_start(struct sched **out, const struct sched_params *params, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
+	unsigned int nr_llcs;
 	struct sched *s;
 	int ret;
 
@@ -109,6 +110,16 @@ int sched_start(struct sched **out, const struct sched_params *params, char *err
 	s->skel->rodata->enable_borrowing = params->enable_borrowing;
 	s->skel->rodata->enable_reclaim = params->enable_reclaim;
 	s->skel->rodata->test_error_after_ns = params->test_error_after_ns;
+	/* One cell queue per LLC; machines with more LLCs than queues fold them together. */
+	nr_llcs = params->nr_llcs < 1 ? 1 : params->nr_llcs;
+	if (nr_llcs > CELLS_MAX_LLCS)
+		nr_llcs = CELLS_MAX_LLCS;
+	s->skel->rodata->nr_llcs = nr_llcs;
+	for (unsigned int cpu = 0; params->llc_id && cpu < params->nr_cpus; cpu++) {
+		int llc = params->llc_id[cpu];
+
+		s->skel->rodata->cpu_llc[cpu] = llc < 0 ? 0 : (u8)((unsigned int)llc % nr_llcs);
+	}
 	UEI_SET_SIZE(s->skel, cells_ops, uei);
 
 	ret = scx_cells__load(s->skel);

@@ -23,6 +23,8 @@ struct sched_params {
 	bool enable_borrowing;
 	bool enable_reclaim;	      /* preempt borrowers when the owner waits */
 	uint64_t test_error_after_ns; /* 0 = off */
+	const int *llc_id;	      /* [nr_cpus] dense LLC id per CPU (-1 offline), or NULL */
+	unsigned int nr_llcs;	      /* distinct LLCs (0/1: one queue per cell) */
 	int verbose;		      /* >= 2: libbpf debug output */
 };
 

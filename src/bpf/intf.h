@@ -16,14 +16,18 @@ enum cells_limits {
 	CELLS_MAX_CELLS = 256,	/* cell slots, root cell included */
 	CELLS_MAX_CPUS = 1024,	/* CPUs the BPF side can address */
 	CELLS_CPU_WORDS = CELLS_MAX_CPUS / 64,
+	CELLS_MAX_LLCS = 32,	/* LLC queues per cell; more LLCs share queues (id % 32) */
 	CELLS_ROOT_CELL = 0,
 };
 
 #define CELL_NONE 0xffffffffu /* running_cell[]: the CPU runs no scx task */
 
-/* Dispatch queue ids: one vtime queue per cell, one per CPU for tasks pinned outside their cell. */
+/*
+ * Dispatch queue ids: one vtime queue per cell and LLC, one per CPU for tasks pinned outside
+ * their cell.
+ */
 enum cells_dsq {
-	CELL_DSQ_BASE = 0,	  /* + cell id */
+	CELL_DSQ_BASE = 0,	  /* + cell id * CELLS_MAX_LLCS + llc */
 	CPU_DSQ_BASE = 1 << 16, /* + cpu */
 };
 

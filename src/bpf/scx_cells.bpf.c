@@ -17,7 +17,9 @@
  * and the task's cgroup id, and recomputed lazily when either changes. That covers cells coming
  * and going and tasks moved through cgroup.procs, with or without the cpu controller.
  *
- * Queues. Each cell has a vtime-ordered DSQ served by the CPUs it owns. A task whose affinity does
+ * Queues. Each cell has a vtime-ordered DSQ per LLC it spans, served by the cell's CPUs in that
+ * LLC first; a CPU whose LLC queue is empty steals from the cell's other LLC queues, which also
+ * drains queues of LLCs the cell no longer has CPUs in. A task whose affinity does
  * not cover its cell's CPUs (per-CPU kthreads, taskset) goes to a per-CPU DSQ of a CPU it may run
  * on; when both have work, a CPU alternates between its per-CPU DSQ and its cell's DSQ. Queues of
  * cells that disappeared are drained by whichever CPU finds its own queues empty.
@@ -37,6 +39,8 @@ const volatile u64 slice_ns = 20000000ULL; /* scheduling slice */
 const volatile bool enable_borrowing;
 const volatile bool enable_reclaim = true; /* preempt borrowers when the owner waits */
 const volatile u64 test_error_after_ns; /* test hook: raise an error this long after init */
+const volatile u32 nr_llcs = 1;		 /* LLC queues per cell, <= CELLS_MAX_LLCS */
+const volatile u8 cpu_llc[CELLS_MAX_CPUS]; /* LLC queue of each CPU, < nr_llcs */
 
 UEI_DEFINE(uei);
 
@@ -139,6 +143,17 @@ static u32 cpu_cell(u32 slot, s32 cpu)
 		return CELLS_ROOT_CELL;
 	/* The mask is redundant after the check but keeps the verifier's bounds obvious. */
 	return cfg[slot & 1].cpu_cell[idx & (CELLS_MAX_CPUS - 1)] % CELLS_MAX_CELLS;
+}
+
+static u32 llc_of(s32 cpu)
+{
+	return cpu_llc[(u32)cpu & (CELLS_MAX_CPUS - 1)] % CELLS_MAX_LLCS;
+}
+
+/* The queue of @cell for the LLC @llc. */
+static u64 cell_dsq(u32 cell, u32 llc)
+{
+	return CELL_DSQ_BASE + (u64)(cell % CELLS_MAX_CELLS) * CELLS_MAX_LLCS + llc % CELLS_MAX_LLCS;
 }
 
 static struct cell_masks *lookup_cell_masks(u32 cell, u32 slot)
@@ -368,7 +383,28 @@ static bool may_stay(struct task_struct *p, struct task_ctx *tctx, u32 slot, s32
 		return false;
 	borrow = cell_borrow(tctx->cell, slot);
 	return borrow && bpf_cpumask_test_cpu(cpu, borrow) &&
-	       bpf_cpumask_test_cpu(cpu, p->cpus_ptr) && !scx_bpf_dsq_nr_queued(CELL_DSQ_BASE + owner);
+	       bpf_cpumask_test_cpu(cpu, p->cpus_ptr) &&
+	       !scx_bpf_dsq_nr_queued(cell_dsq(owner, llc_of(cpu)));
+}
+
+/*
+ * Which of @cell's LLC queues @p goes to: the LLC of the CPU it last ran on if that CPU is the
+ * cell's (cache affinity), else the LLC of one of the cell's CPUs.
+ */
+static u32 queue_llc(struct task_struct *p, u32 cell, u32 slot)
+{
+	const struct cpumask *prim;
+	s32 cpu = scx_bpf_task_cpu(p);
+
+	if (nr_llcs <= 1)
+		return 0;
+	if (cpu_cell(slot, cpu) == cell)
+		return llc_of(cpu);
+	prim = cell_primary(cell, slot);
+	if (!prim)
+		return 0;
+	cpu = bpf_cpumask_any_distribute(prim);
+	return cpu < nr_cpus ? llc_of(cpu) : 0;
 }
 
 void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
@@ -429,11 +465,38 @@ void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 			return;
 		}
 	}
-	scx_bpf_dsq_insert_vtime(p, CELL_DSQ_BASE + tctx->cell, slice_ns, task_vtime(p, tctx->cell),
-				 enq_flags);
+	scx_bpf_dsq_insert_vtime(p, cell_dsq(tctx->cell, queue_llc(p, tctx->cell, slot)), slice_ns,
+				 task_vtime(p, tctx->cell), enq_flags);
 	stat_inc(STAT_CELL_QUEUED);
 	if (enable_borrowing)
 		reclaim_cpu(tctx->cell, slot);
+}
+
+/* Move the first task of any of @cell's LLC queues, starting at @first, to the local queue. */
+static bool move_from_cell(u32 cell, u32 first)
+{
+	u32 l;
+
+	bpf_for(l, 0, nr_llcs) {
+		if (l >= CELLS_MAX_LLCS)
+			break;
+		if (scx_bpf_dsq_move_to_local(cell_dsq(cell, (first + l) % nr_llcs), 0))
+			return true;
+	}
+	return false;
+}
+
+static s32 cell_nr_queued(u32 cell)
+{
+	s32 n = 0;
+	u32 l;
+
+	bpf_for(l, 0, nr_llcs) {
+		if (l >= CELLS_MAX_LLCS)
+			break;
+		n += scx_bpf_dsq_nr_queued(cell_dsq(cell, l));
+	}
+	return n;
 }
 
 /*
@@ -451,11 +514,11 @@ static bool drain_orphans(void)
 	bpf_for(i, 0, CELLS_MAX_CELLS) {
 		if (!orphan[i])
 			continue;
-		if (scx_bpf_dsq_move_to_local(CELL_DSQ_BASE + i, 0)) {
+		if (move_from_cell(i, 0)) {
 			stat_inc(STAT_ORPHAN_DRAIN);
 			return true;
 		}
-		if (!scx_bpf_dsq_nr_queued(CELL_DSQ_BASE + i)) {
+		if (!cell_nr_queued(i)) {
 			orphan[i] = 0;
 			__sync_fetch_and_sub(&nr_orphans, 1);
 		}
@@ -466,7 +529,7 @@ static bool drain_orphans(void)
 void BPF_STRUCT_OPS(cells_dispatch, s32 cpu, struct task_struct *prev)
 {
 	u32 cell = cpu_cell(active_slot(), cpu);
-	u64 cpu_dsq = CPU_DSQ_BASE + cpu, cell_dsq = CELL_DSQ_BASE + cell;
+	u64 cpu_dsq = CPU_DSQ_BASE + cpu;
 	u32 idx;
 
 	if (test_error_after_ns && bpf_ktime_get_ns() - init_ns > test_error_after_ns) {
@@ -487,7 +550,8 @@ void BPF_STRUCT_OPS(cells_dispatch, s32 cpu, struct task_struct *prev)
 			return;
 	}
 	pinned_turn[idx] = 1;
-	if (scx_bpf_dsq_move_to_local(cell_dsq, 0))
+	/* This CPU's LLC queue of its cell first, then steal from the cell's other LLCs. */
+	if (move_from_cell(cell, llc_of(cpu)))
 		return;
 	if (scx_bpf_dsq_move_to_local(cpu_dsq, 0))
 		return;
@@ -626,7 +690,7 @@ void BPF_STRUCT_OPS(cells_dump, struct scx_dump_ctx *dctx)
 		if (!c->in_use[i])
 			continue;
 		scx_bpf_dump("cell %d: cgid=%llu vtime=%llu queued=%d\n", i, c->cgid[i],
-			     cell_vtime[i], scx_bpf_dsq_nr_queued(CELL_DSQ_BASE + i));
+			     cell_vtime[i], cell_nr_queued(i));
 	}
 }
 
@@ -660,10 +724,13 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(cells_init)
 		running_cell[i] = CELL_NONE;
 		counted_owner[i] = CELL_NONE;
 	}
-	bpf_for(i, 0, CELLS_MAX_CELLS) {
+	bpf_for(i, 0, CELLS_MAX_CELLS * CELLS_MAX_LLCS) {
+		if (i % CELLS_MAX_LLCS >= nr_llcs)
+			continue;
 		ret = scx_bpf_create_dsq(CELL_DSQ_BASE + i, -1);
 		if (ret) {
-			scx_bpf_error("failed to create DSQ for cell %u (%d)", i, ret);
+			scx_bpf_error("failed to create DSQ %u for cell %u (%d)", i,
+				      i / CELLS_MAX_LLCS, ret);
 			return ret;
 		}
 	}

@@ -5,7 +5,8 @@
 #                        [--tcg single|multi] CASE...
 #        CASE is the name of tests/vm/cases/CASE.sh, or `all`.
 # Env:   VMLINUZ (required) kernel with sched_ext; BUILD_DIR (default: build);
-#        VM_TCG_THREAD (default for --tcg: single).
+#        VM_TCG_THREAD (default for --tcg: single); VM_SMP (a full qemu -smp value,
+#        e.g. "4,sockets=2,cores=2" for two LLCs; overrides --cpus).
 #
 # Steps: pack an initramfs (busybox, our binaries, test tools + their shared
 # libraries, lib.sh, the cases, tests/vm/init.sh as /init), boot qemu once, let
@@ -28,12 +29,13 @@ die() {
 }
 
 # list_cases: names of all tests/vm/cases/*.sh, sorted; `all` runs these. The demo
-# (cases/demo*.sh) and the benchmarks (cases/bench_*.sh) are not tests and run only when named.
+# (cases/demo*.sh) and the benchmarks (cases/bench_*.sh) are not tests, and the llc_* cases need
+# a VM with two LLCs (VM_SMP): those run only when named.
 list_cases() {
 	local f b
 	for f in "$here"/cases/*.sh; do
 		b=$(basename "$f" .sh)
-		[[ -f $f && $b != demo* && $b != bench_* ]] && echo "$b"
+		[[ -f $f && $b != demo* && $b != bench_* && $b != llc_* ]] && echo "$b"
 	done | LC_ALL=C sort
 }
 
@@ -171,7 +173,7 @@ host_timeout=$((BOOT_MARGIN_S + ${#cases[@]} * (case_timeout + CLEANUP_MARGIN_S)
 # shellcheck disable=SC2054 # the commas are qemu option syntax
 qemu=(
 	qemu-system-x86_64
-	-accel "tcg,thread=$tcg" -cpu max -smp "$cpus" -m "$mem"
+	-accel "tcg,thread=$tcg" -cpu max -smp "${VM_SMP:-$cpus}" -m "$mem"
 	-kernel "$VMLINUZ" -initrd "$initrd"
 	-append "console=ttyS0 quiet panic=-1"
 	-nodefaults -display none -monitor none -serial stdio -no-reboot
