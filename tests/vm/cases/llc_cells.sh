@@ -29,7 +29,7 @@ for p in $(cg_procs work/wide); do
 done
 assert_cells_isolated 2000 wide
 for p in $(cg_procs work/wide); do
-	eval "b=\$base_$p"
+	b=$(eval "echo \"\$base_$p\"")
 	wait_for 10 "spinner $p to get CPU time" utime_grew "$p" "$b" 5
 done
 kill_spinners
