@@ -173,9 +173,10 @@ static void demand_follow(struct daemon *d, const struct cells_diff *diff)
 static int replan(struct daemon *d, const char *why)
 {
 	const bool weighted = d->o->enable_rebalancing;
+	uint64_t t0 = now_ns(), t1;
+	unsigned int nr, moved;
+	char err[512], what[128];
 	struct plan *p;
-	char err[512];
-	unsigned int nr;
 	int ret;
 
 	if (weighted)
@@ -194,6 +195,7 @@ static int replan(struct daemon *d, const char *why)
 	nr = manager_publish_view(d->mgr, p, d->view, d->owner);
 	if (nr > d->nr_published)
 		d->nr_published = nr; /* counters of slots used once stay readable */
+	t1 = now_ns();
 	ret = sched_publish(d->sched, d->parent_level, d->view, nr, d->owner);
 	if (ret) {
 		d->nr_rejected++;
@@ -203,16 +205,16 @@ static int replan(struct daemon *d, const char *why)
 		plan_free(p);
 		return ret < 0 ? ret : -EIO;
 	}
+	moved = manager_current(d->mgr) ? plan_moved(manager_current(d->mgr), p) : 0;
+	snprintf(what, sizeof(what),
+		 "applied plan %llu (%s; %u CPUs moved; planned in %llu us, "
+		 "published in %llu us)",
+		 (unsigned long long)d->nr_plans + 1, why, moved,
+		 (unsigned long long)(t1 - t0) / 1000, (unsigned long long)(now_ns() - t1) / 1000);
 	manager_commit(d->mgr, p);
 	d->nr_plans++;
-	{
-		char what[96];
-
-		snprintf(what, sizeof(what), "applied plan %llu (%s)",
-			 (unsigned long long)d->nr_plans, why);
-		manager_log_plan(p, what, stdout);
-		fflush(stdout);
-	}
+	manager_log_plan(p, what, stdout);
+	fflush(stdout);
 	return 1;
 }
 
