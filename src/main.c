@@ -62,9 +62,10 @@ struct daemon {
 	bool rescan_pending, cpusets_pending;
 	uint64_t cpuset_seq;
 	/* scratch, sized once */
-	uint64_t *run_ns;  /* [nr_cpus * max_cells] */
-	uint64_t *wait_ns; /* [max_cells] */
-	int *owner;	   /* [nr_cpus] */
+	uint64_t *run_ns;   /* [nr_cpus * max_cells] */
+	uint64_t *wait_ns;  /* [max_cells] */
+	uint64_t *pub_cgid; /* [max_cells] cgroup id per slot as last published (0: none) */
+	int *owner;	    /* [nr_cpus] */
 	struct sched_cell *view;
 	double *weights;
 	/* counters for the stats view */
@@ -170,6 +171,18 @@ static void demand_follow(struct daemon *d, const struct cells_diff *diff)
  * that fails validation or publication is never applied: the previous one stays. Returns 1 when
  * a new plan was applied, 0 when nothing changed, -errno on failure.
  */
+/* Do the first @nr slots of d->view name the cgroups that were published last? */
+static bool same_cgroups(const struct daemon *d, unsigned int nr)
+{
+	for (unsigned int i = 0; i < d->max_cells; i++) {
+		uint64_t cgid = i < nr && d->view[i].in_use ? d->view[i].cgid : 0;
+
+		if (cgid != d->pub_cgid[i])
+			return false;
+	}
+	return true;
+}
+
 static int replan(struct daemon *d, const char *why)
 {
 	const bool weighted = d->o->enable_rebalancing;
@@ -188,11 +201,16 @@ static int replan(struct daemon *d, const char *why)
 			why, err);
 		return ret;
 	}
-	if (manager_current(d->mgr) && plan_equal(manager_current(d->mgr), p)) {
+	nr = manager_publish_view(d->mgr, p, d->view, d->owner);
+	/*
+	 * Nothing to do only if the CPUs and the cells' cgroups are unchanged: a slot reused by a
+	 * new cgroup (a cell removed, a waiting child placed) keeps the same CPUs.
+	 */
+	if (manager_current(d->mgr) && plan_equal(manager_current(d->mgr), p) &&
+	    same_cgroups(d, nr)) {
 		plan_free(p);
 		return 0;
 	}
-	nr = manager_publish_view(d->mgr, p, d->view, d->owner);
 	if (nr > d->nr_published)
 		d->nr_published = nr; /* counters of slots used once stay readable */
 	t1 = now_ns();
@@ -211,6 +229,8 @@ static int replan(struct daemon *d, const char *why)
 		 "published in %llu us)",
 		 (unsigned long long)d->nr_plans + 1, why, moved,
 		 (unsigned long long)(t1 - t0) / 1000, (unsigned long long)(now_ns() - t1) / 1000);
+	for (unsigned int i = 0; i < d->max_cells; i++)
+		d->pub_cgid[i] = i < nr && d->view[i].in_use ? d->view[i].cgid : 0;
 	manager_commit(d->mgr, p);
 	d->nr_plans++;
 	manager_log_plan(p, what, stdout);
@@ -616,10 +636,12 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 	d->demand = demand_new(d->nr_cpus, d->max_cells, &demand_cfg, err, sizeof(err));
 	d->run_ns = calloc((size_t)d->nr_cpus * d->max_cells, sizeof(*d->run_ns));
 	d->wait_ns = calloc(d->max_cells, sizeof(*d->wait_ns));
+	d->pub_cgid = calloc(d->max_cells, sizeof(*d->pub_cgid));
 	d->owner = calloc(d->nr_cpus, sizeof(*d->owner));
 	d->view = calloc(d->max_cells, sizeof(*d->view));
 	d->weights = calloc(d->max_cells, sizeof(*d->weights));
-	if (!d->demand || !d->run_ns || !d->wait_ns || !d->owner || !d->view || !d->weights) {
+	if (!d->demand || !d->run_ns || !d->wait_ns || !d->pub_cgid || !d->owner || !d->view ||
+	    !d->weights) {
 		fprintf(stderr, "scx_cells: out of memory setting up (%s)\n", err);
 		cells_diff_free(&diff);
 		return -ENOMEM;
@@ -644,6 +666,7 @@ static void daemon_free(struct daemon *d)
 	demand_free(d->demand);
 	free(d->run_ns);
 	free(d->wait_ns);
+	free(d->pub_cgid);
 	free(d->owner);
 	free(d->view);
 	free(d->weights);

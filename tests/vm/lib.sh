@@ -304,7 +304,10 @@ last_stats() {
 # cell_field NAME FIELD: a string field of cell NAME (cgroup basename, "(root)" for cell 0)
 # from the latest stats line.
 cell_field() {
-	last_stats | sed 's/},{/}\n{/g' | grep "\"cgroup\":\"$1\"" | sed -n "s/.*\"$2\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p" | head -n 1
+	# A string value runs to its closing quote (cpulists contain commas); a number to , or }.
+	last_stats | sed 's/},{/}\n{/g' | grep "\"cgroup\":\"$1\"" |
+		sed -n -e "s/.*\"$2\":\"\\([^\"]*\\)\".*/\\1/p" -e "t" \
+			-e "s/.*\"$2\":\\([^,}]*\\).*/\\1/p" | head -n 1
 }
 
 # cell_cpus NAME: primary CPUs of cell NAME.
@@ -521,4 +524,22 @@ assert_sched_healthy() {
 		print_sched_log
 		fail "scheduler not healthy: $_why"
 	fi
+}
+
+# stats_count: how many stats lines the daemon has printed so far.
+stats_count() {
+	grep -c '^{"t":' "$SCHED_LOG"
+}
+
+# stats_t_ms N ERE: the daemon's clock ("t", in ms) of the first stats line after the first N
+# that matches ERE (empty if none). With N from stats_count taken before an event, the
+# difference to the t of line N (stats_t_ms $((N - 1)) '') bounds the daemon's reaction time
+# on its own clock, free of this shell's polling overhead.
+stats_t_ms() {
+	_t=$(grep '^{"t":' "$SCHED_LOG" | tail -n "+$(($1 + 1))" | grep -m 1 -E -e "$2" |
+		sed -n 's/^{"t":\([0-9]*\)\.\([0-9][0-9][0-9]\),.*/\1 \2/p')
+	[ -n "$_t" ] || return 1
+	# shellcheck disable=SC2086 # "SECONDS MILLIS"
+	set -- $_t
+	echo $(($1 * 1000 + 1$2 - 1000))
 }

@@ -1,0 +1,55 @@
+#!/bin/sh
+# bench_isolation: wake-up latency of a latency-sensitive cell (work/lat: benchlat, 1 ms timer
+# loop) beside a CPU-hog cell (work/hog: one shell spinner per vCPU, so it could fill the whole
+# machine) under each configuration of bench_common.sh. Configurations are interleaved over
+# BENCH_ROUNDS rounds (host load drifts) and each one's samples are merged. Table "isolation":
+# p50/p90/p99/p99.9/max wake-up latency (us) per configuration, and rqwait_us, the mean time the
+# probe sat runnable in the guest's run queue per wake-up (the guest scheduler's own share). Benchmark: run by name only.
+# shellcheck source=bench_common.sh
+. /tests/cases/bench_common.sh
+
+CONFIGS=${BENCH_CONFIGS:-"eevdf cpuset simple cells cells_borrow cells_rebal"}
+ROUNDS=${BENCH_ROUNDS:-2}
+SAMPLES=${BENCH_LAT_SAMPLES:-3000} # per configuration and round, one per ms ...
+MAX_S=${BENCH_LAT_MAX_S:-4}          # ... or fewer if a configuration makes them late
+WARM_S=2
+
+bench_env
+cg_create "$BENCH_PARENT/hog" >/dev/null
+cg_create "$BENCH_PARENT/lat" >/dev/null
+BENCH_SPLIT=$(bench_split)
+log "split (scx_cells --dry-run): $BENCH_SPLIT"
+case $BENCH_SPLIT in *lat=*hog=* | *hog=*lat=*) ;; *) fail "dry-run did not place both cells: $BENCH_SPLIT" ;; esac
+
+i=0
+while [ $i -lt "$NCPUS" ]; do
+	spawn_spinner "$BENCH_PARENT/hog"
+	i=$((i + 1))
+done
+wait_for 5 "spinners in the hog cell" cg_has_procs "$BENCH_PARENT/hog"
+
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	for c in $CONFIGS; do
+		bench_on "$c"
+		sleep $WARM_S # benchmark warm-up (rebalancing acts, hog settles), not a synchronisation
+		res=$(in_cgroup "$BENCH_PARENT/lat" benchlat 1000 "$SAMPLES" "$MAX_S" "$CASE_DIR/raw.$c") ||
+			fail "benchlat failed under $c: $res"
+		view=$(bench_cells_view "$c")
+		echo "$view" >"$CASE_DIR/view.$c"
+		log "round $r $c [$view]: $res"
+		bench_off "$c"
+	done
+	r=$((r + 1))
+done
+kill_spinners
+
+bench_header isolation config n p50_us p90_us p99_us p999_us max_us mean_us over1ms over10ms rqwait_us cells
+for c in $CONFIGS; do
+	res=$(benchlat --merge "$CASE_DIR/raw.$c")
+	bench_row isolation "$c" "$(kv n "$res")" "$(kv p50_us "$res")" "$(kv p90_us "$res")" \
+		"$(kv p99_us "$res")" "$(kv p999_us "$res")" "$(kv max_us "$res")" "$(kv mean_us "$res")" \
+		"$(kv over1ms "$res")" "$(kv over10ms "$res")" "$(kv rqwait_us "$res")" "$(cat "$CASE_DIR/view.$c")"
+done
+cg_remove "$BENCH_PARENT"
+echo ok

@@ -1,0 +1,81 @@
+#!/bin/sh
+# stress_smoke: three cells (work/a, b, c) each running stress-ng with a CPU hog, a fork/exit
+# loop and an affinity-changing stressor (hops its CPU affinity over all vCPUs), 45 s, with
+# --enable-borrowing. The scheduler must survive it: the daemon stays alive, enable_seq does
+# not change, no sched_ext error or kernel stall/lockup/warning in dmesg, the daemon keeps
+# printing stats, every stressor makes progress (bogo ops > 0), and SIGINT unloads it to
+# `disabled`. Needs --timeout >= 100 (the default 120 is enough).
+# shellcheck source=../lib.sh
+. /tests/lib.sh
+
+STRESS_S=45
+CELLS="a b c"
+
+for c in $CELLS; do
+	cg_create "work/$c" >/dev/null
+done
+start_sched --cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json \
+	--enable-borrowing
+seq0=$(enable_seq)
+# shellcheck disable=SC2086
+wait_for 10 "a stats line listing cells $CELLS" stats_have_cells $CELLS
+log "cells: $(stats_cells_summary)"
+n0=$(stats_count)
+
+STRESS_PIDS=
+for c in $CELLS; do
+	mkdir -p "$CASE_DIR/tmp.$c"
+	sh -c "echo \$\$ > $CGROUP_ROOT/work/$c/cgroup.procs && exec stress-ng --cpu 1 --fork 1 \
+		--affinity 1 --timeout ${STRESS_S}s --metrics-brief --temp-path $CASE_DIR/tmp.$c" \
+		>"$CASE_DIR/stress.$c.log" 2>&1 &
+	STRESS_PIDS="$STRESS_PIDS $!"
+done
+t0=$(now_cs)
+# shellcheck disable=SC2086
+wait_for 10 "stress-ng in every cell" cg_has_procs work/a work/b work/c
+log "stress-ng running (pids$STRESS_PIDS)"
+
+# Done when every stress-ng has exited, or as soon as the scheduler is no longer healthy.
+_stress_over() {
+	sched_healthy "$seq0" >/dev/null || return 0
+	for _p in $STRESS_PIDS; do
+		pid_alive "$_p" && { echo "stress-ng $_p still running"; return 1; }
+	done
+	return 0
+}
+wait_for $((STRESS_S + 45)) "stress-ng to finish" _stress_over
+log "stress-ng finished after $(fmt_cs $(($(now_cs) - t0)))s"
+assert_sched_healthy "$seq0"
+
+rc_all=0
+for p in $STRESS_PIDS; do
+	wait "$p" || { rc_all=$?; log "stress-ng $p exited with status $rc_all"; }
+done
+for c in $CELLS; do
+	sed -n 's/^stress-ng: metrc: \[[0-9]*\] /# '"$c"': /p' "$CASE_DIR/stress.$c.log"
+done
+if [ "$rc_all" -ne 0 ]; then
+	for c in $CELLS; do sed "s/^/$c| /" "$CASE_DIR/stress.$c.log"; done
+	fail "a stress-ng run failed (exit status $rc_all)"
+fi
+for c in $CELLS; do
+	for s in cpu fork affinity; do
+		ops=$(sed -n "s/^stress-ng: metrc: \[[0-9]*\] $s  *\([0-9][0-9]*\) .*/\1/p" "$CASE_DIR/stress.$c.log")
+		if [ -z "$ops" ] || [ "$ops" -le 0 ]; then
+			sed "s/^/$c| /" "$CASE_DIR/stress.$c.log"
+			fail "stressor $s in cell $c made no progress (bogo ops '${ops:-none}')"
+		fi
+	done
+done
+
+n1=$(stats_count)
+log "the daemon printed $((n1 - n0)) stats lines during the run (every 0.2 s requested)"
+[ $((n1 - n0)) -ge $((STRESS_S / 2)) ] ||
+	fail "only $((n1 - n0)) stats lines in ${STRESS_S}s: the daemon was starved or hung"
+problems=$(kmsg_kernel_problems)
+[ -z "$problems" ] || fail "kernel problems during the stress run: $problems"
+grep -v '^{"t":' "$SCHED_LOG" | tail -n 5 | while read -r l; do log "daemon: $l"; done
+stop_sched
+grep 'summary' "$SCHED_LOG" | while read -r l; do log "daemon: $l"; done
+cg_remove work
+echo ok
