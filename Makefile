@@ -9,7 +9,7 @@ WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS_BASE := -std=gnu11 -g -D_GNU_SOURCE $(WARN) -iquote src
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all unit unit-build vm-test demo test fuzz clean bench-plan bootstrap
+.PHONY: all unit unit-build host-test vm-test demo test fuzz clean bench-plan bootstrap
 .DEFAULT_GOAL := all
 
 VERSION := 0.1.0
@@ -104,13 +104,20 @@ fuzz:
 	@mkdir -p $(BUILD)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh | tee $(BUILD)/fuzz.log
 
+# ---- host tests of the binary (no sched_ext here: errors, options, dry-run plans) ---------------
+host-test: $(BUILD)/scx_cells
+	tests/host/run.sh | tee $(BUILD)/host.log
+
 # Every suite, then one summary line summing them all.
 test:
-	@rm -f $(BUILD)/unit.log $(BUILD)/vm.log $(BUILD)/vm-llc.log $(BUILD)/fuzz.log; rc=0; \
+	@rm -f $(BUILD)/unit.log $(BUILD)/host.log $(BUILD)/vm.log $(BUILD)/vm-llc.log \
+		$(BUILD)/fuzz.log; rc=0; \
 	$(MAKE) --no-print-directory unit || rc=1; \
+	$(MAKE) --no-print-directory host-test || rc=1; \
 	$(MAKE) --no-print-directory fuzz || rc=1; \
 	$(MAKE) --no-print-directory vm-test || rc=1; \
-	tests/summarize.sh $(BUILD)/unit.log $(BUILD)/fuzz.log $(BUILD)/vm.log $(BUILD)/vm-llc.log; \
+	tests/summarize.sh $(BUILD)/unit.log $(BUILD)/host.log $(BUILD)/fuzz.log $(BUILD)/vm.log \
+		$(BUILD)/vm-llc.log; \
 	exit $$rc
 
 clean:

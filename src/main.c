@@ -183,7 +183,7 @@ static bool same_cgroups(const struct daemon *d, unsigned int nr)
 	return true;
 }
 
-static int replan(struct daemon *d, const char *why)
+static int replan(struct daemon *d, const char *why, bool force)
 {
 	const bool weighted = d->o->enable_rebalancing;
 	uint64_t t0 = now_ns(), t1;
@@ -206,7 +206,7 @@ static int replan(struct daemon *d, const char *why)
 	 * Nothing to do only if the CPUs and the cells' cgroups are unchanged: a slot reused by a
 	 * new cgroup (a cell removed, a waiting child placed) keeps the same CPUs.
 	 */
-	if (manager_current(d->mgr) && plan_equal(manager_current(d->mgr), p) &&
+	if (!force && manager_current(d->mgr) && plan_equal(manager_current(d->mgr), p) &&
 	    same_cgroups(d, nr)) {
 		plan_free(p);
 		return 0;
@@ -264,7 +264,7 @@ static int on_debounce(struct daemon *d)
 	manager_log_diff(&diff, stdout);
 	demand_follow(d, &diff);
 	if (cells_diff_changed(&diff))
-		replan(d, "cgroups changed");
+		replan(d, "cgroups changed", false);
 	cells_diff_free(&diff);
 	return 0;
 }
@@ -403,7 +403,7 @@ static void on_interval(struct daemon *d)
 	if (p && measured)
 		demand_update(d->demand, d->run_ns, p->owner, measured);
 	if (p && d->o->enable_rebalancing && demand_should_rebalance(d->demand, now)) {
-		if (replan(d, "rebalance") == 1)
+		if (replan(d, "rebalance", false) == 1)
 			d->nr_rebalances++;
 		demand_rebalanced(d->demand, now);
 	}
@@ -754,8 +754,8 @@ int main(int argc, char **argv)
 		}
 		d.cpuset_seq = sched_cpuset_seq(d.sched);
 		d.nr_published = 0;
-		manager_commit(d.mgr, NULL); /* a fresh BPF side holds no plan yet */
-		if (replan(&d, "start") < 0) {
+		/* A fresh BPF side holds no plan yet; the last one only guides stability. */
+		if (replan(&d, "start", true) < 0) {
 			sched_stop(d.sched, stderr, &restart);
 			status = 1;
 			break;

@@ -74,9 +74,10 @@ int manager_reload_topology(struct manager *m, char *err, size_t errlen)
 
 	if (ret)
 		return ret;
+	if (t->nr_cpus != m->topo->nr_cpus)
+		manager_commit(m, NULL); /* sized for another machine: no use for stability */
 	topology_free(m->topo);
 	m->topo = t;
-	manager_commit(m, NULL);
 	return 0;
 }
 

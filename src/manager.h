@@ -39,8 +39,9 @@ int manager_new(const struct manager_cfg *cfg, struct manager **out, struct cell
 void manager_free(struct manager *m);
 
 /*
- * Re-read the topology (after CPU hotplug) and drop the plan in force, which may name CPUs that
- * are gone. Returns 0 or -errno with a message; on error the old topology stays.
+ * Re-read the topology (after CPU hotplug). The plan in force stays as the stability reference
+ * for the next plan (the planner ignores owners of CPUs that went offline). Returns 0 or -errno
+ * with a message; on error the old topology stays.
  */
 int manager_reload_topology(struct manager *m, char *err, size_t errlen);
 

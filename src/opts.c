@@ -107,7 +107,8 @@ static const struct num_rule rule_max_cells = {.min = 2, .max = 256, .integer = 
 static const struct num_rule rule_rebalance_threshold = {.min = 0, .max = 100};
 static const struct num_rule rule_rebalance_cooldown_s = {.min = 0, .max = 86400};
 static const struct num_rule rule_demand_smoothing = {.min = 0, .max = 1, .min_open = true};
-static const struct num_rule rule_interval_s = {.min = 0, .max = 3600, .min_open = true};
+/* At least 1 ms: a shorter period would round to a disarmed timer or a busy loop. */
+static const struct num_rule rule_interval_s = {.min = 0.001, .max = 3600};
 static const struct num_rule rule_debounce_ms = {.min = 0, .max = 60000, .integer = true};
 static const struct num_rule rule_slice_us = {.min = 100, .max = 1000000, .integer = true};
 static const struct num_rule rule_exit_after_s = {.min = 0, .max = 31536000};
@@ -154,7 +155,7 @@ static void help(FILE *out)
 		"\n"
 		"Runtime:\n"
 		"  --monitor-interval-s S     seconds between metrics/rebalance rounds,\n"
-		"                             0 < S <= 3600, fractions allowed. Default: %g\n"
+		"                             0.001 <= S <= 3600, fractions allowed. Default: %g\n"
 		"  --debounce-ms MS           milliseconds over which bursts of cgroup events\n"
 		"                             are coalesced into one re-plan, 0..60000.\n"
 		"                             Default: %d\n"
@@ -170,7 +171,7 @@ static void help(FILE *out)
 		"Output:\n"
 		"  --monitor[=S]              do not schedule: attach to the running instance\n"
 		"                             and print its stats every S seconds,\n"
-		"                             0 < S <= 3600. Default S: %g\n"
+		"                             0.001 <= S <= 3600. Default S: %g\n"
 		"  --stats-format text|json   format of the periodic stats. Default: text\n"
 		"  --json                     same as --stats-format json\n"
 		"  --stats-socket PATH        unix socket that serves stats to --monitor.\n"
