@@ -231,7 +231,7 @@ static int setup(struct ctx *c)
 	}
 
 	/* Topology order and core member lists. */
-	cpumask_for_each (cpu, t->online)
+	cpumask_for_each(cpu, t->online)
 		c->topo_order[k++] = cpu;
 	qsort_r(c->topo_order, c->nr_online, sizeof(int), cmp_topo, (void *)t);
 	for (unsigned int i = 0; i < c->nr_online; i++) {
@@ -250,7 +250,7 @@ static int setup(struct ctx *c)
 		c->prev[cpu] = -1;
 	}
 	if (c->in->prev && c->in->prev->nr_cpus == c->nr_cpus) {
-		cpumask_for_each (cpu, t->online) {
+		cpumask_for_each(cpu, t->online) {
 			int id = c->in->prev->owner[cpu];
 			int s = id >= 0 ? s_of_id(c, id) : -1;
 
@@ -310,7 +310,7 @@ static bool augment(struct ctx *c, struct matching *m, int s)
 		m->match[x] = s;
 		return true;
 	}
-	cpumask_for_each (cpu, c->allowed[s]) {
+	cpumask_for_each(cpu, c->allowed[s]) {
 		int o = m->match[cpu];
 
 		if (m->stamp[o] == m->gen)
@@ -546,7 +546,7 @@ static int classify(struct ctx *c)
 			c->unpinned[c->nr_unpinned++] = (int)s;
 			continue;
 		}
-		cpumask_for_each (cpu, c->allowed[s])
+		cpumask_for_each(cpu, c->allowed[s])
 			c->cl_off[cpu + 1]++;
 	}
 	for (unsigned int i = 0; i < c->nr_cpus; i++)
@@ -563,11 +563,11 @@ static int classify(struct ctx *c)
 	for (unsigned int s = 0; s < c->nc; s++) {
 		if (c->why[s] != PLAN_PLACED || !c->pinned[s])
 			continue;
-		cpumask_for_each (cpu, c->allowed[s])
+		cpumask_for_each(cpu, c->allowed[s])
 			c->cl[c->cl_off[cpu] + fill[cpu]++] = (int)s;
 	}
 
-	cpumask_for_each (cpu, c->t->online) {
+	cpumask_for_each(cpu, c->t->online) {
 		unsigned int o = c->cl_off[cpu];
 
 		hc[k++] = (struct hcpu){hash_list(&c->cl[o], c->cl_off[cpu + 1] - o), cpu};
@@ -990,7 +990,7 @@ static bool repair_zero(struct ctx *c, int z, int *parent_cell, int *parent_cpu,
 		 * A direct donor with CPUs to spare ends the search: the CPU u had before if any,
 		 * else one of the largest holder's (the reference's "take from the largest").
 		 */
-		cpumask_for_each (cpu, c->allowed[u]) {
+		cpumask_for_each(cpu, c->allowed[u]) {
 			int o = c->owner[cpu];
 
 			if (o < 0 || o == u || c->have[o] < 2)
@@ -1006,7 +1006,7 @@ static bool repair_zero(struct ctx *c, int z, int *parent_cell, int *parent_cpu,
 			parent_cpu[found] = bcpu;
 			break;
 		}
-		cpumask_for_each (cpu, c->allowed[u]) {
+		cpumask_for_each(cpu, c->allowed[u]) {
 			int o = c->owner[cpu];
 
 			if (o < 0 || parent_cell[o] != -2)
@@ -1174,7 +1174,7 @@ static int stabilise(struct ctx *c)
 
 		progress = 0;
 		memset(r.off, 0, (c->nc + 1) * sizeof(int));
-		cpumask_for_each (cpu, c->t->online)
+		cpumask_for_each(cpu, c->t->online)
 			if (c->prev[cpu] != c->owner[cpu])
 				r.off[c->owner[cpu] + 1]++;
 		for (unsigned int s = 0; s < c->nc; s++)
@@ -1182,13 +1182,13 @@ static int stabilise(struct ctx *c)
 		if (!r.off[c->nc])
 			break;
 		memset(fill, 0, c->nc * sizeof(*fill));
-		cpumask_for_each (cpu, c->t->online) {
+		cpumask_for_each(cpu, c->t->online) {
 			int o = c->owner[cpu];
 
 			if (c->prev[cpu] != o)
 				r.ucpu[r.off[o] + (int)fill[o]++] = cpu;
 		}
-		cpumask_for_each (x, c->t->online) {
+		cpumask_for_each(x, c->t->online) {
 			int a = c->owner[x], b = c->prev[x];
 
 			if (b >= 0 && a != b && c->why[b] == PLAN_PLACED &&
@@ -1414,7 +1414,7 @@ int plan_validate(const struct plan_input *in, const struct plan *p, char *err, 
 		if (cpumask_weight(o->primary) != o->nr_primary)
 			VERR("cell %d: nr_primary %u but the mask holds %u", o->id, o->nr_primary,
 			     cpumask_weight(o->primary));
-		cpumask_for_each (cpu, o->primary) {
+		cpumask_for_each(cpu, o->primary) {
 			if (!cpumask_test(t->online, (unsigned int)cpu))
 				VERR("cell %d has offline CPU %d as primary", o->id, cpu);
 			if (seen[cpu] >= 0)

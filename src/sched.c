@@ -187,7 +187,7 @@ int sched_publish(struct sched *s, unsigned int parent_level, const struct sched
 		c->cgid[i] = cells[i].cgid;
 		if (!cells[i].in_use || !cells[i].borrow)
 			continue;
-		cpumask_for_each (b, cells[i].borrow) {
+		cpumask_for_each(b, cells[i].borrow) {
 			if ((unsigned int)b < s->nr_cpus)
 				c->borrow[i][b / 64] |= 1ULL << (b % 64);
 		}

@@ -124,7 +124,7 @@ static int cpulist_span(const char *path, unsigned int *span, char *err, size_t 
 		*span = 0;
 		ret = 0;
 	} else if (ret == 0) {
-		cpumask_for_each (cpu, m)
+		cpumask_for_each(cpu, m)
 			last = cpu;
 		*span = (unsigned int)(last + 1);
 	}
@@ -198,7 +198,7 @@ static int densify(const struct topology *t, const long *raw, int *ids, unsigned
 		free(first);
 		return -ENOMEM;
 	}
-	cpumask_for_each (cpu, t->online)
+	cpumask_for_each(cpu, t->online)
 		v[k++] = (struct key_cpu){raw[cpu], cpu};
 	qsort(v, n, sizeof(*v), cmp_key_cpu);
 	/* One entry per distinct key, carrying its lowest CPU. */
@@ -394,7 +394,7 @@ int topology_load(struct topology **out, const char *sysfs_root, char *err, size
 	if (ret)
 		goto out;
 
-	cpumask_for_each (cpu, t->online) {
+	cpumask_for_each(cpu, t->online) {
 		long cid, pid;
 
 		snprintf(path, sizeof(path), "%s/cpu%d/topology/physical_package_id", cpudir, cpu);

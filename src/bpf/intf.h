@@ -13,10 +13,10 @@
 #endif
 
 enum cells_limits {
-	CELLS_MAX_CELLS = 256,	/* cell slots, root cell included */
-	CELLS_MAX_CPUS = 1024,	/* CPUs the BPF side can address */
+	CELLS_MAX_CELLS = 256, /* cell slots, root cell included */
+	CELLS_MAX_CPUS = 1024, /* CPUs the BPF side can address */
 	CELLS_CPU_WORDS = CELLS_MAX_CPUS / 64,
-	CELLS_MAX_LLCS = 32,	/* LLC queues per cell; more LLCs share queues (id % 32) */
+	CELLS_MAX_LLCS = 32, /* LLC queues per cell; more LLCs share queues (id % 32) */
 	CELLS_ROOT_CELL = 0,
 };
 
@@ -27,30 +27,30 @@ enum cells_limits {
  * their cell.
  */
 enum cells_dsq {
-	CELL_DSQ_BASE = 0,	  /* + cell id * CELLS_MAX_LLCS + llc */
+	CELL_DSQ_BASE = 0,	/* + cell id * CELLS_MAX_LLCS + llc */
 	CPU_DSQ_BASE = 1 << 16, /* + cpu */
 };
 
 /* Per-CPU decision counters, summed by userspace. */
 enum cells_stat {
-	STAT_SELECT_IDLE,	/* wake-up placed directly on an idle CPU of the task's cell */
-	STAT_ENQ_IDLE,		/* enqueue path placed the task on an idle CPU of its cell */
-	STAT_CELL_QUEUED,	/* queued on the cell's vtime queue */
-	STAT_PINNED_QUEUED,	/* queued on a per-CPU queue (affinity does not cover the cell) */
-	STAT_BORROW_SELECT,	/* wake-up placed on an idle CPU of another cell */
-	STAT_BORROW_ENQ,	/* enqueue path placed on an idle CPU of another cell */
-	STAT_RECLAIM_KICK,	/* a borrower was preempted to give a CPU back to its owner */
-	STAT_RESOLVE,		/* task (re-)resolved to a cell */
-	STAT_ORPHAN_DRAIN,	/* task moved out of the queue of a cell that no longer exists */
-	STAT_CFG_KICK,		/* CPU kicked because it changed cell */
+	STAT_SELECT_IDLE,   /* wake-up placed directly on an idle CPU of the task's cell */
+	STAT_ENQ_IDLE,	    /* enqueue path placed the task on an idle CPU of its cell */
+	STAT_CELL_QUEUED,   /* queued on the cell's vtime queue */
+	STAT_PINNED_QUEUED, /* queued on a per-CPU queue (affinity does not cover the cell) */
+	STAT_BORROW_SELECT, /* wake-up placed on an idle CPU of another cell */
+	STAT_BORROW_ENQ,    /* enqueue path placed on an idle CPU of another cell */
+	STAT_RECLAIM_KICK,  /* a borrower was preempted to give a CPU back to its owner */
+	STAT_RESOLVE,	    /* task (re-)resolved to a cell */
+	STAT_ORPHAN_DRAIN,  /* task moved out of the queue of a cell that no longer exists */
+	STAT_CFG_KICK,	    /* CPU kicked because it changed cell */
 	NR_CELLS_STATS,
 };
 
 /* Per-cell per-CPU counters (PERCPU_ARRAY keyed by cell id). */
 struct cell_cpu_stats {
-	__u64 run_ns;	/* run time of this cell's tasks on this CPU */
-	__u64 nr_runs;	/* times one of its tasks started running on this CPU */
-	__u64 wait_ns;	/* time its tasks waited in a queue before running on this CPU */
+	__u64 run_ns;  /* run time of this cell's tasks on this CPU */
+	__u64 nr_runs; /* times one of its tasks started running on this CPU */
+	__u64 wait_ns; /* time its tasks waited in a queue before running on this CPU */
 };
 
 /*
@@ -59,11 +59,11 @@ struct cell_cpu_stats {
  * flips the active index, so a reader sees either the whole old or the whole new configuration.
  */
 struct cells_config {
-	__u32 parent_level;			/* cgroup level of the cell parent; 0 = none */
-	__u32 nr_cells;				/* highest cell id in use + 1 */
-	__u8 in_use[CELLS_MAX_CELLS];		/* cell slot live in this configuration */
-	__u64 cgid[CELLS_MAX_CELLS];		/* cgroup id (inode) of each workload cell */
-	__u32 cpu_cell[CELLS_MAX_CPUS];		/* owner cell of each CPU */
+	__u32 parent_level;		/* cgroup level of the cell parent; 0 = none */
+	__u32 nr_cells;			/* highest cell id in use + 1 */
+	__u8 in_use[CELLS_MAX_CELLS];	/* cell slot live in this configuration */
+	__u64 cgid[CELLS_MAX_CELLS];	/* cgroup id (inode) of each workload cell */
+	__u32 cpu_cell[CELLS_MAX_CPUS]; /* owner cell of each CPU */
 	__u64 borrow[CELLS_MAX_CELLS][CELLS_CPU_WORDS]; /* borrowable CPUs per cell */
 };
 

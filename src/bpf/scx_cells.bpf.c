@@ -34,12 +34,12 @@
 
 char _license[] SEC("license") = "GPL";
 
-const volatile u32 nr_cpus = 1;		  /* possible CPUs, set by userspace */
+const volatile u32 nr_cpus = 1;		   /* possible CPUs, set by userspace */
 const volatile u64 slice_ns = 20000000ULL; /* scheduling slice */
 const volatile bool enable_borrowing;
 const volatile bool enable_reclaim = true; /* preempt borrowers when the owner waits */
-const volatile u64 test_error_after_ns; /* test hook: raise an error this long after init */
-const volatile u32 nr_llcs = 1;		 /* LLC queues per cell, <= CELLS_MAX_LLCS */
+const volatile u64 test_error_after_ns;	   /* test hook: raise an error this long after init */
+const volatile u32 nr_llcs = 1;		   /* LLC queues per cell, <= CELLS_MAX_LLCS */
 const volatile u8 cpu_llc[CELLS_MAX_CPUS]; /* LLC queue of each CPU, < nr_llcs */
 
 UEI_DEFINE(uei);
@@ -97,10 +97,10 @@ struct {
 } cell_stats SEC(".maps");
 
 struct task_ctx {
-	u64 cfg_seq;	 /* configuration the cell was resolved against */
-	u64 cgid;	 /* task's cgroup id at resolution */
-	u32 cell;	 /* cell the task belongs to */
-	bool pinned;	 /* affinity does not cover the cell's CPUs */
+	u64 cfg_seq;	/* configuration the cell was resolved against */
+	u64 cgid;	/* task's cgroup id at resolution */
+	u32 cell;	/* cell the task belongs to */
+	bool pinned;	/* affinity does not cover the cell's CPUs */
 	u64 started_at; /* when the task last started running */
 	u64 queued_at;	/* when it was last enqueued (0: not waiting) */
 };
@@ -153,7 +153,8 @@ static u32 llc_of(s32 cpu)
 /* The queue of @cell for the LLC @llc. */
 static u64 cell_dsq(u32 cell, u32 llc)
 {
-	return CELL_DSQ_BASE + (u64)(cell % CELLS_MAX_CELLS) * CELLS_MAX_LLCS + llc % CELLS_MAX_LLCS;
+	return CELL_DSQ_BASE + (u64)(cell % CELLS_MAX_CELLS) * CELLS_MAX_LLCS +
+	       llc % CELLS_MAX_LLCS;
 }
 
 static struct cell_masks *lookup_cell_masks(u32 cell, u32 slot)
@@ -696,8 +697,8 @@ void BPF_STRUCT_OPS(cells_dump, struct scx_dump_ctx *dctx)
 
 void BPF_STRUCT_OPS(cells_dump_cpu, struct scx_dump_ctx *dctx, s32 cpu, bool idle)
 {
-	scx_bpf_dump("cpu %d: cell=%u idle=%d pinned_queued=%d\n", cpu, cpu_cell(active_slot(), cpu),
-		     idle, scx_bpf_dsq_nr_queued(CPU_DSQ_BASE + cpu));
+	scx_bpf_dump("cpu %d: cell=%u idle=%d pinned_queued=%d\n", cpu,
+		     cpu_cell(active_slot(), cpu), idle, scx_bpf_dsq_nr_queued(CPU_DSQ_BASE + cpu));
 }
 
 static int alloc_mask(struct bpf_cpumask __kptr **slot)
@@ -868,6 +869,8 @@ int BPF_PROG(cells_cpuset_write, struct kernfs_open_file *of, char *buf, size_t 
 	return 0;
 }
 
+/* One callback per line, tab-aligned, as in the kernel's example schedulers. */
+/* clang-format off */
 SCX_OPS_DEFINE(cells_ops,
 	       .select_cpu		= (void *)cells_select_cpu,
 	       .enqueue			= (void *)cells_enqueue,
@@ -884,3 +887,4 @@ SCX_OPS_DEFINE(cells_ops,
 	       .exit			= (void *)cells_exit,
 	       .flags			= SCX_OPS_ENQ_LAST,
 	       .name			= "cells");
+/* clang-format on */

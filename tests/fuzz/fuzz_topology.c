@@ -165,7 +165,7 @@ static void check_topology(const struct topology *t, const char *online_text)
 	int last = -1;
 
 	FUZZ_CHECK(t->online && t->online->nbits == t->nr_cpus, "online mask size");
-	cpumask_for_each (cpu, t->online)
+	cpumask_for_each(cpu, t->online)
 		last = cpu;
 	FUZZ_CHECK(last >= 0, "loaded a topology without online CPUs");
 	FUZZ_CHECK(t->nr_cpus == (last + 1 > FAKE_CPUS ? (unsigned int)last + 1 : FAKE_CPUS),
@@ -181,10 +181,10 @@ static void check_topology(const struct topology *t, const char *online_text)
 	check_ids(t, t->llc_id, t->nr_llcs, "llc");
 	check_ids(t, t->core_id, t->nr_cores, "core");
 	/* no core_id file: a core of its own */
-	cpumask_for_each (a, t->online) {
+	cpumask_for_each(a, t->online) {
 		if (a < FAKE_CPUS)
 			continue;
-		cpumask_for_each (b, t->online)
+		cpumask_for_each(b, t->online)
 			FUZZ_CHECK(a == b || t->core_id[a] != t->core_id[b],
 				   "cpu%d without topology shares core %d with cpu%d", a,
 				   t->core_id[a], b);

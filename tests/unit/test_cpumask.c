@@ -260,7 +260,7 @@ static void test_iteration(void **state)
 	int want[] = {0, 63, 64, 127, 128, 255, 299};
 	int i = 0;
 
-	cpumask_for_each (cpu, m) {
+	cpumask_for_each(cpu, m) {
 		assert_true(i < 7);
 		assert_int_equal(cpu, want[i]);
 		i++;
@@ -272,7 +272,7 @@ static void test_iteration(void **state)
 	assert_int_equal(cpumask_next(m, 5000), -1);
 	cpumask_zero(m);
 	assert_int_equal(cpumask_first(m), -1);
-	cpumask_for_each (cpu, m) {
+	cpumask_for_each(cpu, m) {
 		(void)cpu;
 		fail_msg("iteration over an empty mask visited a CPU");
 	}

@@ -279,7 +279,8 @@ BAD_TEST(test_bad_max_cells, "--max-cells", "0", "1", "257", "2.0")
 BAD_TEST(test_bad_rebalance_threshold, "--rebalance-threshold", "100.01", "-0.1", "1e3", "1e-400")
 BAD_TEST(test_bad_rebalance_cooldown_s, "--rebalance-cooldown-s", "86400.5", "-0.001")
 BAD_TEST(test_bad_demand_smoothing, "--demand-smoothing", "0", "0.0", "-0", "1.01", "1e-400")
-BAD_TEST(test_bad_monitor_interval_s, "--monitor-interval-s", "0", "0.0", "0.0009", "1e-10", "3600.1", "1e308")
+BAD_TEST(test_bad_monitor_interval_s, "--monitor-interval-s", "0", "0.0", "0.0009", "1e-10",
+	 "3600.1", "1e308")
 BAD_TEST(test_bad_monitor, "--monitor", "0", "0.0001", "3601", "x")
 BAD_TEST(test_bad_debounce_ms, "--debounce-ms", "60001", "0.5", "-0.5")
 BAD_TEST(test_bad_slice_us, "--slice-us", "0", "99", "1000001", "20000.0")
@@ -291,9 +292,10 @@ static void test_message_format(void **state)
 	struct run *r = *state;
 
 	RUN(r, "--monitor-interval-s", "0");
-	assert_usage(r,
-		     "scx_cells: --monitor-interval-s: must be a number >= 0.001 and <= 3600 (got '0')\n"
-		     "Try 'scx_cells --help'.\n");
+	assert_usage(
+		r,
+		"scx_cells: --monitor-interval-s: must be a number >= 0.001 and <= 3600 (got '0')\n"
+		"Try 'scx_cells --help'.\n");
 	/* the whole error is exactly two lines */
 	assert_string_equal(strchr(strchr(r->err, '\n') + 1, '\n'), "\n");
 

@@ -686,7 +686,7 @@ static bool same_llc(const struct topology *t, const struct cpumask *m)
 {
 	int llc = -1;
 
-	cpumask_for_each (cpu, m) {
+	cpumask_for_each(cpu, m) {
 		if (llc >= 0 && t->llc_id[cpu] != llc)
 			return false;
 		llc = t->llc_id[cpu];

@@ -16,7 +16,8 @@
  *   n=N p50_us=A p90_us=B p99_us=C p999_us=D max_us=E mean_us=F over1ms=G over10ms=H rqwait_us=I
  * (microseconds with one decimal). rqwait_us is the guest scheduler's part of the mean: time the
  * probe sat runnable on a run queue per sample (run_delay of /proc/self/schedstat), as opposed to
- * timer and (in a VM) host delays. The raw file carries it as a line "# rq SAMPLES RUN_DELAY_NS". Exit status 2 on usage errors, 1 on I/O errors.
+ * timer and (in a VM) host delays. The raw file carries it as a line "# rq SAMPLES RUN_DELAY_NS".
+ * Exit status 2 on usage errors, 1 on I/O errors.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -89,8 +89,8 @@ static void spin(struct shared *sh)
 
 static int run(const char *cgdir, long dur_ms, const char *from)
 {
-	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct shared *sh =
+		mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	struct timespec nap = {dur_ms / 1000, (dur_ms % 1000) * 1000000L};
 	double t0, moved;
 	pid_t pid;

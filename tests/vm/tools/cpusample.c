@@ -20,7 +20,7 @@
 
 #include "cpumask.h"
 
-#define MAX_PIDS 256
+#define MAX_PIDS    256
 #define NR_CPUS_MAX 4096
 
 /* CPU @tid last ran on if it is running now, else -1. */
