@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cells.h"
+#include "errmsg.h"
 
 /* How many waiting names a warning lists before "...". */
 #define WAITING_LIST_MAX 8
@@ -52,17 +53,6 @@ struct cells {
 	char **waiting;	    /* names, sorted */
 	unsigned int nr_waiting;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- diffs ------------------------------------------------------------------------------- */
 

@@ -10,17 +10,7 @@
 #include <sys/stat.h>
 
 #include "cgroup.h"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#include "errmsg.h"
 
 /* Decode mountinfo's octal escapes (\040 etc.) in place. */
 static void unescape(char *s)

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "statsock.h"
+#include "errmsg.h"
 
 #define LISTEN_TAG	    UINT64_MAX
 #define LISTEN_BACKLOG	    16
@@ -78,20 +79,6 @@ struct statsock {
 	struct statsock_stats st; /* counters; clients/streaming/queued computed on demand */
 	struct client clients[STATSOCK_MAX_CLIENTS];
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int fill_addr(struct sockaddr_un *sun, const char *path, char *err, size_t errlen)
 {

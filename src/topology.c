@@ -11,19 +11,9 @@
 #include <dirent.h>
 
 #include "topology.h"
+#include "errmsg.h"
 
 #define CPU_DIR "devices/system/cpu"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * Read a small sysfs file into @buf (NUL-terminated). Returns the length or -errno. A file that

@@ -340,17 +340,20 @@ cells_sharing_cpus() {
 	done
 	# shellcheck disable=SC2086
 	wait $_jobs
+	_rest="$*"
 	for _c in "$@"; do
-		for _d in "$@"; do
-			[ "$_c" \< "$_d" ] || continue
+		_rest=${_rest# }
+		_rest=${_rest#"$_c"}
+		for _d in $_rest; do # every pair once: _d comes after _c
 			cpulists_intersect "$(cat "$CASE_DIR/seen.$_c")" "$(cat "$CASE_DIR/seen.$_d")" &&
 				printf '%s/%s ' "$_c" "$_d"
 		done
 	done
 }
 
-# assert_cells_isolated MS NAME...: every process of work/NAME ran only on cell NAME's CPUs.
-assert_cells_isolated() {
+# sample_cells MS NAME...: sample the processes of every work/NAME at once for MS ms; the
+# cpusample output for NAME lands in $CASE_DIR/sample.NAME.
+sample_cells() {
 	_ms=$1
 	shift
 	_jobs=
@@ -362,6 +365,12 @@ assert_cells_isolated() {
 	# Wait for the samplers only: a bare `wait` would also wait for the spinners.
 	# shellcheck disable=SC2086
 	wait $_jobs
+}
+
+# assert_cells_isolated MS NAME...: every process of work/NAME ran only on cell NAME's CPUs.
+assert_cells_isolated() {
+	sample_cells "$@"
+	shift
 	for _c in "$@"; do
 		_own=$(cell_cpus "$_c")
 		while read -r _pid _cpus _n; do
@@ -376,9 +385,11 @@ assert_cells_isolated() {
 
 # assert_cells_disjoint NAME...: no two cells share a primary CPU.
 assert_cells_disjoint() {
+	_rest="$*"
 	for _c in "$@"; do
-		for _d in "$@"; do
-			[ "$_c" \< "$_d" ] || continue
+		_rest=${_rest# }
+		_rest=${_rest#"$_c"}
+		for _d in $_rest; do # every pair once: _d comes after _c
 			! cpulists_intersect "$(cell_cpus "$_c")" "$(cell_cpus "$_d")" ||
 				fail "cells $_c ($(cell_cpus "$_c")) and $_d ($(cell_cpus "$_d")) share CPUs"
 		done

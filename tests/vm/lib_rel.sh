@@ -191,16 +191,8 @@ trap '_rel_exit $?' EXIT
 # placed cell's processes must run only on its own CPUs, an unplaced cell's (listed without
 # CPUs) only on the root cell's CPUs.
 assert_cells_where() {
-	_ms=$1
+	sample_cells "$@"
 	shift
-	_jobs=
-	for _c in "$@"; do
-		# shellcheck disable=SC2046
-		cpusample "$_ms" $(cg_procs "work/$_c") >"$CASE_DIR/sample.$_c" &
-		_jobs="$_jobs $!"
-	done
-	# shellcheck disable=SC2086
-	wait $_jobs
 	_root=$(cell_cpus "(root)")
 	for _c in "$@"; do
 		_own=$(cell_cpus "$_c") _where="cell $_c (cpus $_own)"
