@@ -277,6 +277,23 @@ static s32 pick_idle(const struct cpumask *mask, s32 prev)
 	return scx_bpf_pick_idle_cpu(mask, 0);
 }
 
+/* Some CPU of @cell runs another cell's task, and reclaim is on. Racy snapshot. */
+static bool can_reclaim(u32 cell)
+{
+	return enable_reclaim && READ_ONCE(nr_borrowers_on[cell % CELLS_MAX_CELLS]) > 0;
+}
+
+/* @cpu runs a task of a cell other than @cell. */
+static bool runs_borrower(s32 cpu, u32 cell)
+{
+	u32 rc;
+
+	if ((u32)cpu >= CELLS_MAX_CPUS)
+		return false;
+	rc = READ_ONCE(running_cell[(u32)cpu & (CELLS_MAX_CPUS - 1)]);
+	return rc != CELL_NONE && rc != cell;
+}
+
 /*
  * An idle CPU another cell lends to @cell. The borrowable mask may hold CPUs outside @p's
  * affinity; such a CPU was just claimed from the idle mask, so kick it back into idle.
@@ -319,7 +336,11 @@ s32 BPF_STRUCT_OPS(cells_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 		stat_inc(STAT_SELECT_IDLE);
 		return cpu;
 	}
-	if (enable_borrowing) {
+	/*
+	 * Borrow only when none of the cell's own CPUs is lent out: taking back our own CPU
+	 * (enqueue preempts the borrower) keeps the task local and its wake-up cheap.
+	 */
+	if (enable_borrowing && !can_reclaim(tctx->cell)) {
 		cpu = pick_borrow(p, tctx->cell, slot);
 		if (cpu >= 0) {
 			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
@@ -341,30 +362,31 @@ s32 BPF_STRUCT_OPS(cells_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
  * Lender reclaim: @cell has a task waiting and no idle CPU. If one of its CPUs runs a borrower,
  * preempt it so the owner's task gets the CPU now instead of after the borrower's slice.
  */
-static void reclaim_cpu(u32 cell, u32 slot)
+static void reclaim_cpu(u32 cell, u32 slot, s32 prev)
 {
 	const struct cpumask *prim;
 	s32 cpu;
 
-	if (!enable_reclaim || READ_ONCE(nr_borrowers_on[cell % CELLS_MAX_CELLS]) <= 0)
+	if (!can_reclaim(cell))
 		return;
 	prim = cell_primary(cell, slot);
 	if (!prim)
 		return;
-	bpf_for(cpu, 0, nr_cpus) {
-		u32 rc;
-
-		if (cpu >= CELLS_MAX_CPUS)
-			break;
-		if (!bpf_cpumask_test_cpu(cpu, prim))
-			continue;
-		rc = READ_ONCE(running_cell[cpu]);
-		if (rc != CELL_NONE && rc != cell) {
-			scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
-			stat_inc(STAT_RECLAIM_KICK);
-			return;
-		}
+	/* The task's previous CPU first: reclaiming it keeps the task where its cache is. */
+	if (runs_borrower(prev, cell) && bpf_cpumask_test_cpu(prev, prim)) {
+		cpu = prev;
+		goto kick;
 	}
+	bpf_for(cpu, 0, nr_cpus) {
+		if (cpu >= CELLS_MAX_CPUS)
+			return;
+		if (bpf_cpumask_test_cpu(cpu, prim) && runs_borrower(cpu, cell))
+			goto kick;
+	}
+	return;
+kick:
+	scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+	stat_inc(STAT_RECLAIM_KICK);
 }
 
 /*
@@ -457,7 +479,7 @@ void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 			return;
 		}
 	}
-	if (enable_borrowing) {
+	if (enable_borrowing && !can_reclaim(tctx->cell)) {
 		cpu = pick_borrow(p, tctx->cell, slot);
 		if (cpu >= 0) {
 			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice_ns, enq_flags);
@@ -470,7 +492,7 @@ void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 				 task_vtime(p, tctx->cell), enq_flags);
 	stat_inc(STAT_CELL_QUEUED);
 	if (enable_borrowing)
-		reclaim_cpu(tctx->cell, slot);
+		reclaim_cpu(tctx->cell, slot, scx_bpf_task_cpu(p));
 }
 
 /* Move the first task of any of @cell's LLC queues, starting at @first, to the local queue. */
