@@ -66,6 +66,8 @@ struct daemon {
 	uint64_t *wait_ns;  /* [max_cells] */
 	uint64_t *pub_cgid; /* [max_cells] cgroup id per slot as last published (0: none) */
 	int *owner;	    /* [nr_cpus] */
+	uint64_t *col;	    /* [nr_cpus] one cell's counters */
+	int *running;	    /* [nr_cpus] cell running on each CPU */
 	struct sched_cell *view;
 	double *weights;
 	/* counters for the stats view */
@@ -123,28 +125,16 @@ static int loop_setup(struct daemon *d)
 	if (d->epfd < 0)
 		return -errno;
 	ret = loop_add(d, FD_SIGNAL, signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
-	ret = ret
-		      ?: loop_add(d, FD_HEARTBEAT,
-				  timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
-	ret = ret
-		      ?: loop_add(d, FD_INTERVAL,
-				  timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
-	ret = ret
-		      ?: loop_add(d, FD_DEBOUNCE,
-				  timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+	for (int t = FD_HEARTBEAT; !ret && t <= FD_DEBOUNCE; t++)
+		ret = loop_add(d, t, timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
 	if (!ret && manager_cells(d->mgr))
 		ret = loop_add(d, FD_INOTIFY, cells_watch_fd(manager_cells(d->mgr)));
 	if (!ret && d->stats_sock)
 		ret = loop_add(d, FD_STATS, statsock_fd(d->stats_sock));
 	if (ret)
 		return ret;
-	ret = timer_arm(d->fds[FD_HEARTBEAT], HEARTBEAT_NS, HEARTBEAT_NS);
-	if (!ret) {
-		uint64_t period = (uint64_t)(d->o->monitor_interval_s * 1e9);
-
-		ret = timer_arm(d->fds[FD_INTERVAL], period, period);
-	}
-	return ret;
+	/* The interval timer is armed by metrics_restart() once the scheduler runs. */
+	return timer_arm(d->fds[FD_HEARTBEAT], HEARTBEAT_NS, HEARTBEAT_NS);
 }
 
 static void loop_teardown(struct daemon *d)
@@ -166,23 +156,27 @@ static void demand_follow(struct daemon *d, const struct cells_diff *diff)
 		demand_cell_add(d->demand, diff->created[i].id);
 }
 
-/*
- * Plan for the current cells and publish the plan if it differs from the one in force. A plan
- * that fails validation or publication is never applied: the previous one stays. Returns 1 when
- * a new plan was applied, 0 when nothing changed, -errno on failure.
- */
+/* Cgroup id of slot @i in d->view, whose first @nr slots are to be published (0: none). */
+static uint64_t view_cgid(const struct daemon *d, unsigned int i, unsigned int nr)
+{
+	return i < nr && d->view[i].in_use ? d->view[i].cgid : 0;
+}
+
 /* Do the first @nr slots of d->view name the cgroups that were published last? */
 static bool same_cgroups(const struct daemon *d, unsigned int nr)
 {
-	for (unsigned int i = 0; i < d->max_cells; i++) {
-		uint64_t cgid = i < nr && d->view[i].in_use ? d->view[i].cgid : 0;
-
-		if (cgid != d->pub_cgid[i])
+	for (unsigned int i = 0; i < d->max_cells; i++)
+		if (view_cgid(d, i, nr) != d->pub_cgid[i])
 			return false;
-	}
 	return true;
 }
 
+/*
+ * Plan for the current cells and publish the plan if it differs from the one in force (or
+ * always, with @force). A plan that fails validation or publication is never applied: the
+ * previous one stays. Returns 1 when a new plan was applied, 0 when nothing changed, -errno on
+ * failure.
+ */
 static int replan(struct daemon *d, const char *why, bool force)
 {
 	const bool weighted = d->o->enable_rebalancing;
@@ -230,7 +224,7 @@ static int replan(struct daemon *d, const char *why, bool force)
 		 (unsigned long long)d->nr_plans + 1, why, moved,
 		 (unsigned long long)(t1 - t0) / 1000, (unsigned long long)(now_ns() - t1) / 1000);
 	for (unsigned int i = 0; i < d->max_cells; i++)
-		d->pub_cgid[i] = i < nr && d->view[i].in_use ? d->view[i].cgid : 0;
+		d->pub_cgid[i] = view_cgid(d, i, nr);
 	manager_commit(d->mgr, p);
 	d->nr_plans++;
 	manager_log_plan(p, what, stdout);
@@ -301,7 +295,6 @@ static void publish_stats(struct daemon *d, double elapsed_s)
 {
 	const struct plan *p = manager_current(d->mgr);
 	uint64_t delta[NR_CELLS_STATS], total = 0;
-	int *running = calloc(d->nr_cpus, sizeof(*running));
 	struct view v = {
 		.elapsed_s = elapsed_s,
 		.nr_plans = d->nr_plans,
@@ -310,7 +303,7 @@ static void publish_stats(struct daemon *d, double elapsed_s)
 		.nr_waiting = manager_cells(d->mgr) ? cells_nr_waiting(manager_cells(d->mgr)) : 0,
 		.plan = p,
 		.demand = d->demand,
-		.running = running,
+		.running = d->running,
 		.label = label_cb,
 		.ctx = d,
 	};
@@ -332,10 +325,7 @@ static void publish_stats(struct daemon *d, double elapsed_s)
 		.borrowed = SHARE(delta[STAT_BORROW_SELECT] + delta[STAT_BORROW_ENQ]),
 	};
 #undef SHARE
-	if (running)
-		sched_read_running(d->sched, running);
-	else
-		v.running = NULL;
+	sched_read_running(d->sched, d->running);
 	tf = open_memstream(&text, &tlen);
 	jf = open_memstream(&json, &jlen);
 	if (tf && jf) {
@@ -355,27 +345,22 @@ static void publish_stats(struct daemon *d, double elapsed_s)
 		fclose(jf);
 	free(text);
 	free(json);
-	free(running);
 }
 
-/* One metrics interval: read counters, update demand, maybe rebalance, print the view. */
 /*
  * Read the per-cell per-CPU run-time counters into d->run_ns (laid out as
  * run_ns[cpu * max_cells + cell]) and the per-cell queue-wait counters into the demand model;
- * the sample's time is returned. Only published cell slots are
- * read: the others have not run anything since they were last cleared.
+ * the sample's time is returned. Only published cell slots are read: the others have not run
+ * anything since they were last cleared.
  */
 static uint64_t read_counters(struct daemon *d)
 {
-	uint64_t *col = calloc(d->nr_cpus, sizeof(*col));
-
-	for (unsigned int cell = 0; col && cell < d->nr_published; cell++) {
-		if (sched_read_cell_counters(d->sched, cell, col, &d->wait_ns[cell]))
+	for (unsigned int cell = 0; cell < d->nr_published; cell++) {
+		if (sched_read_cell_counters(d->sched, cell, d->col, &d->wait_ns[cell]))
 			continue;
 		for (unsigned int cpu = 0; cpu < d->nr_cpus; cpu++)
-			d->run_ns[cpu * d->max_cells + cell] = col[cpu];
+			d->run_ns[cpu * d->max_cells + cell] = d->col[cpu];
 	}
-	free(col);
 	demand_set_wait(d->demand, d->wait_ns);
 	return now_ns();
 }
@@ -520,15 +505,21 @@ static unsigned int cgroup_level(const char *mount, const char *parent)
 	return level;
 }
 
-static int dry_run(const struct opts *o)
+/* The manager's configuration from the options (the parent is resolved by the caller). */
+static struct manager_cfg manager_cfg_of(const struct opts *o, const char *sysfs_root)
 {
-	struct manager_cfg mcfg = {
+	return (struct manager_cfg){
 		.exclude = o->cell_exclude,
 		.nr_exclude = o->nr_cell_exclude,
 		.max_cells = o->max_cells,
 		.cell0_min_cpus = o->cell0_min_cpus,
-		.sysfs_root = o->sysfs_root,
+		.sysfs_root = sysfs_root,
 	};
+}
+
+static int dry_run(const struct opts *o)
+{
+	struct manager_cfg mcfg = manager_cfg_of(o, o->sysfs_root);
 	char parent[PATH_MAX], err[512];
 	struct manager *mgr;
 	struct plan *p;
@@ -585,13 +576,7 @@ static void check_controllers(const char *parent)
 
 static int daemon_init(struct daemon *d, const struct opts *o)
 {
-	struct manager_cfg mcfg = {
-		.exclude = o->cell_exclude,
-		.nr_exclude = o->nr_cell_exclude,
-		.max_cells = o->max_cells,
-		.cell0_min_cpus = o->cell0_min_cpus,
-		.sysfs_root = "/sys",
-	};
+	struct manager_cfg mcfg = manager_cfg_of(o, "/sys");
 	struct debounce_cfg dcfg = {
 		.window_ns = (uint64_t)o->debounce_ms * 1000000ULL,
 		.max_latency_ns = (uint64_t)o->debounce_ms * 4000000ULL,
@@ -638,11 +623,13 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 	d->wait_ns = calloc(d->max_cells, sizeof(*d->wait_ns));
 	d->pub_cgid = calloc(d->max_cells, sizeof(*d->pub_cgid));
 	d->owner = calloc(d->nr_cpus, sizeof(*d->owner));
+	d->col = calloc(d->nr_cpus, sizeof(*d->col));
+	d->running = calloc(d->nr_cpus, sizeof(*d->running));
 	d->view = calloc(d->max_cells, sizeof(*d->view));
 	d->weights = calloc(d->max_cells, sizeof(*d->weights));
-	if (!d->demand || !d->run_ns || !d->wait_ns || !d->pub_cgid || !d->owner || !d->view ||
-	    !d->weights) {
-		fprintf(stderr, "scx_cells: out of memory setting up (%s)\n", err);
+	if (!d->demand || !d->run_ns || !d->wait_ns || !d->pub_cgid || !d->owner || !d->col ||
+	    !d->running || !d->view || !d->weights) {
+		fprintf(stderr, "scx_cells: out of memory setting up the daemon\n");
 		cells_diff_free(&diff);
 		return -ENOMEM;
 	}
@@ -668,6 +655,8 @@ static void daemon_free(struct daemon *d)
 	free(d->wait_ns);
 	free(d->pub_cgid);
 	free(d->owner);
+	free(d->col);
+	free(d->running);
 	free(d->view);
 	free(d->weights);
 }

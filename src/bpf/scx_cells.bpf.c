@@ -262,7 +262,7 @@ static u64 task_vtime(struct task_struct *p, u32 cell)
 	return vtime;
 }
 
-/* An idle CPU of @mask for @p: a whole idle core first, then @prev, then any idle CPU. */
+/* An idle CPU of @mask: a whole idle core first, then @prev, then any idle CPU. */
 static s32 pick_idle(const struct cpumask *mask, s32 prev)
 {
 	s32 cpu;
@@ -275,6 +275,18 @@ static s32 pick_idle(const struct cpumask *mask, s32 prev)
 	if (prev >= 0 && bpf_cpumask_test_cpu(prev, mask) && scx_bpf_test_and_clear_cpu_idle(prev))
 		return prev;
 	return scx_bpf_pick_idle_cpu(mask, 0);
+}
+
+/* One of @cell's CPUs, spread over calls, or -1 if it has none. */
+static s32 any_cpu_of(u32 cell, u32 slot)
+{
+	const struct cpumask *prim = cell_primary(cell, slot);
+	u32 cpu;
+
+	if (!prim)
+		return -1;
+	cpu = bpf_cpumask_any_distribute(prim);
+	return cpu < nr_cpus ? (s32)cpu : -1;
 }
 
 /* Some CPU of @cell runs another cell's task, and reclaim is on. Racy snapshot. */
@@ -312,7 +324,6 @@ static s32 pick_borrow(struct task_struct *p, u32 cell, u32 slot)
 s32 BPF_STRUCT_OPS(cells_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
-	const struct cpumask *prim;
 	u32 slot;
 	s32 cpu;
 
@@ -351,11 +362,8 @@ s32 BPF_STRUCT_OPS(cells_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 	/* No idle CPU: hint a CPU of the cell; enqueue puts the task on the cell's queue. */
 	if (cpu_cell(slot, prev_cpu) == tctx->cell)
 		return prev_cpu;
-	prim = cell_primary(tctx->cell, slot);
-	if (!prim)
-		return prev_cpu;
-	cpu = bpf_cpumask_any_distribute(prim);
-	return cpu < nr_cpus ? cpu : prev_cpu;
+	cpu = any_cpu_of(tctx->cell, slot);
+	return cpu >= 0 ? cpu : prev_cpu;
 }
 
 /*
@@ -416,18 +424,14 @@ static bool may_stay(struct task_struct *p, struct task_ctx *tctx, u32 slot, s32
  */
 static u32 queue_llc(struct task_struct *p, u32 cell, u32 slot)
 {
-	const struct cpumask *prim;
 	s32 cpu = scx_bpf_task_cpu(p);
 
 	if (nr_llcs <= 1)
 		return 0;
 	if (cpu_cell(slot, cpu) == cell)
 		return llc_of(cpu);
-	prim = cell_primary(cell, slot);
-	if (!prim)
-		return 0;
-	cpu = bpf_cpumask_any_distribute(prim);
-	return cpu < nr_cpus ? llc_of(cpu) : 0;
+	cpu = any_cpu_of(cell, slot);
+	return cpu >= 0 ? llc_of(cpu) : 0;
 }
 
 void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
