@@ -6,10 +6,10 @@ BUILD := build
 CC ?= gcc
 
 WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
-CFLAGS_BASE := -std=gnu11 -g -D_GNU_SOURCE $(WARN) -iquote src
+CFLAGS_BASE := -std=gnu11 -g -D_GNU_SOURCE $(WARN)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all unit unit-build host-test vm-test demo test fuzz clean bench-plan bootstrap
+.PHONY: all unit unit-build host-test vm-test demo test fuzz fuzz-build clean bench-plan bootstrap
 .DEFAULT_GOAL := all
 
 VERSION := 0.1.0
@@ -26,9 +26,25 @@ USER_CFLAGS = $(CFLAGS_BASE) -O2 -DSCX_CELLS_VERSION='"$(VERSION)"' -I$(BUILD) \
 	-isystem $(SCX_INC) -isystem $(LIBBPF_DIR)/include -Isrc/bpf
 USER_LIBS = $(LIBBPF_DIR)/lib64/libbpf.a -lelf -lz
 
-# Pure modules (tested on the host) and the parts that talk to the kernel.
-PURE_SRCS := $(filter-out src/main.c src/sched.c,$(wildcard src/*.c))
-DAEMON_SRCS := $(PURE_SRCS) src/sched.c src/main.c
+# Two layers. src/core: pure modules (no libbpf, epoll, inotify, sockets, globals, printing),
+# built once into an archive that the daemon, the unit tests, the fuzz targets, the benchmark and
+# the VM helper programs link. src/daemon: everything that talks to the kernel or the user.
+# Core files are compiled with only src/core on the quote path, so a core file that includes a
+# daemon header does not build.
+INC_CORE := -iquote src/core
+INC_DAEMON := -iquote src/core -iquote src/daemon
+CORE_SRCS := $(wildcard src/core/*.c)
+DAEMON_SRCS := $(wildcard src/daemon/*.c)
+# The daemon's modules without main() and the libbpf loader: what unit tests and fuzz targets test.
+DAEMON_LIB_SRCS := $(filter-out src/daemon/main.c src/daemon/sched.c,$(DAEMON_SRCS))
+DEPFLAGS = -MMD -MP
+
+# Three builds of the same sources, each in its own folder: normal (-O2, the daemon, benchmark
+# and VM helpers), san (gcc ASan+UBSan, unit tests) and fuzz (clang's libFuzzer instrumentation).
+CORE_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CORE_SRCS))
+DAEMON_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(DAEMON_SRCS))
+SAN_CORE_OBJS := $(patsubst src/%.c,$(BUILD)/san/%.o,$(CORE_SRCS))
+SAN_DAEMON_OBJS := $(patsubst src/%.c,$(BUILD)/san/%.o,$(DAEMON_LIB_SRCS))
 
 all: $(BUILD)/scx_cells
 
@@ -57,19 +73,43 @@ $(BUILD)/bpf/scx_cells.bpf.o: src/bpf/scx_cells.bpf.c src/bpf/intf.h $(BUILD)/in
 $(BUILD)/scx_cells.skel.h: $(BUILD)/bpf/scx_cells.bpf.o
 	$(BPFTOOL) gen skeleton $< name scx_cells > $@
 
-$(BUILD)/scx_cells: $(DAEMON_SRCS) $(wildcard src/*.h) src/bpf/intf.h $(BUILD)/scx_cells.skel.h
-	$(CC) $(USER_CFLAGS) -static -o $@ $(DAEMON_SRCS) $(USER_LIBS)
+$(BUILD)/obj/core/%.o: src/core/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -O2 $(INC_CORE) $(DEPFLAGS) -c -o $@ $<
+
+# Order-only: the first build needs the skeleton before sched.c; later, the .d files track it.
+$(BUILD)/obj/daemon/%.o: src/daemon/%.c | $(BUILD)/scx_cells.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(INC_DAEMON) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/libcore.a: $(CORE_OBJS)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/scx_cells: $(DAEMON_OBJS) $(BUILD)/libcore.a
+	$(CC) -g -static -o $@ $(DAEMON_OBJS) $(BUILD)/libcore.a $(USER_LIBS)
 
 # ---- unit tests (host, cmocka, ASan+UBSan) ----------------------------------------------------
-# Each tests/unit/test_NAME.c has a tests/unit/test_NAME.mk declaring
-#   test_NAME_DEPS := module1 module2      (src/module1.c, src/module2.c linked in)
--include $(wildcard tests/unit/*.mk)
--include $(wildcard bench/*.mk)
+# Each tests/unit/test_NAME.c links the sanitized archives; the linker takes what it uses.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+SAN_CFLAGS := $(CFLAGS_BASE) -O1 $(SAN)
 
-.SECONDEXPANSION:
-$(BUILD)/tests/test_%: tests/unit/test_%.c $$(addprefix src/,$$(addsuffix .c,$$(test_$$*_DEPS))) $$(wildcard src/*.h) | $(BUILD)/tests
-	$(CC) $(CFLAGS_BASE) -O1 $(SAN) -Itests/unit -o $@ $(filter %.c,$^) -lcmocka
+$(BUILD)/san/core/%.o: src/core/%.c
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(INC_CORE) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/san/daemon/%.o: src/daemon/%.c
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(INC_DAEMON) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/san/libcore.a: $(SAN_CORE_OBJS)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/san/libdaemon.a: $(SAN_DAEMON_OBJS)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/san/libdaemon.a $(BUILD)/san/libcore.a | $(BUILD)/tests
+	$(CC) $(SAN_CFLAGS) $(INC_DAEMON) -Itests/unit $(DEPFLAGS) -o $@ $< $(BUILD)/san/libdaemon.a \
+		$(BUILD)/san/libcore.a -lcmocka
 
 $(BUILD)/tests:
 	mkdir -p $@
@@ -83,9 +123,9 @@ unit: unit-build
 VM_CPUS ?= 4
 # Static helper programs shipped into the VM (tests/vm/tools/NAME.c -> build/vm-bin/NAME).
 VM_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/vm-bin/%,$(wildcard tests/vm/tools/*.c))
-$(BUILD)/vm-bin/%: tests/vm/tools/%.c src/cpumask.c src/cpumask.h
+$(BUILD)/vm-bin/%: tests/vm/tools/%.c $(BUILD)/libcore.a
 	@mkdir -p $(BUILD)/vm-bin
-	$(CC) $(CFLAGS_BASE) -O2 -static -o $@ $< src/cpumask.c
+	$(CC) $(CFLAGS_BASE) $(INC_CORE) -O2 -static -o $@ $< $(BUILD)/libcore.a
 
 # Two boots: every case on $(VM_CPUS) vCPUs, then the llc_* cases on a VM with two LLCs.
 vm-test: $(BUILD)/scx_cells $(VM_TOOLS)
@@ -99,10 +139,49 @@ demo: $(BUILD)/scx_cells $(VM_TOOLS)
 	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus 8 --timeout 240 --out $(BUILD)/vm-demo --live demo
 
 # ---- fuzzing (libFuzzer, bounded time; corpus in tests/fuzz/corpus) ----------------------------
+# tests/fuzz/run.sh picks the compiler and builds each target with `make fuzz-build FUZZ_CC=...`;
+# the archives live in a folder per compiler, so switching compilers never mixes objects.
 FUZZ_SECONDS ?= 10
+FUZZ_CC ?= clang
+FUZZ_LIB := $(BUILD)/fuzz/lib-$(notdir $(FUZZ_CC))
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	$(WARN)
+FUZZ_TARGETS_ALL := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_LIB)/core/%.o: src/core/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined $(INC_CORE) \
+		$(DEPFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB)/daemon/%.o: src/daemon/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined $(INC_DAEMON) \
+		$(DEPFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB)/libcore.a: $(patsubst src/%.c,$(FUZZ_LIB)/%.o,$(CORE_SRCS))
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(FUZZ_LIB)/libdaemon.a: $(patsubst src/%.c,$(FUZZ_LIB)/%.o,$(DAEMON_LIB_SRCS))
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)/libdaemon.a $(FUZZ_LIB)/libcore.a
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $(INC_DAEMON) $(DEPFLAGS) \
+		-o $@ $< $(FUZZ_LIB)/libdaemon.a $(FUZZ_LIB)/libcore.a
+
+fuzz-build: $(FUZZ_TARGETS_ALL)
+
 fuzz:
 	@mkdir -p $(BUILD)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh | tee $(BUILD)/fuzz.log
+
+# ---- planner benchmark: `make bench-plan` builds with -O2 (no sanitizers) and prints the table --
+$(BUILD)/bench/bench_plan: bench/bench_plan.c $(BUILD)/libcore.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -O2 $(INC_CORE) $(DEPFLAGS) -o $@ $< $(BUILD)/libcore.a -lm
+
+bench-plan: $(BUILD)/bench/bench_plan
+	$(BUILD)/bench/bench_plan
 
 # ---- host tests of the binary (no sched_ext here: errors, options, dry-run plans) ---------------
 host-test: $(BUILD)/scx_cells
@@ -122,3 +201,8 @@ test:
 
 clean:
 	rm -rf $(BUILD)
+
+# The VM benchmarks (bench/vm.mk) and the compilers' header dependencies.
+-include bench/vm.mk
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/san/*/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d \
+	$(BUILD)/fuzz/*.d $(BUILD)/fuzz/lib-*/*/*.d)

@@ -1,1 +1,0 @@
-test_cells_DEPS := cells cpumask

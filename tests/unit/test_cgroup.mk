@@ -1,1 +1,0 @@
-test_cgroup_DEPS := cgroup

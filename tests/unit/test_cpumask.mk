@@ -1,1 +1,0 @@
-test_cpumask_DEPS := cpumask

@@ -1,1 +1,0 @@
-test_debounce_DEPS := debounce

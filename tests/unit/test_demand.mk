@@ -1,1 +1,0 @@
-test_demand_DEPS := demand

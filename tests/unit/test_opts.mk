@@ -1,1 +1,0 @@
-test_opts_DEPS := opts

@@ -1,1 +1,0 @@
-test_plan_DEPS := plan topology cpumask

@@ -1,1 +1,0 @@
-test_statsock_DEPS := statsock

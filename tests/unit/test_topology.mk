@@ -1,1 +1,0 @@
-test_topology_DEPS := topology cpumask

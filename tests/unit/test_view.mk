@@ -1,1 +1,0 @@
-test_view_DEPS := view plan topology cpumask demand
