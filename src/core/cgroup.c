@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cgroup - cgroup2 mount lookup and --cell-parent-cgroup resolution. See cgroup.h.
+ * cgroup - cgroup2 mount lookup, --cell-parent-cgroup resolution, cgroup levels. See cgroup.h.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -68,8 +68,6 @@ int cgroup_find_mount(const char *mountinfo, char *buf, size_t len, char *err, s
 	FILE *f;
 	int ret;
 
-	if (!mountinfo)
-		mountinfo = CGROUP_DEFAULT_MOUNTINFO;
 	f = fopen(mountinfo, "re");
 	if (!f) {
 		ret = -errno;
@@ -247,16 +245,13 @@ int cgroup_resolve_parent_any(const char *user, char *out, size_t outlen, char *
 	return check_dir(out, user, err, errlen);
 }
 
-int cgroup_parent_path(const char *mountinfo, const char *user, bool any_dir, char *out,
-		       size_t outlen, char *err, size_t errlen)
+unsigned int cgroup_level(const char *mount, const char *parent)
 {
-	char mount[4096];
-	int ret;
+	const char *s = parent + strlen(mount);
+	unsigned int level = 0;
 
-	if (any_dir)
-		return cgroup_resolve_parent_any(user, out, outlen, err, errlen);
-	ret = cgroup_find_mount(mountinfo, mount, sizeof(mount), err, errlen);
-	if (ret)
-		return ret;
-	return cgroup_resolve_parent(mount, user, out, outlen, err, errlen);
+	for (; *s; s++)
+		if (*s == '/' && s[1] && s[1] != '/')
+			level++;
+	return level;
 }

@@ -4,7 +4,8 @@
  *
  * cgroup2 is not always at /sys/fs/cgroup: hybrid systems mount it at /sys/fs/cgroup/unified
  * (next to v1 controllers), containers elsewhere. So the mount point is read from mountinfo,
- * whose path is a parameter so tests can hand in their own file.
+ * whose path the caller passes (the daemon: /proc/self/mountinfo, see cgroupfs.h; tests: their
+ * own file). Nothing here knows the live system's paths.
  */
 #ifndef SCX_CELLS_CGROUP_H
 #define SCX_CELLS_CGROUP_H
@@ -12,10 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CGROUP_DEFAULT_MOUNTINFO "/proc/self/mountinfo"
-
 /*
- * Find the cgroup2 mount point in @mountinfo (NULL: /proc/self/mountinfo) and copy it into @buf.
+ * Find the cgroup2 mount point in the mountinfo file @mountinfo and copy it into @buf.
  * Octal escapes (\040 for a space, \011, \012, \134) are decoded. With several cgroup2 mounts the
  * first one of the hierarchy root ("/" as mount root) wins, else the first one. Returns 0,
  * -ENOENT ("cgroup2 is not mounted; ..."), -ENAMETOOLONG, or the -errno of opening the file;
@@ -39,11 +38,7 @@ int cgroup_resolve_parent(const char *mount, const char *user, char *out, size_t
  */
 int cgroup_resolve_parent_any(const char *user, char *out, size_t outlen, char *err, size_t errlen);
 
-/*
- * Convenience for the daemon: cgroup_find_mount(@mountinfo) then cgroup_resolve_parent(), or
- * only cgroup_resolve_parent_any() when @any_dir is set.
- */
-int cgroup_parent_path(const char *mountinfo, const char *user, bool any_dir, char *out,
-		       size_t outlen, char *err, size_t errlen);
+/* cgroup level of @parent below the cgroup2 mount @mount ("/sys/fs/cgroup/a/b" -> 2). */
+unsigned int cgroup_level(const char *mount, const char *parent);
 
 #endif /* SCX_CELLS_CGROUP_H */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cgroupfs.h"
 #include "debounce.h"
 #include "demand.h"
 #include "intf.h"
@@ -493,18 +494,6 @@ static void print_summary(struct daemon *d)
 	fflush(stdout);
 }
 
-/* cgroup level of @parent below the cgroup2 mount @mount ("/sys/fs/cgroup/a/b" -> 2). */
-static unsigned int cgroup_level(const char *mount, const char *parent)
-{
-	const char *s = parent + strlen(mount);
-	unsigned int level = 0;
-
-	for (; *s; s++)
-		if (*s == '/' && s[1] && s[1] != '/')
-			level++;
-	return level;
-}
-
 /* The manager's configuration from the options (the parent is resolved by the caller). */
 static struct manager_cfg manager_cfg_of(const struct opts *o, const char *sysfs_root)
 {
@@ -551,29 +540,6 @@ static int dry_run(const struct opts *o)
 	return 0;
 }
 
-/*
- * scx_cells needs no cgroup controller (tasks are matched by cgroup id), but cpusets of cells only
- * exist when the cpuset controller is enabled below the parent: say so once, do not fail.
- */
-static void check_controllers(const char *parent)
-{
-	char path[PATH_MAX + 32], line[256] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", parent);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
-	fclose(f);
-	if (!strstr(line, "cpuset"))
-		fprintf(stderr,
-			"scx_cells: note: the cpuset controller is not enabled below %s, so cells "
-			"have no cpusets (enable with: echo +cpuset > %s)\n",
-			parent, path);
-}
-
 static int daemon_init(struct daemon *d, const struct opts *o)
 {
 	struct manager_cfg mcfg = manager_cfg_of(o, "/sys");
@@ -589,7 +555,8 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 	int ret;
 
 	if (o->cell_parent_cgroup) {
-		ret = cgroup_find_mount(NULL, mount, sizeof(mount), err, sizeof(err));
+		ret = cgroup_find_mount(CGROUP_DEFAULT_MOUNTINFO, mount, sizeof(mount), err,
+					sizeof(err));
 		ret = ret
 			      ?: cgroup_parent_path(NULL, o->cell_parent_cgroup, false, parent,
 						    sizeof(parent), err, sizeof(err));
@@ -599,7 +566,7 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 		}
 		mcfg.parent = parent;
 		d->parent_level = cgroup_level(mount, parent);
-		check_controllers(parent);
+		cgroup_check_controllers(parent);
 	}
 	ret = manager_new(&mcfg, &d->mgr, &diff, err, sizeof(err));
 	if (ret) {

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "cgroup.h"
+#include "cgroupfs.h"
 
 struct fx {
 	char dir[64];	 /* scratch directory */
@@ -166,7 +167,7 @@ static void test_real_mountinfo(void **state)
 	int ret;
 
 	(void)state;
-	ret = cgroup_find_mount(NULL, buf, sizeof(buf), err, sizeof(err));
+	ret = cgroup_find_mount(CGROUP_DEFAULT_MOUNTINFO, buf, sizeof(buf), err, sizeof(err));
 	print_message("this host: %d %s%s\n", ret, ret ? err : "cgroup2 at ", ret ? "" : buf);
 	if (ret) {
 		assert_int_equal(ret, -ENOENT);
@@ -290,6 +291,17 @@ static void test_resolve_any_and_end_to_end(void **state)
 	assert_non_null(strstr(err, "cgroup2 is not mounted"));
 }
 
+/* The BPF side compares cgroup ancestors at this level, so an off-by-one misroutes every task. */
+static void test_level(void **state)
+{
+	(void)state;
+	assert_int_equal(cgroup_level("/sys/fs/cgroup", "/sys/fs/cgroup"), 0);
+	assert_int_equal(cgroup_level("/sys/fs/cgroup", "/sys/fs/cgroup/a"), 1);
+	assert_int_equal(cgroup_level("/sys/fs/cgroup", "/sys/fs/cgroup/a/b"), 2);
+	/* doubled and trailing slashes are not levels */
+	assert_int_equal(cgroup_level("/sys/fs/cgroup", "/sys/fs/cgroup//a/b/"), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +316,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_any_and_end_to_end, setup, teardown),
+		cmocka_unit_test(test_level),
 	};
 
 	return cmocka_run_group_tests_name("cgroup", tests, NULL, NULL);

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cgroupfs - the live cgroup2 mount and the parent cgroup's controllers. See cgroupfs.h.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cgroup.h"
+#include "cgroupfs.h"
+
+int cgroup_parent_path(const char *mountinfo, const char *user, bool any_dir, char *out,
+		       size_t outlen, char *err, size_t errlen)
+{
+	char mount[4096];
+	int ret;
+
+	if (any_dir)
+		return cgroup_resolve_parent_any(user, out, outlen, err, errlen);
+	ret = cgroup_find_mount(mountinfo ? mountinfo : CGROUP_DEFAULT_MOUNTINFO, mount,
+				sizeof(mount), err, errlen);
+	if (ret)
+		return ret;
+	return cgroup_resolve_parent(mount, user, out, outlen, err, errlen);
+}
+
+void cgroup_check_controllers(const char *parent)
+{
+	char path[PATH_MAX + 32], line[256] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", parent);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	if (!strstr(line, "cpuset"))
+		fprintf(stderr,
+			"scx_cells: note: the cpuset controller is not enabled below %s, so cells "
+			"have no cpusets (enable with: echo +cpuset > %s)\n",
+			parent, path);
+}
