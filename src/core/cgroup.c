@@ -96,8 +96,7 @@ int cgroup_find_mount(const char *mountinfo, char *buf, size_t len, char *err, s
 	fclose(f);
 	if (!best) {
 		set_err(err, errlen,
-			"cgroup2 is not mounted; mount it with: mount -t cgroup2 none "
-			"/sys/fs/cgroup");
+			"cgroup2 is not mounted; mount it with: mount -t cgroup2 none /sys/fs/cgroup");
 		return -ENOENT;
 	}
 	if (strlen(best) >= len) {
@@ -140,8 +139,7 @@ static int check_dir(const char *path, const char *user, char *err, size_t errle
 		ret = -errno;
 		if (ret == -ENOENT)
 			set_err(err, errlen,
-				"cgroup %s does not exist; create it (mkdir %s) or pass another "
-				"--cell-parent-cgroup",
+				"cgroup %s does not exist; create it (mkdir %s) or pass another --cell-parent-cgroup",
 				path, path);
 		else
 			set_err(err, errlen,
@@ -180,15 +178,12 @@ int cgroup_resolve_parent(const char *mount, const char *user, char *out, size_t
 
 	if (!*user) {
 		set_err(err, errlen,
-			"--cell-parent-cgroup is empty; pass a cgroup path such as "
-			"/workloads.slice");
+			"--cell-parent-cgroup is empty; pass a cgroup path such as /workloads.slice");
 		return -EINVAL;
 	}
 	if (has_dotdot(user)) {
 		set_err(err, errlen,
-			"--cell-parent-cgroup %s contains '..'; pass a path inside the cgroup2 "
-			"mount "
-			"%s",
+			"--cell-parent-cgroup %s contains '..'; pass a path inside the cgroup2 mount %s",
 			user, mount);
 		return -EINVAL;
 	}
@@ -223,10 +218,10 @@ int cgroup_resolve_parent(const char *mount, const char *user, char *out, size_t
 		size_t n = err ? strlen(err) : 0;
 
 		if (err && n < errlen)
-			snprintf(err + n, errlen - n,
-				 " (--cell-parent-cgroup %s is taken relative to the cgroup2 mount "
-				 "%.*s)",
-				 user, (int)mlen, mount);
+			snprintf(
+				err + n, errlen - n,
+				" (--cell-parent-cgroup %s is taken relative to the cgroup2 mount %.*s)",
+				user, (int)mlen, mount);
 	}
 	return ret;
 }

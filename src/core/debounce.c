@@ -28,12 +28,11 @@ int debounce_init(struct debounce *d, const struct debounce_cfg *cfg, char *err,
 {
 	if (cfg->max_latency_ns < cfg->window_ns) {
 		if (err && errlen)
-			snprintf(err, errlen,
-				 "debounce max latency (%llu ns) is shorter than the window (%llu "
-				 "ns); "
-				 "raise the max latency or shorten the window",
-				 (unsigned long long)cfg->max_latency_ns,
-				 (unsigned long long)cfg->window_ns);
+			snprintf(
+				err, errlen,
+				"debounce max latency (%llu ns) is shorter than the window (%llu ns); raise the max latency or shorten the window",
+				(unsigned long long)cfg->max_latency_ns,
+				(unsigned long long)cfg->window_ns);
 		return -EINVAL;
 	}
 	memset(d, 0, sizeof(*d));

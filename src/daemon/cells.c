@@ -200,10 +200,10 @@ static int read_cpuset(struct cells *r, const char *path, const char *name, stru
 	if (ret) {
 		/* no such file: cpuset controller not enabled, or the cgroup just vanished */
 		if (ret != -ENOENT && ret != -ENODEV)
-			add_warning(diff,
-				    "cell %s: cannot read %s/cpuset.cpus (%s); treating it as "
-				    "having no cpuset",
-				    name, path, strerror(-ret));
+			add_warning(
+				diff,
+				"cell %s: cannot read %s/cpuset.cpus (%s); treating it as having no cpuset",
+				name, path, strerror(-ret));
 		return 0;
 	}
 	if (!*cpus) {
@@ -313,9 +313,7 @@ static int parent_gone_err(struct cells *r, int ret, char *err, size_t errlen)
 {
 	if (ret == -ENOENT || ret == -ENOTDIR)
 		set_err(err, errlen,
-			"parent cgroup %s is gone (removed or renamed); recreate it and restart, "
-			"or "
-			"pass another --cell-parent-cgroup",
+			"parent cgroup %s is gone (removed or renamed); recreate it and restart, or pass another --cell-parent-cgroup",
 			r->parent);
 	else
 		set_err(err, errlen, "cannot read parent cgroup %s: %s", r->parent, strerror(-ret));
@@ -413,16 +411,15 @@ static void warn_waiting(struct cells *r, struct cells_diff *diff, char **w, uns
 	if (n > WAITING_LIST_MAX && len < sizeof(list))
 		snprintf(list + len, sizeof(list) - len, ", ...");
 	if (r->max_cells == 1)
-		add_warning(diff,
-			    "%u child cgroup%s of %s stay%s in the root cell: max cells is 1, no "
-			    "workload cells are possible (%s)",
-			    n, n == 1 ? "" : "s", r->parent, n == 1 ? "s" : "", list);
+		add_warning(
+			diff,
+			"%u child cgroup%s of %s stay%s in the root cell: max cells is 1, no workload cells are possible (%s)",
+			n, n == 1 ? "" : "s", r->parent, n == 1 ? "s" : "", list);
 	else
-		add_warning(diff,
-			    "%u child cgroup%s of %s stay%s in the root cell: all %u workload cell "
-			    "slots are in use (%s); they become cells as slots free up",
-			    n, n == 1 ? "" : "s", r->parent, n == 1 ? "s" : "", r->max_cells - 1,
-			    list);
+		add_warning(
+			diff,
+			"%u child cgroup%s of %s stay%s in the root cell: all %u workload cell slots are in use (%s); they become cells as slots free up",
+			n, n == 1 ? "" : "s", r->parent, n == 1 ? "s" : "", r->max_cells - 1, list);
 }
 
 int cells_rescan(struct cells *r, struct cells_diff *diff, char *err, size_t errlen)
@@ -581,8 +578,7 @@ static int watch_parent(struct cells *r, char *err, size_t errlen)
 		ret = -errno;
 		if (ret == -EMFILE)
 			set_err(err, errlen,
-				"cannot create an inotify instance: limit reached; raise "
-				"fs.inotify.max_user_instances (sysctl)");
+				"cannot create an inotify instance: limit reached; raise fs.inotify.max_user_instances (sysctl)");
 		else
 			set_err(err, errlen, "cannot create an inotify instance: %s",
 				strerror(-ret));
@@ -593,15 +589,13 @@ static int watch_parent(struct cells *r, char *err, size_t errlen)
 		ret = -errno;
 		if (ret == -ENOENT)
 			set_err(err, errlen,
-				"parent cgroup %s does not exist; create it or pass another "
-				"--cell-parent-cgroup",
+				"parent cgroup %s does not exist; create it or pass another --cell-parent-cgroup",
 				r->parent);
 		else if (ret == -ENOTDIR)
 			set_err(err, errlen, "parent cgroup %s is not a directory", r->parent);
 		else if (ret == -ENOSPC)
 			set_err(err, errlen,
-				"cannot watch %s: inotify watch limit reached; raise "
-				"fs.inotify.max_user_watches (sysctl)",
+				"cannot watch %s: inotify watch limit reached; raise fs.inotify.max_user_watches (sysctl)",
 				r->parent);
 		else
 			set_err(err, errlen, "cannot watch %s with inotify: %s", r->parent,
@@ -621,8 +615,7 @@ int cells_new(const struct cells_cfg *cfg, struct cells **out, struct cells_diff
 	if (!cfg->parent || !*cfg->parent || !cfg->max_cells || !cfg->nr_cpus ||
 	    cfg->nr_cpus > CPUMASK_MAX_CPUS) {
 		set_err(err, errlen,
-			"cell registry needs a parent cgroup, at least one cell slot and 1..%u "
-			"CPUs",
+			"cell registry needs a parent cgroup, at least one cell slot and 1..%u CPUs",
 			CPUMASK_MAX_CPUS);
 		return -EINVAL;
 	}
@@ -714,8 +707,7 @@ int cells_process_events(struct cells *r, const void *buf, size_t len, bool *res
 	}
 	if (r->parent_gone) {
 		set_err(err, errlen,
-			"parent cgroup %s was removed or renamed; its cells are gone. Recreate it "
-			"and restart, or pass another --cell-parent-cgroup",
+			"parent cgroup %s was removed or renamed; its cells are gone. Recreate it and restart, or pass another --cell-parent-cgroup",
 			r->parent);
 		return -ENOENT;
 	}

@@ -38,7 +38,6 @@ void cgroup_check_controllers(const char *parent)
 	fclose(f);
 	if (!strstr(line, "cpuset"))
 		fprintf(stderr,
-			"scx_cells: note: the cpuset controller is not enabled below %s, so cells "
-			"have no cpusets (enable with: echo +cpuset > %s)\n",
+			"scx_cells: note: the cpuset controller is not enabled below %s, so cells have no cpusets (enable with: echo +cpuset > %s)\n",
 			parent, path);
 }

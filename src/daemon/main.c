@@ -220,8 +220,7 @@ static int replan(struct daemon *d, const char *why, bool force)
 	}
 	moved = manager_current(d->mgr) ? plan_moved(manager_current(d->mgr), p) : 0;
 	snprintf(what, sizeof(what),
-		 "applied plan %llu (%s; %u CPUs moved; planned in %llu us, "
-		 "published in %llu us)",
+		 "applied plan %llu (%s; %u CPUs moved; planned in %llu us, published in %llu us)",
 		 (unsigned long long)d->nr_plans + 1, why, moved,
 		 (unsigned long long)(t1 - t0) / 1000, (unsigned long long)(now_ns() - t1) / 1000);
 	for (unsigned int i = 0; i < d->max_cells; i++)
@@ -481,9 +480,7 @@ static void print_summary(struct daemon *d)
 {
 	const uint64_t *st = d->stats;
 
-	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected; "
-	       "placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; "
-	       "%llu reclaim preemptions, %llu orphan drains\n",
+	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected; placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; %llu reclaim preemptions, %llu orphan drains\n",
 	       (double)(now_ns() - d->start_ns) / 1e9, (unsigned long long)d->nr_plans,
 	       (unsigned long long)d->nr_rebalances, (unsigned long long)d->nr_rejected,
 	       (unsigned long long)(st[STAT_SELECT_IDLE] + st[STAT_ENQ_IDLE]),
@@ -730,8 +727,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (restart) {
-			fprintf(stderr, "scx_cells: the kernel asked for a restart (CPU hotplug?); "
-					"reloading\n");
+			fprintf(stderr,
+				"scx_cells: the kernel asked for a restart (CPU hotplug?); reloading\n");
 			if (manager_reload_topology(d.mgr, err, sizeof(err))) {
 				fprintf(stderr, "scx_cells: %s\n", err);
 				status = 1;

@@ -115,8 +115,7 @@ static int clear_path(const struct sockaddr_un *sun, char *err, size_t errlen)
 	}
 	if (!S_ISSOCK(st.st_mode)) {
 		set_err(err, errlen,
-			"%s exists and is not a socket; remove it or choose another stats "
-			"socket path",
+			"%s exists and is not a socket; remove it or choose another stats socket path",
 			path);
 		return -EEXIST;
 	}
@@ -131,8 +130,7 @@ static int clear_path(const struct sockaddr_un *sun, char *err, size_t errlen)
 	close(fd);
 	if (ret == 0 || ret == -EAGAIN || ret == -EINPROGRESS) {
 		set_err(err, errlen,
-			"another scx_cells is running (socket %s is live); stop it first or choose "
-			"another stats socket path",
+			"another scx_cells is running (socket %s is live); stop it first or choose another stats socket path",
 			path);
 		return -EADDRINUSE;
 	}
@@ -165,8 +163,7 @@ static int check_socket_file(struct statsock *s, char *err, size_t errlen)
 		}
 		if (!S_ISSOCK(st.st_mode) || st.st_uid != s->euid) {
 			set_err(err, errlen,
-				"stats socket %s is not a socket owned by uid %u after bind; "
-				"check who else writes to its directory",
+				"stats socket %s is not a socket owned by uid %u after bind; check who else writes to its directory",
 				s->path, (unsigned int)s->euid);
 			return -EPERM;
 		}
@@ -525,16 +522,15 @@ static void listen_readable(struct statsock *s)
 		}
 		if (!peer_allowed(s, fd)) {
 			s->st.refused++;
-			say_and_close(fd, ERROR_PREFIX "permission denied: only root may read "
-						       "scx_cells stats\n");
+			say_and_close(fd, ERROR_PREFIX
+				      "permission denied: only root may read scx_cells stats\n");
 			continue;
 		}
 		c = free_slot(s);
 		if (!c) {
 			s->st.busy++;
-			say_and_close(fd,
-				      ERROR_PREFIX "too many clients (at most 32 at a time); try "
-						   "again later\n");
+			say_and_close(fd, ERROR_PREFIX
+				      "too many clients (at most 32 at a time); try again later\n");
 			continue;
 		}
 		c->gen = ++s->next_gen;
@@ -677,9 +673,9 @@ int statsock_publish(struct statsock *s, const char *json_line, const char *text
 
 		if (c->fd >= 0 && c->state == C_REQUEST &&
 		    s->st.published - c->born >= STATSOCK_REQUEST_PUBLISHES)
-			bad_request(s, c,
-				    "no request received; send 'json' or 'text' and a "
-				    "newline right after connecting");
+			bad_request(
+				s, c,
+				"no request received; send 'json' or 'text' and a newline right after connecting");
 	}
 	resume_listen(s);
 	return ret;
@@ -772,8 +768,7 @@ static int monitor_print(struct monitor *m, char *err, size_t errlen)
 static int too_large(char *err, size_t errlen)
 {
 	set_err(err, errlen,
-		"a snapshot from scx_cells is larger than %d bytes; is the daemon the same version "
-		"as this monitor?",
+		"a snapshot from scx_cells is larger than %d bytes; is the daemon the same version as this monitor?",
 		STATSOCK_MAX_FRAME);
 	return -EMSGSIZE;
 }
@@ -860,8 +855,7 @@ static int monitor_eof(struct monitor *m, const char *path, char *err, size_t er
 	}
 	if (m->in_len) {
 		set_err(err, errlen,
-			"scx_cells closed %s in the middle of a snapshot (it drops monitors that "
-			"fall too far behind)",
+			"scx_cells closed %s in the middle of a snapshot (it drops monitors that fall too far behind)",
 			path);
 		return -ECONNRESET;
 	}
@@ -896,8 +890,7 @@ static int monitor_connect(const char *path, char *err, size_t errlen)
 	case -EACCES:
 	case -EPERM:
 		set_err(err, errlen,
-			"permission denied connecting to %s; --monitor must run as root (the "
-			"stats socket is root-only)",
+			"permission denied connecting to %s; --monitor must run as root (the stats socket is root-only)",
 			path);
 		break;
 	case -EAGAIN:

@@ -80,8 +80,7 @@ static void header(FILE *f, const struct view *v, bool json)
 			v->nr_waiting, pl->idle, pl->cell, pl->pinned, pl->borrowed);
 	else
 		fprintf(f,
-			"[%8.1fs] plans %llu, rebalances %llu, rejected %llu | placement: idle "
-			"%.0f%% cell-queue %.0f%% pinned %.0f%% borrowed %.0f%%\n",
+			"[%8.1fs] plans %llu, rebalances %llu, rejected %llu | placement: idle %.0f%% cell-queue %.0f%% pinned %.0f%% borrowed %.0f%%\n",
 			v->elapsed_s, (unsigned long long)v->nr_plans,
 			(unsigned long long)v->nr_rebalances, (unsigned long long)v->nr_rejected,
 			pl->idle, pl->cell, pl->pinned, pl->borrowed);

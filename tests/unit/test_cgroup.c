@@ -75,8 +75,7 @@ static void test_pure_v2(void **state)
 	assert_int_equal(
 		find(*state,
 		     "22 1 0:21 / /proc rw,nosuid - proc proc rw\n"
-		     "30 22 0:26 / /sys/fs/cgroup rw,nosuid,nodev shared:9 - cgroup2 cgroup2 "
-		     "rw,nsdelegate\n",
+		     "30 22 0:26 / /sys/fs/cgroup rw,nosuid,nodev shared:9 - cgroup2 cgroup2 rw,nsdelegate\n",
 		     buf, sizeof(buf), err, sizeof(err)),
 		0);
 	assert_string_equal(buf, "/sys/fs/cgroup");
@@ -89,11 +88,9 @@ static void test_hybrid(void **state)
 	assert_int_equal(
 		find(*state,
 		     "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
-		     "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime shared:10 - cgroup cgroup "
-		     "rw,cpu\n"
+		     "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime shared:10 - cgroup cgroup rw,cpu\n"
 		     "34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n"
-		     "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:4 master:2 - cgroup2 "
-		     "cgroup2 rw\n",
+		     "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:4 master:2 - cgroup2 cgroup2 rw\n",
 		     buf, sizeof(buf), err, sizeof(err)),
 		0);
 	assert_string_equal(buf, "/sys/fs/cgroup/unified");

@@ -138,8 +138,7 @@ static void test_parse_errors(void **state)
 		if (ret != cases[i].ret || !strstr(err, cases[i].msg_part) || strchr(err, '\n') ||
 		    strncmp(err, "invalid cpulist '", 17)) {
 			print_error(
-				"case '%s': ret %d (want %d), message \"%s\" (want it to contain "
-				"\"%s\", one line)\n",
+				"case '%s': ret %d (want %d), message \"%s\" (want it to contain \"%s\", one line)\n",
 				cases[i].s, ret, cases[i].ret, err, cases[i].msg_part);
 			cpumask_free(m);
 			fail();
