@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "plan.h"
+#include "util.h"
 
 #define MAXCELLS 256
 
@@ -29,7 +30,7 @@ static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
-	return (x > y) - (x < y);
+	return CMP(x, y);
 }
 
 static struct plan *plan_or_die(const struct plan_input *in)

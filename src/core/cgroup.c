@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "cgroup.h"
-#include "errmsg.h"
+#include "util.h"
 
 /* Decode mountinfo's octal escapes (\040 etc.) in place. */
 static void unescape(char *s)

@@ -10,32 +10,11 @@
 #include <string.h>
 #include <dirent.h>
 
+#include "readfile.h"
 #include "topology.h"
-#include "errmsg.h"
+#include "util.h"
 
 #define CPU_DIR "devices/system/cpu"
-
-/*
- * Read a small sysfs file into @buf (NUL-terminated). Returns the length or -errno. A file that
- * does not fit is an error: no sysfs file we read is that long, so it must be garbage.
- */
-static int read_small(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	size_t n;
-	int ret;
-
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, len - 1, f);
-	ret = ferror(f) ? -EIO : (int)n;
-	if (ret >= 0 && n == len - 1 && fgetc(f) != EOF)
-		ret = -EFBIG;
-	fclose(f);
-	if (ret >= 0)
-		buf[n] = '\0';
-	return ret;
-}
 
 /* Parse a decimal int with an optional trailing newline and nothing else. */
 static int parse_int(const char *s, long *out)
@@ -64,7 +43,7 @@ static int parse_int(const char *s, long *out)
 static int read_int(const char *path, long *out, char *err, size_t errlen)
 {
 	char buf[64];
-	int ret = read_small(path, buf, sizeof(buf));
+	int ret = read_small_file(path, buf, sizeof(buf));
 
 	if (ret == -ENOENT)
 		return ret;
@@ -84,7 +63,7 @@ static int read_int(const char *path, long *out, char *err, size_t errlen)
 static int read_cpulist(const char *path, struct cpumask *m, char *err, size_t errlen)
 {
 	char buf[8192], perr[256];
-	int ret = read_small(path, buf, sizeof(buf));
+	int ret = read_small_file(path, buf, sizeof(buf));
 
 	if (ret == -ENOENT)
 		return ret;
@@ -165,16 +144,14 @@ static int cmp_key_cpu(const void *a, const void *b)
 {
 	const struct key_cpu *x = a, *y = b;
 
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return (x->cpu > y->cpu) - (x->cpu < y->cpu);
+	return x->key != y->key ? CMP(x->key, y->key) : CMP(x->cpu, y->cpu);
 }
 
 static int cmp_first_cpu(const void *a, const void *b)
 {
 	const struct key_cpu *x = a, *y = b;
 
-	return (x->cpu > y->cpu) - (x->cpu < y->cpu);
+	return CMP(x->cpu, y->cpu);
 }
 
 static int densify(const struct topology *t, const long *raw, int *ids, unsigned int *nr_out)

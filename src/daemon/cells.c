@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "cells.h"
-#include "errmsg.h"
+#include "util.h"
 
 /* How many waiting names a warning lists before "...". */
 #define WAITING_LIST_MAX 8

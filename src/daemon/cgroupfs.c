@@ -8,6 +8,7 @@
 
 #include "cgroup.h"
 #include "cgroupfs.h"
+#include "readfile.h"
 
 int cgroup_parent_path(const char *mountinfo, const char *user, bool any_dir, char *out,
 		       size_t outlen, char *err, size_t errlen)
@@ -26,16 +27,11 @@ int cgroup_parent_path(const char *mountinfo, const char *user, bool any_dir, ch
 
 void cgroup_check_controllers(const char *parent)
 {
-	char path[PATH_MAX + 32], line[256] = "";
-	FILE *f;
+	char path[PATH_MAX + 32], line[4096];
 
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", parent);
-	f = fopen(path, "r");
-	if (!f)
+	if (read_small_file(path, line, sizeof(line)) < 0)
 		return;
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
-	fclose(f);
 	if (!strstr(line, "cpuset"))
 		fprintf(stderr,
 			"scx_cells: note: the cpuset controller is not enabled below %s, so cells have no cpusets (enable with: echo +cpuset > %s)\n",

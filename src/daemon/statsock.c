@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "statsock.h"
-#include "errmsg.h"
+#include "util.h"
 
 #define LISTEN_TAG	    UINT64_MAX
 #define LISTEN_BACKLOG	    16
