@@ -82,7 +82,7 @@ struct plan {
 int plan_compute(const struct plan_input *in, struct plan **out, char *err, size_t errlen);
 
 /*
- * Check DESIGN.md invariants 1-3 of @p against @in: every online CPU primary to exactly one
+ * Check the invariants of @p against @in (docs/design.md, "Plans"): every online CPU primary to exactly one
  * placed cell and owner[] agreeing with the masks, offline CPUs owned by nobody, each placed cell
  * ≥ 1 CPU, root placed and ≥ cell0_min_cpus when T allows, primary and borrowable inside the
  * cpuset and online, borrowable ∩ primary = ∅, unplaced cells empty and listed. Returns 0 or

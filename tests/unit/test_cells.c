@@ -707,8 +707,8 @@ static void test_queue_overflow_real(void **state)
 }
 
 /*
- * A child process creates and removes 16 cgroups (with cpuset files) in a loop; a process, not a
- * thread, because -Isrc lets src/sched.h shadow <sched.h>, which <pthread.h> needs.
+ * A child process creates and removes 16 cgroups (with cpuset files) in a loop while the test
+ * drives the registry, counting its rounds in the shared @rounds; stop_churn() kills it.
  */
 static pid_t start_churn(struct fx *fx, volatile unsigned int *rounds)
 {
