@@ -30,6 +30,7 @@
 #include "demand.h"
 #include "intf.h"
 #include "manager.h"
+#include "monitor.h"
 #include "opts.h"
 #include "sched.h"
 #include "statsock.h"
@@ -643,8 +644,8 @@ static int monitor(const struct opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	ret = statsock_monitor(o->stats_socket, o->stats_format == OPTS_STATS_JSON, o->monitor_s,
-			       stdout, &monitor_stop, err, sizeof(err));
+	ret = monitor_run(o->stats_socket, o->stats_format == OPTS_STATS_JSON, o->monitor_s, stdout,
+			  &monitor_stop, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "scx_cells: %s\n", err);
 		return 1;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * statsock - the stats socket server (inside the daemon) and its client (`--monitor`).
+ * statsock - the stats socket server (inside the daemon); the client is monitor.c, the bytes
+ * both exchange are wire.c.
  *
  * Server: one listening unix stream socket and up to STATSOCK_MAX_CLIENTS clients, all registered
  * in a private level-triggered epoll fd that the daemon's own loop watches as a single fd. Each
@@ -14,13 +15,11 @@
  * because the alternative (blocking, or unbounded memory) would let one stuck `--monitor` hurt
  * the scheduler.
  *
- * Framing: a JSON snapshot is one line. A text snapshot is its lines, each line that starts with
- * '.' sent with one more '.', then a line holding only "." (the SMTP trick): any text can be
- * framed and the reader needs no length arithmetic.
+ * Framing (one line per JSON snapshot, dot-stuffed text) is wire.c's; the latest frame of each
+ * format is kept and queued for every new client.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,20 +27,18 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "statsock.h"
 #include "util.h"
+#include "wire.h"
 
-#define LISTEN_TAG	    UINT64_MAX
-#define LISTEN_BACKLOG	    16
-#define DISPATCH_EVENTS	    16
-#define ACCEPT_BATCH	    8
-#define DISCARD_CHUNK	    512
-#define OUT_MIN_CAP	    (16 * 1024)
-#define MONITOR_MAX_WAIT_MS 250
-#define ERROR_PREFIX	    "error: "
+#define LISTEN_TAG	UINT64_MAX
+#define LISTEN_BACKLOG	16
+#define DISPATCH_EVENTS 16
+#define ACCEPT_BATCH	8
+#define DISCARD_CHUNK	512
+#define OUT_MIN_CAP	(16 * 1024)
 
 enum client_state {
 	C_REQUEST,
@@ -79,19 +76,6 @@ struct statsock {
 	struct statsock_stats st; /* counters; clients/streaming/queued computed on demand */
 	struct client clients[STATSOCK_MAX_CLIENTS];
 };
-
-static int fill_addr(struct sockaddr_un *sun, const char *path, char *err, size_t errlen)
-{
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	if (!path || !*path || strlen(path) >= sizeof(sun->sun_path)) {
-		set_err(err, errlen, "stats socket path '%s' is empty or longer than %zu bytes",
-			path ? path : "", sizeof(sun->sun_path) - 1);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sun->sun_path, path);
-	return 0;
-}
 
 /* ---- server ---------------------------------------------------------------------------------- */
 
@@ -189,7 +173,7 @@ int statsock_listen(struct statsock **out, const char *path, char *err, size_t e
 	int ret;
 
 	*out = NULL;
-	ret = fill_addr(&sun, path, err, errlen);
+	ret = wire_addr(&sun, path, err, errlen);
 	if (ret)
 		return ret;
 	s = calloc(1, sizeof(*s));
@@ -298,7 +282,7 @@ static void bad_request(struct statsock *s, struct client *c, const char *fmt, .
 	size_t n;
 	va_list ap;
 
-	n = (size_t)snprintf(msg, sizeof(msg), ERROR_PREFIX);
+	n = (size_t)snprintf(msg, sizeof(msg), WIRE_ERROR_PREFIX);
 	va_start(ap, fmt);
 	vsnprintf(msg + n, sizeof(msg) - n - 1, fmt, ap);
 	va_end(ap);
@@ -522,14 +506,14 @@ static void listen_readable(struct statsock *s)
 		}
 		if (!peer_allowed(s, fd)) {
 			s->st.refused++;
-			say_and_close(fd, ERROR_PREFIX
+			say_and_close(fd, WIRE_ERROR_PREFIX
 				      "permission denied: only root may read scx_cells stats\n");
 			continue;
 		}
 		c = free_slot(s);
 		if (!c) {
 			s->st.busy++;
-			say_and_close(fd, ERROR_PREFIX
+			say_and_close(fd, WIRE_ERROR_PREFIX
 				      "too many clients (at most 32 at a time); try again later\n");
 			continue;
 		}
@@ -579,64 +563,6 @@ int statsock_dispatch(struct statsock *s)
 	return 0;
 }
 
-/* Build the one-line JSON frame; newlines inside become spaces. */
-static int frame_json(struct frame *f, const char *line)
-{
-	size_t len = strlen(line);
-	char *buf;
-
-	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-		len--;
-	if (len + 1 > STATSOCK_MAX_FRAME)
-		return -EMSGSIZE;
-	buf = malloc(len + 1);
-	if (!buf)
-		return -ENOMEM;
-	for (size_t i = 0; i < len; i++)
-		buf[i] = line[i] == '\n' || line[i] == '\r' ? ' ' : line[i];
-	buf[len] = '\n';
-	free(f->buf);
-	f->buf = buf;
-	f->len = len + 1;
-	return 0;
-}
-
-/* Build the dot-stuffed text frame ending in ".\n"; a missing final newline is added. */
-static int frame_text(struct frame *f, const char *text)
-{
-	size_t need = 2, len = 0;
-	const char *p;
-	char *buf;
-
-	for (p = text; *p;) {
-		const char *e = strchrnul(p, '\n');
-
-		need += (size_t)(e - p) + 1 + (*p == '.');
-		if (need > STATSOCK_MAX_FRAME)
-			return -EMSGSIZE;
-		p = *e ? e + 1 : e;
-	}
-	buf = malloc(need);
-	if (!buf)
-		return -ENOMEM;
-	for (p = text; *p;) {
-		const char *e = strchrnul(p, '\n');
-
-		if (*p == '.')
-			buf[len++] = '.';
-		memcpy(buf + len, p, (size_t)(e - p));
-		len += (size_t)(e - p);
-		buf[len++] = '\n';
-		p = *e ? e + 1 : e;
-	}
-	buf[len++] = '.';
-	buf[len++] = '\n';
-	free(f->buf);
-	f->buf = buf;
-	f->len = len;
-	return 0;
-}
-
 static void broadcast(struct statsock *s, bool json)
 {
 	const struct frame *f = json ? &s->json : &s->text;
@@ -649,24 +575,38 @@ static void broadcast(struct statsock *s, bool json)
 	}
 }
 
+/* A new snapshot built by wire_frame_*() replaces @f's (on their failure @f keeps its own). */
+static void frame_set(struct frame *f, char *buf, size_t len)
+{
+	free(f->buf);
+	f->buf = buf;
+	f->len = len;
+}
+
 int statsock_publish(struct statsock *s, const char *json_line, const char *text)
 {
+	size_t len = 0;
+	char *buf = NULL;
 	int ret = 0, r;
 
 	s->st.published++;
 	if (json_line) {
-		r = frame_json(&s->json, json_line);
-		if (r)
+		r = wire_frame_json(json_line, &buf, &len);
+		if (r) {
 			ret = r;
-		else
+		} else {
+			frame_set(&s->json, buf, len);
 			broadcast(s, true);
+		}
 	}
 	if (text) {
-		r = frame_text(&s->text, text);
-		if (r)
+		r = wire_frame_text(text, &buf, &len);
+		if (r) {
 			ret = ret ?: r;
-		else
+		} else {
+			frame_set(&s->text, buf, len);
 			broadcast(s, false);
+		}
 	}
 	for (int i = 0; i < STATSOCK_MAX_CLIENTS; i++) {
 		struct client *c = &s->clients[i];
@@ -723,257 +663,4 @@ void statsock_close(struct statsock *s)
 	free(s->text.buf);
 	free(s->path);
 	free(s);
-}
-
-/* ---- client (--monitor) ---------------------------------------------------------------------- */
-
-struct monitor {
-	bool json;
-	double period_s;
-	FILE *out;
-	char *in; /* received, not yet framed */
-	size_t in_len, scan;
-	char *latest; /* latest complete snapshot, decoded, not yet printed */
-	size_t latest_len;
-	bool have_latest, printed_any;
-	double next_due; /* monotonic seconds */
-};
-
-#define MONITOR_IN_CAP (2 * STATSOCK_MAX_FRAME)
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int monitor_print(struct monitor *m, char *err, size_t errlen)
-{
-	int ret;
-
-	m->have_latest = false;
-	m->printed_any = true;
-	m->next_due = mono_s() + m->period_s;
-	errno = 0;
-	if (fwrite(m->latest, 1, m->latest_len, m->out) != m->latest_len || fflush(m->out)) {
-		ret = errno ? -errno : -EIO;
-		set_err(err, errlen, "cannot write the stats to the output: %s", strerror(-ret));
-		return ret;
-	}
-	return 0;
-}
-
-static int too_large(char *err, size_t errlen)
-{
-	set_err(err, errlen,
-		"a snapshot from scx_cells is larger than %d bytes; is the daemon the same version as this monitor?",
-		STATSOCK_MAX_FRAME);
-	return -EMSGSIZE;
-}
-
-/* One complete frame in m->in[0, len): decode it into m->latest and maybe print it. */
-static int monitor_frame(struct monitor *m, size_t len, char *err, size_t errlen)
-{
-	const char *p = m->in, *end = m->in + len;
-
-	if (len > STATSOCK_MAX_FRAME) {
-		return too_large(err, errlen);
-	}
-	m->latest_len = 0;
-	if (m->json) {
-		if (len >= strlen(ERROR_PREFIX) && !memcmp(p, ERROR_PREFIX, strlen(ERROR_PREFIX))) {
-			set_err(err, errlen, "scx_cells refused the request: %.*s",
-				(int)(len - 1 - strlen(ERROR_PREFIX)), p + strlen(ERROR_PREFIX));
-			return -EPROTO;
-		}
-		memcpy(m->latest, p, len);
-		m->latest_len = len;
-	} else {
-		/* Every line but the final "." terminator, one stuffing dot removed. */
-		while (p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t n = (size_t)(nl - p) + 1;
-
-			if (nl == end - 1 && n == 2 && *p == '.')
-				break;
-			if (*p == '.') {
-				p++;
-				n--;
-			}
-			memcpy(m->latest + m->latest_len, p, n);
-			m->latest_len += n;
-			p += n;
-		}
-	}
-	m->have_latest = true;
-	if (!m->printed_any || m->period_s <= 0 || mono_s() >= m->next_due)
-		return monitor_print(m, err, errlen);
-	return 0;
-}
-
-/* Take every complete frame out of m->in. */
-static int monitor_parse(struct monitor *m, char *err, size_t errlen)
-{
-	for (;;) {
-		char *nl = memchr(m->in + m->scan, '\n', m->in_len - m->scan);
-		size_t line = m->scan, frame_len;
-		int ret;
-
-		if (!nl)
-			break;
-		m->scan = (size_t)(nl - m->in) + 1;
-		/* JSON: every line is a frame. Text: a frame ends at a line holding only ".". */
-		if (!m->json && !(m->scan - line == 2 && m->in[line] == '.'))
-			continue;
-		frame_len = m->scan;
-		ret = monitor_frame(m, frame_len, err, errlen);
-		if (ret)
-			return ret;
-		memmove(m->in, m->in + frame_len, m->in_len - frame_len);
-		m->in_len -= frame_len;
-		m->scan = 0;
-	}
-	if (m->in_len >= STATSOCK_MAX_FRAME) {
-		return too_large(err, errlen);
-	}
-	return 0;
-}
-
-/* The daemon closed the connection. */
-static int monitor_eof(struct monitor *m, const char *path, char *err, size_t errlen)
-{
-	size_t plen = strlen(ERROR_PREFIX);
-
-	if (m->in_len >= plen && !memcmp(m->in, ERROR_PREFIX, plen)) {
-		const char *nl = memchr(m->in, '\n', m->in_len);
-		size_t n = (nl ? (size_t)(nl - m->in) : m->in_len) - plen;
-
-		set_err(err, errlen, "scx_cells refused the request: %.*s", (int)n, m->in + plen);
-		return -EPROTO;
-	}
-	if (m->in_len) {
-		set_err(err, errlen,
-			"scx_cells closed %s in the middle of a snapshot (it drops monitors that fall too far behind)",
-			path);
-		return -ECONNRESET;
-	}
-	return m->have_latest ? monitor_print(m, err, errlen) : 0;
-}
-
-static int monitor_connect(const char *path, char *err, size_t errlen)
-{
-	struct sockaddr_un sun;
-	int fd, ret;
-
-	ret = fill_addr(&sun, path, err, errlen);
-	if (ret)
-		return ret;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		ret = -errno;
-		set_err(err, errlen, "cannot create a socket: %s", strerror(errno));
-		return ret;
-	}
-	if (!connect(fd, (const struct sockaddr *)&sun, sizeof(sun)))
-		return fd;
-	ret = -errno;
-	close(fd);
-	switch (ret) {
-	case -ENOENT:
-	case -ECONNREFUSED:
-		set_err(err, errlen,
-			"no scx_cells is running (cannot connect to %s: %s); start one first", path,
-			strerror(-ret));
-		break;
-	case -EACCES:
-	case -EPERM:
-		set_err(err, errlen,
-			"permission denied connecting to %s; --monitor must run as root (the stats socket is root-only)",
-			path);
-		break;
-	case -EAGAIN:
-		set_err(err, errlen,
-			"scx_cells at %s is not accepting connections right now; try again", path);
-		break;
-	default:
-		set_err(err, errlen, "cannot connect to %s: %s", path, strerror(-ret));
-	}
-	return ret;
-}
-
-int statsock_monitor(const char *path, bool json, double period_s, FILE *out,
-		     volatile sig_atomic_t *stop, char *err, size_t errlen)
-{
-	const char *req = json ? "json\n" : "text\n";
-	struct monitor m = {.json = json, .period_s = period_s, .out = out};
-	int fd, ret = 0;
-
-	fd = monitor_connect(path, err, errlen);
-	if (fd < 0)
-		return fd;
-	m.in = malloc(MONITOR_IN_CAP);
-	m.latest = malloc(STATSOCK_MAX_FRAME);
-	if (!m.in || !m.latest) {
-		set_err(err, errlen, "out of memory for the monitor buffers");
-		ret = -ENOMEM;
-		goto out;
-	}
-	/* A fresh socket's buffer always takes a few bytes. */
-	errno = 0;
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
-		ret = errno ? -errno : -EIO;
-		set_err(err, errlen, "cannot send the request to %s: %s", path, strerror(-ret));
-		goto out;
-	}
-	while (!(stop && *stop)) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		int timeout = MONITOR_MAX_WAIT_MS;
-		ssize_t n;
-
-		/* A snapshot held back by the period: wake up when it is due. */
-		if (m.have_latest) {
-			double wait_ms = (m.next_due - mono_s()) * 1e3;
-
-			if (wait_ms <= 0) {
-				ret = monitor_print(&m, err, errlen);
-				if (ret)
-					break;
-				continue;
-			}
-			if (wait_ms < timeout)
-				timeout = (int)wait_ms + 1;
-		}
-		n = poll(&pfd, 1, timeout);
-		if (n < 0 && errno != EINTR) {
-			ret = -errno;
-			set_err(err, errlen, "poll on %s failed: %s", path, strerror(errno));
-			break;
-		}
-		if (n <= 0)
-			continue;
-		n = recv(fd, m.in + m.in_len, MONITOR_IN_CAP - m.in_len, 0);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		/* ECONNRESET: the daemon closed with our request unread; the data came first. */
-		if (n == 0 || (n < 0 && errno == ECONNRESET)) {
-			ret = monitor_eof(&m, path, err, errlen);
-			break;
-		}
-		if (n < 0) {
-			ret = -errno;
-			set_err(err, errlen, "cannot read from %s: %s", path, strerror(errno));
-			break;
-		}
-		m.in_len += (size_t)n;
-		ret = monitor_parse(&m, err, errlen);
-		if (ret)
-			break;
-	}
-out:
-	close(fd);
-	free(m.in);
-	free(m.latest);
-	return ret;
 }

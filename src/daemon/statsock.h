@@ -27,28 +27,22 @@
  * daemon runs as root, so in production that is "root only"; the second case lets tests and
  * unprivileged experiments talk to their own server.
  *
- * Client side. statsock_monitor() is the whole of `--monitor`: connect, ask, print.
+ * The client (`--monitor`) is monitor.h; the frames both sides exchange are wire.h.
  *
  * All functions are for one thread; the state lives in struct statsock, nothing is global.
  */
 #ifndef SCX_CELLS_STATSOCK_H
 #define SCX_CELLS_STATSOCK_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "wire.h" /* STATSOCK_MAX_REQUEST, STATSOCK_MAX_FRAME */
+
 #define STATSOCK_DEFAULT_PATH "/run/scx_cells.sock"
 
-/* A request line, newline included, is at most this long; longer is a bad request. */
-#define STATSOCK_MAX_REQUEST	   64
-/*
- * Largest framed snapshot (JSON line + newline, or dot-stuffed text + terminator). Half the client
- * buffer, so a client that is one snapshot behind is never dropped for it.
- */
-#define STATSOCK_MAX_FRAME	   (128 * 1024)
 /* Bytes queued for one client beyond what its socket took; needing more drops the client. */
 #define STATSOCK_CLIENT_BUF	   (256 * 1024)
 /* Clients at once (counting those still sending the request); more are turned away. */
@@ -116,19 +110,5 @@ void statsock_get_stats(const struct statsock *s, struct statsock_stats *st);
  * daemon's socket is never removed). NULL is a no-op.
  */
 void statsock_close(struct statsock *s);
-
-/*
- * `scx_cells --monitor`: connect to the daemon at @path, ask for @json or text snapshots and print
- * each to @out (JSON: one line each; text: as the daemon rendered it). The first snapshot is
- * printed as soon as it arrives; after that at most one per @period_s seconds, the latest one
- * received (intermediate ones are skipped); @period_s <= 0 prints every snapshot. When the daemon
- * closes the connection the latest snapshot not yet printed is printed, then 0 is returned.
- * *@stop (set by the caller's signal handler; may be NULL) is checked at least every 250 ms and
- * makes it return 0. Errors return -errno with a message in @err: no daemon (-ENOENT,
- * -ECONNREFUSED), not root (-EACCES), request refused by the daemon (-EPROTO), connection lost in
- * the middle of a snapshot (-ECONNRESET), a snapshot too large (-EMSGSIZE), output failed.
- */
-int statsock_monitor(const char *path, bool json, double period_s, FILE *out,
-		     volatile sig_atomic_t *stop, char *err, size_t errlen);
 
 #endif /* SCX_CELLS_STATSOCK_H */

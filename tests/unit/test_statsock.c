@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "monitor.h"
 #include "statsock.h"
 
 #define WAIT_MS 5000 /* generous upper bound for anything that should happen at once */
@@ -831,9 +832,9 @@ static void test_monitor_prints_every_snapshot(void **state)
 
 	assert_non_null(out);
 	pid = start_server(f, 5, make_json);
-	ret = statsock_monitor(f->path, true, 0, out, NULL, err, sizeof(err));
+	ret = monitor_run(f->path, true, 0, out, NULL, err, sizeof(err));
 	if (ret)
-		print_error("statsock_monitor: %s\n", err);
+		print_error("monitor_run: %s\n", err);
 	assert_int_equal(ret, 0);
 	fclose(out);
 	wait_server(pid);
@@ -857,9 +858,9 @@ static void test_monitor_text_period_skips(void **state)
 	 * between are skipped, and the latest is printed when the daemon goes away.
 	 */
 	pid = start_server(f, 10, make_text);
-	ret = statsock_monitor(f->path, false, 3600, out, NULL, err, sizeof(err));
+	ret = monitor_run(f->path, false, 3600, out, NULL, err, sizeof(err));
 	if (ret)
-		print_error("statsock_monitor: %s\n", err);
+		print_error("monitor_run: %s\n", err);
 	assert_int_equal(ret, 0);
 	fclose(out);
 	wait_server(pid);
@@ -874,14 +875,13 @@ static void test_monitor_no_daemon(void **state)
 	struct fx *f = *state;
 	char err[256] = "";
 
-	assert_int_equal(statsock_monitor(f->path, true, 1, stdout, NULL, err, sizeof(err)),
-			 -ENOENT);
+	assert_int_equal(monitor_run(f->path, true, 1, stdout, NULL, err, sizeof(err)), -ENOENT);
 	print_message("error text: %s\n", err);
 	assert_non_null(strstr(err, "no scx_cells is running"));
 	assert_non_null(strstr(err, f->path));
 	assert_non_null(strstr(err, "start one first"));
 	make_stale_socket(f->path);
-	assert_int_equal(statsock_monitor(f->path, true, 1, stdout, NULL, err, sizeof(err)),
+	assert_int_equal(monitor_run(f->path, true, 1, stdout, NULL, err, sizeof(err)),
 			 -ECONNREFUSED);
 	assert_non_null(strstr(err, "no scx_cells is running"));
 }
@@ -897,7 +897,7 @@ static void test_monitor_stop(void **state)
 	assert_non_null(out);
 	do_listen(f);
 	publish(f->s, "{}", "x\n");
-	assert_int_equal(statsock_monitor(f->path, true, 1, out, &stop, err, sizeof(err)), 0);
+	assert_int_equal(monitor_run(f->path, true, 1, out, &stop, err, sizeof(err)), 0);
 	fclose(out);
 	assert_int_equal(len, 0);
 	free(buf);
@@ -952,7 +952,7 @@ static int monitor_against_fake(struct fx *f, bool json, const char *reply, char
 	assert_int_equal(poll(&p, 1, WAIT_MS), 1);
 	assert_int_equal(read(pipefd[0], &c, 1), 1);
 	close(pipefd[0]);
-	ret = statsock_monitor(f->path, json, 0, out, NULL, err, errlen);
+	ret = monitor_run(f->path, json, 0, out, NULL, err, errlen);
 	fclose(out);
 	wait_server(pid);
 	unlink(f->path);
@@ -999,7 +999,7 @@ static int nonroot_monitor_child(const char *path)
 
 	if (setgid(65534) || setuid(65534))
 		return 10;
-	ret = statsock_monitor(path, true, 1, stdout, NULL, err, sizeof(err));
+	ret = monitor_run(path, true, 1, stdout, NULL, err, sizeof(err));
 	if (ret != -EACCES)
 		return 11;
 	return strstr(err, "must run as root") ? 0 : 12;
