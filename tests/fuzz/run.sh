@@ -26,6 +26,7 @@ declare -A MAX_LEN=(
 	[mountinfo]=2048
 	[topology]=256
 	[inotify]=512
+	[wire]=4096
 )
 
 if [ -n "${FUZZ_TARGETS:-}" ]; then
