@@ -64,12 +64,11 @@ struct daemon {
 	bool rescan_pending, cpusets_pending;
 	uint64_t cpuset_seq;
 	/* scratch, sized once */
-	uint64_t *run_ns;   /* [nr_cpus * max_cells] */
-	uint64_t *wait_ns;  /* [max_cells] */
-	uint64_t *pub_cgid; /* [max_cells] cgroup id per slot as last published (0: none) */
-	int *owner;	    /* [nr_cpus] */
-	uint64_t *col;	    /* [nr_cpus] one cell's counters */
-	int *running;	    /* [nr_cpus] cell running on each CPU */
+	uint64_t *run_ns;  /* [nr_cpus * max_cells] */
+	uint64_t *wait_ns; /* [max_cells] */
+	int *owner;	   /* [nr_cpus] */
+	uint64_t *col;	   /* [nr_cpus] one cell's counters */
+	int *running;	   /* [nr_cpus] cell running on each CPU */
 	struct sched_cell *view;
 	double *weights;
 	/* counters for the stats view */
@@ -158,21 +157,6 @@ static void demand_follow(struct daemon *d, const struct cells_diff *diff)
 		demand_cell_add(d->demand, diff->created[i].id);
 }
 
-/* Cgroup id of slot @i in d->view, whose first @nr slots are to be published (0: none). */
-static uint64_t view_cgid(const struct daemon *d, unsigned int i, unsigned int nr)
-{
-	return i < nr && d->view[i].in_use ? d->view[i].cgid : 0;
-}
-
-/* Do the first @nr slots of d->view name the cgroups that were published last? */
-static bool same_cgroups(const struct daemon *d, unsigned int nr)
-{
-	for (unsigned int i = 0; i < d->max_cells; i++)
-		if (view_cgid(d, i, nr) != d->pub_cgid[i])
-			return false;
-	return true;
-}
-
 /*
  * Plan for the current cells and publish the plan if it differs from the one in force (or
  * always, with @force). A plan that fails validation or publication is never applied: the
@@ -182,53 +166,42 @@ static bool same_cgroups(const struct daemon *d, unsigned int nr)
 static int replan(struct daemon *d, const char *why, bool force)
 {
 	const bool weighted = d->o->enable_rebalancing;
+	struct manager_decision dec;
 	uint64_t t0 = now_ns(), t1;
-	unsigned int nr, moved;
 	char err[512], what[128];
-	struct plan *p;
 	int ret;
 
 	if (weighted)
 		demand_weights(d->demand, d->weights);
-	ret = manager_plan(d->mgr, weighted ? d->weights : NULL, &p, err, sizeof(err));
+	ret = manager_decide(d->mgr, weighted ? d->weights : NULL, force, d->view, d->owner, &dec,
+			     err, sizeof(err));
 	if (ret) {
 		d->nr_rejected++;
 		fprintf(stderr, "scx_cells: plan rejected (%s), keeping the previous plan: %s\n",
 			why, err);
 		return ret;
 	}
-	nr = manager_publish_view(d->mgr, p, d->view, d->owner);
-	/*
-	 * Nothing to do only if the CPUs and the cells' cgroups are unchanged: a slot reused by a
-	 * new cgroup (a cell removed, a waiting child placed) keeps the same CPUs.
-	 */
-	if (!force && manager_current(d->mgr) && plan_equal(manager_current(d->mgr), p) &&
-	    same_cgroups(d, nr)) {
-		plan_free(p);
+	if (!dec.publish)
 		return 0;
-	}
-	if (nr > d->nr_published)
-		d->nr_published = nr; /* counters of slots used once stay readable */
+	if (dec.nr_slots > d->nr_published)
+		d->nr_published = dec.nr_slots; /* counters of slots used once stay readable */
 	t1 = now_ns();
-	ret = sched_publish(d->sched, d->parent_level, d->view, nr, d->owner);
+	ret = sched_publish(d->sched, d->parent_level, d->view, dec.nr_slots, d->owner);
 	if (ret) {
 		d->nr_rejected++;
 		fprintf(stderr,
 			"scx_cells: publishing the plan failed (%s), keeping the previous: %s\n",
 			why, strerror(ret < 0 ? -ret : ret));
-		plan_free(p);
+		plan_free(dec.plan);
 		return ret < 0 ? ret : -EIO;
 	}
-	moved = manager_current(d->mgr) ? plan_moved(manager_current(d->mgr), p) : 0;
 	snprintf(what, sizeof(what),
 		 "applied plan %llu (%s; %u CPUs moved; planned in %llu us, published in %llu us)",
-		 (unsigned long long)d->nr_plans + 1, why, moved,
+		 (unsigned long long)d->nr_plans + 1, why, dec.moved,
 		 (unsigned long long)(t1 - t0) / 1000, (unsigned long long)(now_ns() - t1) / 1000);
-	for (unsigned int i = 0; i < d->max_cells; i++)
-		d->pub_cgid[i] = view_cgid(d, i, nr);
-	manager_commit(d->mgr, p);
+	manager_commit(d->mgr, &dec, d->view);
 	d->nr_plans++;
-	manager_log_plan(p, what, stdout);
+	manager_log_plan(manager_current(d->mgr), what, stdout);
 	fflush(stdout);
 	return 1;
 }
@@ -586,14 +559,13 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 	d->demand = demand_new(d->nr_cpus, d->max_cells, &demand_cfg, err, sizeof(err));
 	d->run_ns = calloc((size_t)d->nr_cpus * d->max_cells, sizeof(*d->run_ns));
 	d->wait_ns = calloc(d->max_cells, sizeof(*d->wait_ns));
-	d->pub_cgid = calloc(d->max_cells, sizeof(*d->pub_cgid));
 	d->owner = calloc(d->nr_cpus, sizeof(*d->owner));
 	d->col = calloc(d->nr_cpus, sizeof(*d->col));
 	d->running = calloc(d->nr_cpus, sizeof(*d->running));
 	d->view = calloc(d->max_cells, sizeof(*d->view));
 	d->weights = calloc(d->max_cells, sizeof(*d->weights));
-	if (!d->demand || !d->run_ns || !d->wait_ns || !d->pub_cgid || !d->owner || !d->col ||
-	    !d->running || !d->view || !d->weights) {
+	if (!d->demand || !d->run_ns || !d->wait_ns || !d->owner || !d->col || !d->running ||
+	    !d->view || !d->weights) {
 		fprintf(stderr, "scx_cells: out of memory setting up the daemon\n");
 		cells_diff_free(&diff);
 		return -ENOMEM;
@@ -618,7 +590,6 @@ static void daemon_free(struct daemon *d)
 	demand_free(d->demand);
 	free(d->run_ns);
 	free(d->wait_ns);
-	free(d->pub_cgid);
 	free(d->owner);
 	free(d->col);
 	free(d->running);

@@ -15,6 +15,7 @@ struct manager {
 	struct cells *cells;
 	struct plan *current;
 	struct plan_cell *scratch; /* plan input, one per cell slot */
+	uint64_t *pub_cgid;	   /* [max_cells] cgroup id per slot as last published (0: none) */
 };
 
 int manager_new(const struct manager_cfg *cfg, struct manager **out, struct cells_diff *diff,
@@ -45,7 +46,8 @@ int manager_new(const struct manager_cfg *cfg, struct manager **out, struct cell
 			goto fail;
 	}
 	m->scratch = calloc(cfg->max_cells ? cfg->max_cells : 1, sizeof(*m->scratch));
-	if (!m->scratch) {
+	m->pub_cgid = calloc(cfg->max_cells ? cfg->max_cells : 1, sizeof(*m->pub_cgid));
+	if (!m->scratch || !m->pub_cgid) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -64,7 +66,14 @@ void manager_free(struct manager *m)
 	cells_free(m->cells);
 	topology_free(m->topo);
 	free(m->scratch);
+	free(m->pub_cgid);
 	free(m);
+}
+
+static void set_current(struct manager *m, struct plan *p)
+{
+	plan_free(m->current);
+	m->current = p;
 }
 
 int manager_reload_topology(struct manager *m, char *err, size_t errlen)
@@ -75,7 +84,7 @@ int manager_reload_topology(struct manager *m, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	if (t->nr_cpus != m->topo->nr_cpus)
-		manager_commit(m, NULL); /* sized for another machine: no use for stability */
+		set_current(m, NULL); /* sized for another machine: no use for stability */
 	topology_free(m->topo);
 	m->topo = t;
 	return 0;
@@ -94,12 +103,6 @@ const struct topology *manager_topology(const struct manager *m)
 const struct plan *manager_current(const struct manager *m)
 {
 	return m->current;
-}
-
-void manager_commit(struct manager *m, struct plan *p)
-{
-	plan_free(m->current);
-	m->current = p;
 }
 
 /* The cell with slot @id, or NULL (without a parent only the root cell exists). */
@@ -147,8 +150,9 @@ int manager_plan(struct manager *m, const double *weights, struct plan **out, ch
 	return ret;
 }
 
-unsigned int manager_publish_view(const struct manager *m, const struct plan *p,
-				  struct sched_cell *cells, int *owner)
+/* The BPF form of @p into @cells and @owner; returns the number of cell slots to publish. */
+static unsigned int bpf_form(const struct manager *m, const struct plan *p,
+			     struct sched_cell *cells, int *owner)
 {
 	unsigned int nr = 1;
 
@@ -171,6 +175,51 @@ unsigned int manager_publish_view(const struct manager *m, const struct plan *p,
 	for (unsigned int cpu = 0; cpu < p->nr_cpus; cpu++)
 		owner[cpu] = p->owner[cpu] >= 0 ? p->owner[cpu] : 0;
 	return nr;
+}
+
+/* Cgroup id of slot @i in @cells, whose first @nr slots are to be published (0: none). */
+static uint64_t slot_cgid(const struct sched_cell *cells, unsigned int i, unsigned int nr)
+{
+	return i < nr && cells[i].in_use ? cells[i].cgid : 0;
+}
+
+/* Do the first @nr slots of @cells name the cgroups that were published last? */
+static bool same_cgroups(const struct manager *m, const struct sched_cell *cells, unsigned int nr)
+{
+	for (unsigned int i = 0; i < m->cfg.max_cells; i++)
+		if (slot_cgid(cells, i, nr) != m->pub_cgid[i])
+			return false;
+	return true;
+}
+
+int manager_decide(struct manager *m, const double *weights, bool force, struct sched_cell *cells,
+		   int *owner, struct manager_decision *out, char *err, size_t errlen)
+{
+	struct plan *p;
+	int ret;
+
+	*out = (struct manager_decision){0};
+	ret = manager_plan(m, weights, &p, err, errlen);
+	if (ret)
+		return ret;
+	out->nr_slots = bpf_form(m, p, cells, owner);
+	if (!force && m->current && plan_equal(m->current, p) &&
+	    same_cgroups(m, cells, out->nr_slots)) {
+		plan_free(p);
+		return 0;
+	}
+	out->plan = p;
+	out->moved = m->current ? plan_moved(m->current, p) : 0;
+	out->publish = true;
+	return 0;
+}
+
+void manager_commit(struct manager *m, struct manager_decision *dec, const struct sched_cell *cells)
+{
+	for (unsigned int i = 0; i < m->cfg.max_cells; i++)
+		m->pub_cgid[i] = slot_cgid(cells, i, dec->nr_slots);
+	set_current(m, dec->plan);
+	dec->plan = NULL;
 }
 
 static const char *unplaced_reason(enum plan_unplaced_reason why)

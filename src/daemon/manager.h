@@ -4,8 +4,9 @@
  * cgroup tree into a validated plan, keeps the plan in force (so the next one can be stable
  * against it), and renders plans for humans (text) and programs (JSON).
  *
- * No BPF here: the daemon hands manager_publish_view()'s output to sched_publish(), and the dry
- * run prints the plan instead. Reads only the cgroup tree and the sysfs root it is given.
+ * No BPF here: manager_decide() says whether and what to publish, the daemon hands that to
+ * sched_publish() and then to manager_commit(); the dry run prints the plan instead. Reads only
+ * the cgroup tree and the sysfs root it is given.
  */
 #ifndef SCX_CELLS_MANAGER_H
 #define SCX_CELLS_MANAGER_H
@@ -57,17 +58,36 @@ const struct topology *manager_topology(const struct manager *m);
 int manager_plan(struct manager *m, const double *weights, struct plan **out, char *err,
 		 size_t errlen);
 
-/* Make @p the plan in force (takes ownership; frees the previous one). */
-void manager_commit(struct manager *m, struct plan *p);
+/* The plan in force (NULL before the first commit or after a topology change of size). */
 const struct plan *manager_current(const struct manager *m);
 
+/* What manager_decide() found. */
+struct manager_decision {
+	struct plan *plan;     /* new and validated when @publish; NULL otherwise */
+	unsigned int nr_slots; /* cell slots of the BPF form to publish (highest id + 1) */
+	unsigned int moved;    /* CPUs whose owner differs from the plan in force */
+	bool publish;	       /* differs from the plan in force, or forced */
+};
+
 /*
- * What the BPF side needs for @p: @cells[max_cells] indexed by cell id (placed cells in use,
- * with cgroup id and borrowable mask) and @owner[nr_cpus] (offline CPUs go to the root cell,
- * which never runs there). Returns the number of cell slots to publish (highest id + 1).
+ * The one decision of a re-plan: compute and validate a plan for the current cells (@weights as
+ * for manager_plan()), convert it into what the BPF side needs, and compare it with the plan in
+ * force. @cells[max_cells] indexed by cell id (placed cells in use, with cgroup id and borrowable
+ * mask) and @owner[nr_cpus] (offline CPUs go to the root cell, which never runs there) receive the
+ * BPF form. Nothing is to publish only if the CPUs and the cells' cgroups are unchanged: a slot
+ * reused by a new cgroup (a cell removed, a waiting child placed) keeps the same CPUs. @force
+ * publishes anyway (a fresh BPF side holds no plan yet). Returns 0 and *@out (the caller owns
+ * out->plan until manager_commit() or plan_free()), or -errno with a message in @err.
  */
-unsigned int manager_publish_view(const struct manager *m, const struct plan *p,
-				  struct sched_cell *cells, int *owner);
+int manager_decide(struct manager *m, const double *weights, bool force, struct sched_cell *cells,
+		   int *owner, struct manager_decision *out, char *err, size_t errlen);
+
+/*
+ * @dec was published with @cells (as filled by manager_decide()): its plan becomes the plan in
+ * force (the manager takes ownership) and the slots' cgroups are remembered for the next decision.
+ */
+void manager_commit(struct manager *m, struct manager_decision *dec,
+		    const struct sched_cell *cells);
 
 /* Print @p as a table (cell, cgroup, cpuset, primary, borrowable), or as one JSON object. */
 void manager_print_plan(const struct manager *m, const struct plan *p, bool json, FILE *f);
