@@ -35,8 +35,10 @@ INC_CORE := -iquote src/core
 INC_DAEMON := -iquote src/core -iquote src/daemon
 CORE_SRCS := $(wildcard src/core/*.c)
 DAEMON_SRCS := $(wildcard src/daemon/*.c)
-# The daemon's modules without main() and the libbpf loader: what unit tests and fuzz targets test.
-DAEMON_LIB_SRCS := $(filter-out src/daemon/main.c src/daemon/sched.c,$(DAEMON_SRCS))
+# The daemon's modules that unit tests and fuzz targets link: all but main(), the libbpf loader
+# and the two that drive it (event loop, stats collection), which need the BPF side's headers.
+DAEMON_BPF_SRCS := src/daemon/main.c src/daemon/sched.c src/daemon/loop.c src/daemon/stats.c
+DAEMON_LIB_SRCS := $(filter-out $(DAEMON_BPF_SRCS),$(DAEMON_SRCS))
 DEPFLAGS = -MMD -MP
 
 # Three builds of the same sources, each in its own folder: normal (-O2, the daemon, benchmark

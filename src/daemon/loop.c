@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * loop - the daemon's one epoll loop and what its events lead to. See daemon.h.
+ *
+ *   signalfd        SIGINT/SIGTERM -> unload and exit 0
+ *   inotify         children of the parent cgroup come and go -> debounce
+ *   debounce timer  -> rescan -> plan -> validate -> publish
+ *   heartbeat       notices a BPF-side exit and cpuset writes (cpuset_seq) -> debounce
+ *   interval timer  demand metrics, rebalancing, the stats view (stats.c)
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+#define HEARTBEAT_NS (100 * 1000 * 1000ULL)
+
+int loop_timer_arm(int fd, uint64_t first_ns, uint64_t period_ns)
+{
+	struct itimerspec its = {
+		.it_value = {(time_t)(first_ns / NSEC_PER_SEC), (long)(first_ns % NSEC_PER_SEC)},
+		.it_interval = {(time_t)(period_ns / NSEC_PER_SEC),
+				(long)(period_ns % NSEC_PER_SEC)},
+	};
+
+	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
+}
+
+static void drain_fd(int fd)
+{
+	uint64_t ticks;
+
+	(void)!read(fd, &ticks, sizeof(ticks));
+}
+
+static int loop_add(struct daemon *d, enum loop_fd which, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = which};
+
+	d->fds[which] = fd;
+	if (fd < 0 || epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	return 0;
+}
+
+int loop_setup(struct daemon *d)
+{
+	sigset_t mask;
+	int ret;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -errno;
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0)
+		return -errno;
+	ret = loop_add(d, FD_SIGNAL, signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+	for (int t = FD_HEARTBEAT; !ret && t <= FD_DEBOUNCE; t++)
+		ret = loop_add(d, t, timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+	if (!ret && manager_cells(d->mgr))
+		ret = loop_add(d, FD_INOTIFY, cells_watch_fd(manager_cells(d->mgr)));
+	if (!ret && d->stats_sock)
+		ret = loop_add(d, FD_STATS, statsock_fd(d->stats_sock));
+	if (ret)
+		return ret;
+	/* The interval timer is armed by stats_restart() once the scheduler runs. */
+	return loop_timer_arm(d->fds[FD_HEARTBEAT], HEARTBEAT_NS, HEARTBEAT_NS);
+}
+
+void loop_teardown(struct daemon *d)
+{
+	for (int i = 0; i < NR_LOOP_FDS; i++)
+		/* the registry and the stats socket own their fds */
+		if (d->fds[i] >= 0 && i != FD_INOTIFY && i != FD_STATS)
+			close(d->fds[i]);
+	if (d->epfd >= 0)
+		close(d->epfd);
+}
+
+void daemon_follow_cells(struct daemon *d, const struct cells_diff *diff)
+{
+	for (unsigned int i = 0; i < diff->nr_destroyed; i++)
+		demand_cell_remove(d->demand, diff->destroyed[i].id);
+	for (unsigned int i = 0; i < diff->nr_created; i++)
+		demand_cell_add(d->demand, diff->created[i].id);
+}
+
+int daemon_replan(struct daemon *d, const char *why, bool force)
+{
+	const bool weighted = d->o->enable_rebalancing;
+	struct manager_decision dec;
+	uint64_t t0 = now_ns(), t1;
+	char err[512], what[128];
+	int ret;
+
+	if (weighted)
+		demand_weights(d->demand, d->weights);
+	ret = manager_decide(d->mgr, weighted ? d->weights : NULL, force, d->view, d->owner, &dec,
+			     err, sizeof(err));
+	if (ret) {
+		d->nr_rejected++;
+		fprintf(stderr, "scx_cells: plan rejected (%s), keeping the previous plan: %s\n",
+			why, err);
+		return ret;
+	}
+	if (!dec.publish)
+		return 0;
+	if (dec.nr_slots > d->nr_published)
+		d->nr_published = dec.nr_slots; /* counters of slots used once stay readable */
+	t1 = now_ns();
+	ret = sched_publish(d->sched, d->parent_level, d->view, dec.nr_slots, d->owner);
+	if (ret) {
+		d->nr_rejected++;
+		fprintf(stderr,
+			"scx_cells: publishing the plan failed (%s), keeping the previous: %s\n",
+			why, strerror(ret < 0 ? -ret : ret));
+		plan_free(dec.plan);
+		return ret < 0 ? ret : -EIO;
+	}
+	snprintf(what, sizeof(what),
+		 "applied plan %llu (%s; %u CPUs moved; planned in %llu us, published in %llu us)",
+		 (unsigned long long)d->nr_plans + 1, why, dec.moved,
+		 (unsigned long long)(t1 - t0) / 1000, (unsigned long long)(now_ns() - t1) / 1000);
+	manager_commit(d->mgr, &dec, d->view);
+	d->nr_plans++;
+	manager_log_plan(manager_current(d->mgr), what, stdout);
+	fflush(stdout);
+	return 1;
+}
+
+/* The debounce deadline passed: rescan (or re-read cpusets) and re-plan. */
+static int on_debounce(struct daemon *d)
+{
+	struct cells *cells = manager_cells(d->mgr);
+	struct cells_diff diff = {0};
+	char err[512];
+	int ret = 0;
+
+	if (!debounce_fire(&d->deb, now_ns())) {
+		uint64_t left = debounce_timeout(&d->deb, now_ns());
+
+		return loop_timer_arm(d->fds[FD_DEBOUNCE], left ? left : 1, 0);
+	}
+	if (d->rescan_pending)
+		ret = cells_rescan(cells, &diff, err, sizeof(err));
+	else if (d->cpusets_pending)
+		ret = cells_reread_cpusets(cells, &diff, err, sizeof(err));
+	d->rescan_pending = d->cpusets_pending = false;
+	if (ret) {
+		fprintf(stderr, "scx_cells: %s\n", err);
+		cells_diff_free(&diff);
+		return ret;
+	}
+	manager_log_diff(&diff, stdout);
+	daemon_follow_cells(d, &diff);
+	if (cells_diff_changed(&diff))
+		daemon_replan(d, "cgroups changed", false);
+	cells_diff_free(&diff);
+	return 0;
+}
+
+static void schedule_debounce(struct daemon *d)
+{
+	uint64_t now = now_ns();
+	uint64_t left;
+
+	debounce_event(&d->deb, now);
+	left = debounce_timeout(&d->deb, now);
+	loop_timer_arm(d->fds[FD_DEBOUNCE], left ? left : 1, 0);
+}
+
+static void on_heartbeat(struct daemon *d)
+{
+	uint64_t seq = sched_cpuset_seq(d->sched);
+
+	/* fentry fires before the write lands; the debounce delay re-reads after it. */
+	if (seq != d->cpuset_seq && manager_cells(d->mgr)) {
+		d->cpuset_seq = seq;
+		d->cpusets_pending = true;
+		schedule_debounce(d);
+	}
+}
+
+int loop_run(struct daemon *d)
+{
+	uint64_t deadline = d->o->exit_after_s > 0
+				    ? d->start_ns + (uint64_t)(d->o->exit_after_s * 1e9)
+				    : UINT64_MAX;
+
+	for (;;) {
+		struct epoll_event evs[NR_LOOP_FDS];
+		int n = epoll_wait(d->epfd, evs, NR_LOOP_FDS, -1);
+		char err[512];
+		bool rescan;
+		int ret;
+
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			int fd = d->fds[evs[i].data.u32];
+			struct signalfd_siginfo si;
+
+			switch (evs[i].data.u32) {
+			case FD_SIGNAL:
+				if (read(fd, &si, sizeof(si)) == sizeof(si)) {
+					if (d->o->verbose)
+						fprintf(stderr,
+							"scx_cells: got signal %u, unloading\n",
+							si.ssi_signo);
+					return 0;
+				}
+				break;
+			case FD_HEARTBEAT:
+				drain_fd(fd);
+				on_heartbeat(d);
+				break;
+			case FD_INTERVAL:
+				drain_fd(fd);
+				stats_interval(d);
+				break;
+			case FD_DEBOUNCE:
+				drain_fd(fd);
+				ret = on_debounce(d);
+				if (ret == -ENOENT)
+					return ret;
+				break;
+			case FD_STATS:
+				statsock_dispatch(d->stats_sock);
+				break;
+			case FD_INOTIFY:
+				ret = cells_handle_events(manager_cells(d->mgr), &rescan, err,
+							  sizeof(err));
+				if (ret) {
+					fprintf(stderr, "scx_cells: %s\n", err);
+					return ret;
+				}
+				if (rescan) {
+					d->rescan_pending = true;
+					schedule_debounce(d);
+				}
+				break;
+			}
+		}
+		if (sched_exited(d->sched))
+			return 0;
+		if (now_ns() >= deadline)
+			return 0;
+	}
+}

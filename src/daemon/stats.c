@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stats - what the daemon measures each interval: per-cell per-CPU run time and queue wait from
+ * the BPF side (into the demand model), placement counters, and the stats view they make (stdout
+ * and the stats socket). See daemon.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "daemon.h"
+#include "view.h"
+
+static const char *cell_label(struct daemon *d, unsigned int id)
+{
+	const struct cell *c = manager_cells(d->mgr) ? cells_get(manager_cells(d->mgr), id) : NULL;
+
+	if (id == 0)
+		return "(root)";
+	return c ? c->name : "?";
+}
+
+static const char *label_cb(const void *ctx, int id)
+{
+	return cell_label((struct daemon *)ctx, (unsigned int)id);
+}
+
+/*
+ * Render this interval's view as text and as JSON: the chosen one goes to stdout, both to the
+ * stats socket's clients.
+ */
+static void publish_stats(struct daemon *d, double elapsed_s)
+{
+	const struct plan *p = manager_current(d->mgr);
+	uint64_t delta[NR_CELLS_STATS], total = 0;
+	struct view v = {
+		.elapsed_s = elapsed_s,
+		.nr_plans = d->nr_plans,
+		.nr_rebalances = d->nr_rebalances,
+		.nr_rejected = d->nr_rejected,
+		.nr_waiting = manager_cells(d->mgr) ? cells_nr_waiting(manager_cells(d->mgr)) : 0,
+		.plan = p,
+		.demand = d->demand,
+		.running = d->running,
+		.label = label_cb,
+		.ctx = d,
+	};
+	char *text = NULL, *json = NULL;
+	size_t tlen, jlen;
+	FILE *tf, *jf;
+
+	for (int i = 0; i < NR_CELLS_STATS; i++) {
+		delta[i] = d->stats[i] - d->prev_stats[i];
+		d->prev_stats[i] = d->stats[i];
+	}
+	for (int i = STAT_SELECT_IDLE; i <= STAT_BORROW_ENQ; i++)
+		total += delta[i];
+#define SHARE(x) (total ? 100.0 * (double)(x) / (double)total : 0.0)
+	v.placement = (struct view_placement){
+		.idle = SHARE(delta[STAT_SELECT_IDLE] + delta[STAT_ENQ_IDLE]),
+		.cell = SHARE(delta[STAT_CELL_QUEUED]),
+		.pinned = SHARE(delta[STAT_PINNED_QUEUED]),
+		.borrowed = SHARE(delta[STAT_BORROW_SELECT] + delta[STAT_BORROW_ENQ]),
+	};
+#undef SHARE
+	sched_read_running(d->sched, d->running);
+	tf = open_memstream(&text, &tlen);
+	jf = open_memstream(&json, &jlen);
+	if (tf && jf) {
+		view_render(tf, &v, false);
+		view_render(jf, &v, true);
+		fclose(tf);
+		fclose(jf);
+		tf = jf = NULL;
+		fputs(d->o->stats_format == OPTS_STATS_JSON ? json : text, stdout);
+		fflush(stdout);
+		if (d->stats_sock)
+			statsock_publish(d->stats_sock, json, text);
+	}
+	if (tf)
+		fclose(tf);
+	if (jf)
+		fclose(jf);
+	free(text);
+	free(json);
+}
+
+/*
+ * Read the per-cell per-CPU run-time counters into d->run_ns (laid out as
+ * run_ns[cpu * max_cells + cell]) and the per-cell queue-wait counters into the demand model;
+ * the sample's time is returned. Only published cell slots are read: the others have not run
+ * anything since they were last cleared.
+ */
+static uint64_t read_counters(struct daemon *d)
+{
+	for (unsigned int cell = 0; cell < d->nr_published; cell++) {
+		if (sched_read_cell_counters(d->sched, cell, d->col, &d->wait_ns[cell]))
+			continue;
+		for (unsigned int cpu = 0; cpu < d->nr_cpus; cpu++)
+			d->run_ns[cpu * d->max_cells + cell] = d->col[cpu];
+	}
+	demand_set_wait(d->demand, d->wait_ns);
+	return now_ns();
+}
+
+void stats_restart(struct daemon *d)
+{
+	uint64_t period = (uint64_t)(d->o->monitor_interval_s * 1e9);
+
+	d->last_interval_ns = read_counters(d);
+	demand_set_baseline(d->demand, d->run_ns);
+	sched_read_stats(d->sched, d->prev_stats);
+	loop_timer_arm(d->fds[FD_INTERVAL], period, period);
+}
+
+void stats_interval(struct daemon *d)
+{
+	const struct plan *p = manager_current(d->mgr);
+	uint64_t now = read_counters(d);
+	uint64_t measured = now - d->last_interval_ns;
+
+	d->last_interval_ns = now;
+	sched_read_stats(d->sched, d->stats);
+	if (p && measured)
+		demand_update(d->demand, d->run_ns, p->owner, measured);
+	if (p && d->o->enable_rebalancing && demand_should_rebalance(d->demand, now)) {
+		if (daemon_replan(d, "rebalance", false) == 1)
+			d->nr_rebalances++;
+		demand_rebalanced(d->demand, now);
+	}
+	publish_stats(d, (double)(now - d->start_ns) / 1e9);
+}
+
+void stats_summary(struct daemon *d)
+{
+	const uint64_t *st = d->stats;
+
+	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected; placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; %llu reclaim preemptions, %llu orphan drains\n",
+	       (double)(now_ns() - d->start_ns) / 1e9, (unsigned long long)d->nr_plans,
+	       (unsigned long long)d->nr_rebalances, (unsigned long long)d->nr_rejected,
+	       (unsigned long long)(st[STAT_SELECT_IDLE] + st[STAT_ENQ_IDLE]),
+	       (unsigned long long)st[STAT_CELL_QUEUED], (unsigned long long)st[STAT_PINNED_QUEUED],
+	       (unsigned long long)(st[STAT_BORROW_SELECT] + st[STAT_BORROW_ENQ]),
+	       (unsigned long long)st[STAT_RECLAIM_KICK],
+	       (unsigned long long)st[STAT_ORPHAN_DRAIN]);
+	fflush(stdout);
+}
