@@ -2,9 +2,11 @@
 /*
  * opts - command-line parsing for scx_cells.
  *
- * getopt_long does the splitting; every value then goes through one strict parser (decimal only,
- * whole string, finite, in range) driven by a per-option rule, so the error message and the
- * accepted range cannot drift apart. The parser runs in POSIX mode ('+': stop at the first
+ * One table (opt_defs) names every option once: getopt_long's tables, the defaults, the accepted
+ * ranges and --help are all made from it, so a default or a range cannot drift apart between the
+ * code, the error messages and the help. getopt_long does the splitting; every value then goes
+ * through one strict parser (decimal only, whole string, finite, in range) driven by the option's
+ * rule. The parser runs in POSIX mode ('+': stop at the first
  * non-option) because stray positional arguments are an error anyway, and that makes it safe for
  * --monitor to take its optional value from the next word ("--monitor 2" as well as
  * "--monitor=2").
@@ -12,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include <sys/un.h>
 
 #include "opts.h"
+#include "statsock.h" /* STATSOCK_DEFAULT_PATH */
 
 #ifndef SCX_CELLS_VERSION
 #define SCX_CELLS_VERSION "0.1.0"
@@ -26,69 +30,23 @@
 
 #define PROG "scx_cells"
 
-#define DFL_CELL0_MIN_CPUS	 1
-#define DFL_MAX_CELLS		 256
-#define DFL_REBALANCE_THRESHOLD	 20.0
-#define DFL_REBALANCE_COOLDOWN_S 5.0
-#define DFL_DEMAND_SMOOTHING	 0.3
-#define DFL_MONITOR_INTERVAL_S	 1.0
-#define DFL_MONITOR_S		 1.0
-#define DFL_DEBOUNCE_MS		 100
-#define DFL_SLICE_US		 20000
-#define DFL_STATS_SOCKET	 "/run/scx_cells.sock"
-#define DFL_SYSFS_ROOT		 "/sys"
-
-/* Long-only options get values above any char so they never collide with short ones. */
-enum {
-	OPT_CELL_PARENT_CGROUP = 256,
-	OPT_CELL_EXCLUDE,
-	OPT_CELL0_MIN_CPUS,
-	OPT_MAX_CELLS,
-	OPT_ENABLE_BORROWING,
-	OPT_NO_RECLAIM,
-	OPT_ENABLE_REBALANCING,
-	OPT_REBALANCE_THRESHOLD,
-	OPT_REBALANCE_COOLDOWN_S,
-	OPT_DEMAND_SMOOTHING,
-	OPT_MONITOR_INTERVAL_S,
-	OPT_MONITOR,
-	OPT_DEBOUNCE_MS,
-	OPT_SLICE_US,
-	OPT_EXIT_AFTER_S,
-	OPT_DRY_RUN,
-	OPT_SYSFS_ROOT,
-	OPT_STATS_FORMAT,
-	OPT_JSON,
-	OPT_STATS_SOCKET,
-	OPT_TEST_ERROR_AFTER_MS,
-};
-
-static const struct option long_options[] = {
-	{"cell-parent-cgroup", required_argument, NULL, OPT_CELL_PARENT_CGROUP},
-	{"cell-exclude", required_argument, NULL, OPT_CELL_EXCLUDE},
-	{"cell0-min-cpus", required_argument, NULL, OPT_CELL0_MIN_CPUS},
-	{"max-cells", required_argument, NULL, OPT_MAX_CELLS},
-	{"enable-borrowing", no_argument, NULL, OPT_ENABLE_BORROWING},
-	{"no-reclaim", no_argument, NULL, OPT_NO_RECLAIM},
-	{"enable-rebalancing", no_argument, NULL, OPT_ENABLE_REBALANCING},
-	{"rebalance-threshold", required_argument, NULL, OPT_REBALANCE_THRESHOLD},
-	{"rebalance-cooldown-s", required_argument, NULL, OPT_REBALANCE_COOLDOWN_S},
-	{"demand-smoothing", required_argument, NULL, OPT_DEMAND_SMOOTHING},
-	{"monitor-interval-s", required_argument, NULL, OPT_MONITOR_INTERVAL_S},
-	{"monitor", optional_argument, NULL, OPT_MONITOR},
-	{"debounce-ms", required_argument, NULL, OPT_DEBOUNCE_MS},
-	{"slice-us", required_argument, NULL, OPT_SLICE_US},
-	{"exit-after-s", required_argument, NULL, OPT_EXIT_AFTER_S},
-	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	{"sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT},
-	{"stats-format", required_argument, NULL, OPT_STATS_FORMAT},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"stats-socket", required_argument, NULL, OPT_STATS_SOCKET},
-	{"test-error-after-ms", required_argument, NULL, OPT_TEST_ERROR_AFTER_MS},
-	{"verbose", no_argument, NULL, 'v'},
-	{"version", no_argument, NULL, 'V'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+/*
+ * How an option's value is taken. Numbers go through one strict parser (decimal only, whole
+ * string, finite, in range) driven by the option's rule.
+ */
+enum opt_kind {
+	K_FLAG,	   /* sets a bool */
+	K_UINT,	   /* unsigned int under @rule */
+	K_NUM,	   /* double under @rule */
+	K_PATH,	   /* non-empty string */
+	K_EXCLUDE, /* --cell-exclude: one more directory name */
+	K_FORMAT,  /* --stats-format text|json */
+	K_JSON,	   /* --json */
+	K_SOCKET,  /* --stats-socket: a path that fits sun_path */
+	K_MONITOR, /* --monitor[=S]: a flag with an optional K_NUM */
+	K_COUNT,   /* -v: counts */
+	K_VERSION,
+	K_HELP,
 };
 
 /*
@@ -102,93 +60,349 @@ struct num_rule {
 	bool integer;
 };
 
-static const struct num_rule rule_cell0_min_cpus = {.min = 1, .max = 65536, .integer = true};
-static const struct num_rule rule_max_cells = {.min = 2, .max = 256, .integer = true};
-static const struct num_rule rule_rebalance_threshold = {.min = 0, .max = 100};
-static const struct num_rule rule_rebalance_cooldown_s = {.min = 0, .max = 86400};
-static const struct num_rule rule_demand_smoothing = {.min = 0, .max = 1, .min_open = true};
+/*
+ * One option: how getopt_long knows it, where its value goes, its default, what it accepts and
+ * its --help entry. @help is the description, one line per '\n', in which {min}, {max} and
+ * {default} stand for the rule's bounds and the default, so neither is written twice.
+ */
+struct opt_def {
+	const char *name;
+	char short_name; /* also the getopt value; 0: long only */
+	enum opt_kind kind;
+	size_t off; /* of the field in struct opts */
+	struct num_rule rule;
+	double dfl_num;
+	const char *dfl_str;
+	const char *section; /* a --help section starts here */
+	const char *usage;   /* the left column of --help */
+	const char *help;
+};
+
+#define FIELD(f)       offsetof(struct opts, f)
 /* At least 1 ms: a shorter period would round to a disarmed timer or a busy loop. */
-static const struct num_rule rule_interval_s = {.min = 0.001, .max = 3600};
-static const struct num_rule rule_debounce_ms = {.min = 0, .max = 60000, .integer = true};
-static const struct num_rule rule_slice_us = {.min = 100, .max = 1000000, .integer = true};
-static const struct num_rule rule_exit_after_s = {.min = 0, .max = 31536000};
-static const struct num_rule rule_test_error_after_ms = {.min = 1, .max = 3600000, .integer = true};
+#define INTERVAL_MIN_S 0.001
+#define INTERVAL_MAX_S 3600
+
+static const struct opt_def opt_defs[] = {
+	{
+		.name = "cell-parent-cgroup",
+		.kind = K_PATH,
+		.off = FIELD(cell_parent_cgroup),
+		.section = "Cells",
+		.usage = "--cell-parent-cgroup PATH",
+		.help = "parent cgroup whose direct children become cells:\n"
+			"a path inside the cgroup2 mount (/workloads.slice)\n"
+			"or an absolute path under it.\n"
+			"Default: none (root cell only)",
+	},
+	{
+		.name = "cell-exclude",
+		.kind = K_EXCLUDE,
+		.off = FIELD(cell_exclude),
+		.rule = {.max = OPTS_MAX_CELL_EXCLUDES}, /* names at most */
+		.usage = "--cell-exclude NAME",
+		.help = "child directory name that stays in the root cell;\n"
+			"repeatable, up to {max}. Default: none",
+	},
+	{
+		.name = "cell0-min-cpus",
+		.kind = K_UINT,
+		.off = FIELD(cell0_min_cpus),
+		.rule = {.min = 1, .max = 65536, .integer = true},
+		.dfl_num = 1,
+		.usage = "--cell0-min-cpus N",
+		.help = "CPUs the root cell always keeps, {min}..{max}.\n"
+			"Default: {default}",
+	},
+	{
+		.name = "max-cells",
+		.kind = K_UINT,
+		.off = FIELD(max_cells),
+		.rule = {.min = 2, .max = 256, .integer = true},
+		.dfl_num = 256,
+		.usage = "--max-cells N",
+		.help = "cell slots including the root cell, {min}..{max}; extra\n"
+			"children stay in the root cell. Default: {default}",
+	},
+	{
+		.name = "enable-borrowing",
+		.kind = K_FLAG,
+		.off = FIELD(enable_borrowing),
+		.section = "Work conservation",
+		.usage = "--enable-borrowing",
+		.help = "let a cell run on other cells' idle CPUs.\n"
+			"Default: off",
+	},
+	{
+		.name = "no-reclaim",
+		.kind = K_FLAG,
+		.off = FIELD(no_reclaim),
+		.usage = "--no-reclaim",
+		.help = "with borrowing, do not preempt a borrower when\n"
+			"the owning cell's task waits (it keeps its slice).\n"
+			"Default: reclaim on",
+	},
+	{
+		.name = "enable-rebalancing",
+		.kind = K_FLAG,
+		.off = FIELD(enable_rebalancing),
+		.usage = "--enable-rebalancing",
+		.help = "move CPUs between cells by measured demand.\n"
+			"Default: off",
+	},
+	{
+		.name = "rebalance-threshold",
+		.kind = K_NUM,
+		.off = FIELD(rebalance_threshold),
+		.rule = {.min = 0, .max = 100},
+		.dfl_num = 20,
+		.usage = "--rebalance-threshold PCT",
+		.help = "spread of smoothed utilisation (max - min, in\n"
+			"percentage points, {min}..{max}) that triggers a\n"
+			"rebalance. Default: {default}",
+	},
+	{
+		.name = "rebalance-cooldown-s",
+		.kind = K_NUM,
+		.off = FIELD(rebalance_cooldown_s),
+		.rule = {.min = 0, .max = 86400},
+		.dfl_num = 5,
+		.usage = "--rebalance-cooldown-s S",
+		.help = "minimum seconds between rebalances, {min}..{max}.\n"
+			"Default: {default}",
+	},
+	{
+		.name = "demand-smoothing",
+		.kind = K_NUM,
+		.off = FIELD(demand_smoothing),
+		.rule = {.min = 0, .max = 1, .min_open = true},
+		.dfl_num = 0.3,
+		.usage = "--demand-smoothing A",
+		.help = "EWMA factor for demand, {min} < A <= {max} (1 = no\n"
+			"smoothing). Default: {default}",
+	},
+	{
+		.name = "monitor-interval-s",
+		.kind = K_NUM,
+		.off = FIELD(monitor_interval_s),
+		.rule = {.min = INTERVAL_MIN_S, .max = INTERVAL_MAX_S},
+		.dfl_num = 1,
+		.section = "Runtime",
+		.usage = "--monitor-interval-s S",
+		.help = "seconds between metrics/rebalance rounds,\n"
+			"{min} <= S <= {max}, fractions allowed. Default: {default}",
+	},
+	{
+		.name = "debounce-ms",
+		.kind = K_UINT,
+		.off = FIELD(debounce_ms),
+		.rule = {.min = 0, .max = 60000, .integer = true},
+		.dfl_num = 100,
+		.usage = "--debounce-ms MS",
+		.help = "milliseconds over which bursts of cgroup events\n"
+			"are coalesced into one re-plan, {min}..{max}.\n"
+			"Default: {default}",
+	},
+	{
+		.name = "slice-us",
+		.kind = K_UINT,
+		.off = FIELD(slice_us),
+		.rule = {.min = 100, .max = 1000000, .integer = true},
+		.dfl_num = 20000,
+		.usage = "--slice-us US",
+		.help = "scheduling slice in microseconds, {min}..{max}.\n"
+			"Default: {default}",
+	},
+	{
+		.name = "exit-after-s",
+		.kind = K_NUM,
+		.off = FIELD(exit_after_s),
+		.rule = {.min = 0, .max = 31536000},
+		.dfl_num = 0,
+		.usage = "--exit-after-s S",
+		.help = "stop cleanly after S seconds, {min}..{max};\n"
+			"0 = run until SIGINT/SIGTERM. Default: {default}",
+	},
+	{
+		.name = "dry-run",
+		.kind = K_FLAG,
+		.off = FIELD(dry_run),
+		.usage = "--dry-run",
+		.help = "print the plan for the current cgroup tree and\n"
+			"CPU topology and exit; loads nothing",
+	},
+	{
+		.name = "sysfs-root",
+		.kind = K_PATH,
+		.off = FIELD(sysfs_root),
+		.dfl_str = "/sys",
+		.usage = "--sysfs-root DIR",
+		.help = "where --dry-run reads the CPU topology.\n"
+			"Default: {default}",
+	},
+	{
+		.name = "monitor",
+		.kind = K_MONITOR,
+		.off = FIELD(monitor_s),
+		.rule = {.min = INTERVAL_MIN_S, .max = INTERVAL_MAX_S},
+		.dfl_num = 1,
+		.section = "Output",
+		.usage = "--monitor[=S]",
+		.help = "do not schedule: attach to the running instance\n"
+			"and print its stats every S seconds,\n"
+			"{min} <= S <= {max}. Default S: {default}",
+	},
+	{
+		.name = "stats-format",
+		.kind = K_FORMAT,
+		.off = FIELD(stats_format),
+		.usage = "--stats-format text|json",
+		.help = "format of the periodic stats. Default: text",
+	},
+	{
+		.name = "json",
+		.kind = K_JSON,
+		.off = FIELD(stats_format),
+		.usage = "--json",
+		.help = "same as --stats-format json",
+	},
+	{
+		.name = "stats-socket",
+		.kind = K_SOCKET,
+		.off = FIELD(stats_socket),
+		.dfl_str = STATSOCK_DEFAULT_PATH,
+		.usage = "--stats-socket PATH",
+		.help = "unix socket that serves stats to --monitor.\n"
+			"Default: {default}",
+	},
+	{
+		.name = "verbose",
+		.short_name = 'v',
+		.kind = K_COUNT,
+		.off = FIELD(verbose),
+		.usage = "-v, --verbose",
+		.help = "more log output; repeat for more",
+	},
+	{
+		.name = "version",
+		.short_name = 'V',
+		.kind = K_VERSION,
+		.usage = "-V, --version",
+		.help = "print the version and exit",
+	},
+	{
+		.name = "help",
+		.short_name = 'h',
+		.kind = K_HELP,
+		.usage = "-h, --help",
+		.help = "print this help and exit",
+	},
+	{
+		.name = "test-error-after-ms",
+		.kind = K_UINT,
+		.off = FIELD(test_error_after_ms),
+		.rule = {.min = 1, .max = 3600000, .integer = true},
+		.section = "Testing",
+		.usage = "--test-error-after-ms MS",
+		.help = "make the BPF side raise an error after MS\n"
+			"milliseconds ({min}..{max}) to exercise the error\n"
+			"exit path. Default: off",
+	},
+};
+
+#define NR_OPTS	       (sizeof(opt_defs) / sizeof(opt_defs[0]))
+/* getopt values of long-only options: above any char, so they never collide with short ones */
+#define LONG_ONLY_BASE 256
+
+static int opt_val(const struct opt_def *d)
+{
+	return d->short_name ? d->short_name : LONG_ONLY_BASE + (int)(d - opt_defs);
+}
+
+/* The option getopt_long returned as @val, or NULL (unknown). */
+static const struct opt_def *opt_by_val(int val)
+{
+	for (size_t i = 0; i < NR_OPTS; i++)
+		if (opt_val(&opt_defs[i]) == val)
+			return &opt_defs[i];
+	return NULL;
+}
+
+static bool takes_value(const struct opt_def *d)
+{
+	switch (d->kind) {
+	case K_FLAG:
+	case K_JSON:
+	case K_COUNT:
+	case K_VERSION:
+	case K_HELP:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* Expand {min}, {max} and {default} of @d's help line @s[0, @len) onto @out. */
+static void help_line(FILE *out, const struct opt_def *d, const char *s, size_t len)
+{
+	const char *end = s + len;
+
+	while (s < end) {
+		const char *brace = memchr(s, '{', (size_t)(end - s));
+
+		if (!brace) {
+			fwrite(s, 1, (size_t)(end - s), out);
+			break;
+		}
+		fwrite(s, 1, (size_t)(brace - s), out);
+		if (!strncmp(brace, "{min}", 5)) {
+			fprintf(out, "%.10g", d->rule.min);
+			s = brace + 5;
+		} else if (!strncmp(brace, "{max}", 5)) {
+			fprintf(out, "%.10g", d->rule.max);
+			s = brace + 5;
+		} else if (!strncmp(brace, "{default}", 9)) {
+			if (d->dfl_str)
+				fputs(d->dfl_str, out);
+			else
+				fprintf(out, "%.10g", d->dfl_num);
+			s = brace + 9;
+		} else {
+			fputc('{', out);
+			s = brace + 1;
+		}
+	}
+	fputc('\n', out);
+}
 
 static void help(FILE *out)
 {
-	fprintf(out,
-		"Usage: " PROG " [OPTIONS]\n"
-		"\n"
-		"A sched_ext CPU scheduler that gives every child cgroup of a parent cgroup its\n"
-		"own set of CPUs (a cell); all other tasks run in the root cell. Idle CPUs can\n"
-		"be borrowed across cells, and CPUs rebalanced between cells by measured demand.\n"
-		"Needs root and a kernel with sched_ext (CONFIG_SCHED_CLASS_EXT); --dry-run and\n"
-		"--monitor need neither.\n"
-		"\n"
-		"Cells:\n"
-		"  --cell-parent-cgroup PATH  parent cgroup whose direct children become cells:\n"
-		"                             a path inside the cgroup2 mount (/workloads.slice)\n"
-		"                             or an absolute path under it.\n"
-		"                             Default: none (root cell only)\n"
-		"  --cell-exclude NAME        child directory name that stays in the root cell;\n"
-		"                             repeatable, up to %d. Default: none\n"
-		"  --cell0-min-cpus N         CPUs the root cell always keeps, 1..65536.\n"
-		"                             Default: %d\n"
-		"  --max-cells N              cell slots including the root cell, 2..256; extra\n"
-		"                             children stay in the root cell. Default: %d\n"
-		"\n"
-		"Work conservation:\n"
-		"  --enable-borrowing         let a cell run on other cells' idle CPUs.\n"
-		"                             Default: off\n"
-		"  --no-reclaim               with borrowing, do not preempt a borrower when\n"
-		"                             the owning cell's task waits (it keeps its slice).\n"
-		"                             Default: reclaim on\n"
-		"  --enable-rebalancing       move CPUs between cells by measured demand.\n"
-		"                             Default: off\n"
-		"  --rebalance-threshold PCT  spread of smoothed utilisation (max - min, in\n"
-		"                             percentage points, 0..100) that triggers a\n"
-		"                             rebalance. Default: %g\n"
-		"  --rebalance-cooldown-s S   minimum seconds between rebalances, 0..86400.\n"
-		"                             Default: %g\n"
-		"  --demand-smoothing A       EWMA factor for demand, 0 < A <= 1 (1 = no\n"
-		"                             smoothing). Default: %g\n"
-		"\n"
-		"Runtime:\n"
-		"  --monitor-interval-s S     seconds between metrics/rebalance rounds,\n"
-		"                             0.001 <= S <= 3600, fractions allowed. Default: %g\n"
-		"  --debounce-ms MS           milliseconds over which bursts of cgroup events\n"
-		"                             are coalesced into one re-plan, 0..60000.\n"
-		"                             Default: %d\n"
-		"  --slice-us US              scheduling slice in microseconds, 100..1000000.\n"
-		"                             Default: %d\n"
-		"  --exit-after-s S           stop cleanly after S seconds, 0..31536000;\n"
-		"                             0 = run until SIGINT/SIGTERM. Default: 0\n"
-		"  --dry-run                  print the plan for the current cgroup tree and\n"
-		"                             CPU topology and exit; loads nothing\n"
-		"  --sysfs-root DIR           where --dry-run reads the CPU topology.\n"
-		"                             Default: %s\n"
-		"\n"
-		"Output:\n"
-		"  --monitor[=S]              do not schedule: attach to the running instance\n"
-		"                             and print its stats every S seconds,\n"
-		"                             0.001 <= S <= 3600. Default S: %g\n"
-		"  --stats-format text|json   format of the periodic stats. Default: text\n"
-		"  --json                     same as --stats-format json\n"
-		"  --stats-socket PATH        unix socket that serves stats to --monitor.\n"
-		"                             Default: %s\n"
-		"  -v, --verbose              more log output; repeat for more\n"
-		"  -V, --version              print the version and exit\n"
-		"  -h, --help                 print this help and exit\n"
-		"\n"
-		"Testing:\n"
-		"  --test-error-after-ms MS   make the BPF side raise an error after MS\n"
-		"                             milliseconds (1..3600000) to exercise the error\n"
-		"                             exit path. Default: off\n"
-		"\n"
-		"Exit status: 0 on a clean stop, 1 on a runtime error, 2 on a usage error.\n",
-		OPTS_MAX_CELL_EXCLUDES, DFL_CELL0_MIN_CPUS, DFL_MAX_CELLS, DFL_REBALANCE_THRESHOLD,
-		DFL_REBALANCE_COOLDOWN_S, DFL_DEMAND_SMOOTHING, DFL_MONITOR_INTERVAL_S,
-		DFL_DEBOUNCE_MS, DFL_SLICE_US, DFL_SYSFS_ROOT, DFL_MONITOR_S, DFL_STATS_SOCKET);
+	fputs("Usage: " PROG " [OPTIONS]\n"
+	      "\n"
+	      "A sched_ext CPU scheduler that gives every child cgroup of a parent cgroup its\n"
+	      "own set of CPUs (a cell); all other tasks run in the root cell. Idle CPUs can\n"
+	      "be borrowed across cells, and CPUs rebalanced between cells by measured demand.\n"
+	      "Needs root and a kernel with sched_ext (CONFIG_SCHED_CLASS_EXT); --dry-run and\n"
+	      "--monitor need neither.\n",
+	      out);
+	for (size_t i = 0; i < NR_OPTS; i++) {
+		const struct opt_def *d = &opt_defs[i];
+		const char *s = d->help;
+
+		if (d->section)
+			fprintf(out, "\n%s:\n", d->section);
+		fprintf(out, "  %-25s  ", d->usage);
+		for (;;) {
+			const char *nl = strchrnul(s, '\n');
+
+			help_line(out, d, s, (size_t)(nl - s));
+			if (!*nl)
+				break;
+			s = nl + 1;
+			fprintf(out, "%29s", "");
+		}
+	}
+	fputs("\nExit status: 0 on a clean stop, 1 on a runtime error, 2 on a usage error.\n", out);
 }
 
 /* Print "scx_cells: <message>" and the hint line; returns OPTS_EXIT_USAGE for tail calls. */
@@ -206,12 +420,9 @@ __attribute__((format(printf, 2, 3))) static int usage_error(FILE *err, const ch
 
 static const char *long_name(int val)
 {
-	const struct option *lo;
+	const struct opt_def *d = opt_by_val(val);
 
-	for (lo = long_options; lo->name; lo++)
-		if (lo->val == val)
-			return lo->name;
-	return "?";
+	return d ? d->name : "?";
 }
 
 /* Decimal only: no hex, no "inf"/"nan", no whitespace, which strtod would all accept. */
@@ -308,7 +519,7 @@ static int set_path(int val, const char **dst, const char *arg, FILE *err)
 	return 0;
 }
 
-static int set_stats_socket(struct opts *o, const char *arg, FILE *err)
+static int set_stats_socket(struct opts *o, int val, const char *arg, FILE *err)
 {
 	/* bind() would fail much later with a less helpful message */
 	const size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
@@ -316,7 +527,7 @@ static int set_stats_socket(struct opts *o, const char *arg, FILE *err)
 	if (strlen(arg) > max)
 		return usage_error(err, "--stats-socket: path longer than %zu bytes (got '%s')",
 				   max, arg);
-	return set_path(OPT_STATS_SOCKET, &o->stats_socket, arg, err);
+	return set_path(val, &o->stats_socket, arg, err);
 }
 
 static int set_stats_format(struct opts *o, const char *arg, FILE *err)
@@ -336,11 +547,12 @@ static int getopt_error(int c, int argc, char **argv, FILE *err)
 	const char *word = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
 
 	if (c == ':') {
-		if (optopt >= OPT_CELL_PARENT_CGROUP)
+		if (optopt >= LONG_ONLY_BASE)
 			return usage_error(err, "--%s: missing value", long_name(optopt));
 		return usage_error(err, "-%c: missing value", optopt);
 	}
-	if (optopt >= OPT_CELL_PARENT_CGROUP || optopt == 'v' || optopt == 'V' || optopt == 'h')
+	/* a known option reported as '?' is a flag that was given a value */
+	if (opt_by_val(optopt))
 		return usage_error(err, "--%s: takes no value (got '%s')", long_name(optopt), word);
 	if (optopt > 0 && optopt < 128)
 		return usage_error(err, "unknown option '-%c'", optopt);
@@ -349,106 +561,105 @@ static int getopt_error(int c, int argc, char **argv, FILE *err)
 
 void opts_init(struct opts *o)
 {
-	*o = (struct opts){
-		.cell0_min_cpus = DFL_CELL0_MIN_CPUS,
-		.max_cells = DFL_MAX_CELLS,
-		.rebalance_threshold = DFL_REBALANCE_THRESHOLD,
-		.rebalance_cooldown_s = DFL_REBALANCE_COOLDOWN_S,
-		.demand_smoothing = DFL_DEMAND_SMOOTHING,
-		.monitor_interval_s = DFL_MONITOR_INTERVAL_S,
-		.debounce_ms = DFL_DEBOUNCE_MS,
-		.slice_us = DFL_SLICE_US,
-		.sysfs_root = DFL_SYSFS_ROOT,
-		.monitor_s = DFL_MONITOR_S,
-		.stats_format = OPTS_STATS_TEXT,
-		.stats_socket = DFL_STATS_SOCKET,
-	};
+	*o = (struct opts){.stats_format = OPTS_STATS_TEXT};
+	for (size_t i = 0; i < NR_OPTS; i++) {
+		const struct opt_def *d = &opt_defs[i];
+		char *field = (char *)o + d->off;
+
+		if (d->kind == K_UINT)
+			*(unsigned int *)field = (unsigned int)d->dfl_num;
+		else if (d->kind == K_NUM || d->kind == K_MONITOR)
+			*(double *)field = d->dfl_num;
+		else if (d->dfl_str)
+			*(const char **)field = d->dfl_str;
+	}
 }
 
-/* Apply one option; 0 or OPTS_EXIT_USAGE. --monitor may consume argv[optind]. */
-static int apply(struct opts *o, int c, int argc, char **argv, FILE *err)
+/* Apply option @d with value @arg (NULL if none); 0 or OPTS_EXIT_USAGE. */
+static int apply(struct opts *o, const struct opt_def *d, const char *arg, int argc, char **argv,
+		 FILE *err)
 {
-	const char *arg = optarg;
+	char *field = (char *)o + d->off;
+	int val = opt_val(d);
 
-	switch (c) {
-	case OPT_CELL_PARENT_CGROUP:
-		return set_path(c, &o->cell_parent_cgroup, arg, err);
-	case OPT_CELL_EXCLUDE:
+	switch (d->kind) {
+	case K_FLAG:
+		*(bool *)field = true;
+		return 0;
+	case K_UINT:
+		return parse_uint(val, &d->rule, arg, (unsigned int *)field, err);
+	case K_NUM:
+		return parse_num(val, &d->rule, arg, (double *)field, err);
+	case K_PATH:
+		return set_path(val, (const char **)field, arg, err);
+	case K_EXCLUDE:
 		return add_cell_exclude(o, arg, err);
-	case OPT_CELL0_MIN_CPUS:
-		return parse_uint(c, &rule_cell0_min_cpus, arg, &o->cell0_min_cpus, err);
-	case OPT_MAX_CELLS:
-		return parse_uint(c, &rule_max_cells, arg, &o->max_cells, err);
-	case OPT_ENABLE_BORROWING:
-		o->enable_borrowing = true;
+	case K_FORMAT:
+		return set_stats_format(o, arg, err);
+	case K_JSON:
+		o->stats_format = OPTS_STATS_JSON;
 		return 0;
-	case OPT_NO_RECLAIM:
-		o->no_reclaim = true;
-		return 0;
-	case OPT_ENABLE_REBALANCING:
-		o->enable_rebalancing = true;
-		return 0;
-	case OPT_REBALANCE_THRESHOLD:
-		return parse_num(c, &rule_rebalance_threshold, arg, &o->rebalance_threshold, err);
-	case OPT_REBALANCE_COOLDOWN_S:
-		return parse_num(c, &rule_rebalance_cooldown_s, arg, &o->rebalance_cooldown_s, err);
-	case OPT_DEMAND_SMOOTHING:
-		return parse_num(c, &rule_demand_smoothing, arg, &o->demand_smoothing, err);
-	case OPT_MONITOR_INTERVAL_S:
-		return parse_num(c, &rule_interval_s, arg, &o->monitor_interval_s, err);
-	case OPT_MONITOR:
+	case K_SOCKET:
+		return set_stats_socket(o, val, arg, err);
+	case K_MONITOR:
 		/* POSIX mode: the next word is ours unless it is an option */
 		if (!arg && optind < argc && argv[optind][0] != '-')
 			arg = argv[optind++];
 		o->monitor = true;
-		return arg ? parse_num(c, &rule_interval_s, arg, &o->monitor_s, err) : 0;
-	case OPT_DEBOUNCE_MS:
-		return parse_uint(c, &rule_debounce_ms, arg, &o->debounce_ms, err);
-	case OPT_SLICE_US:
-		return parse_uint(c, &rule_slice_us, arg, &o->slice_us, err);
-	case OPT_EXIT_AFTER_S:
-		return parse_num(c, &rule_exit_after_s, arg, &o->exit_after_s, err);
-	case OPT_DRY_RUN:
-		o->dry_run = true;
+		return arg ? parse_num(val, &d->rule, arg, (double *)field, err) : 0;
+	case K_COUNT:
+		if (*(int *)field < INT_MAX)
+			(*(int *)field)++;
 		return 0;
-	case OPT_SYSFS_ROOT:
-		return set_path(c, &o->sysfs_root, arg, err);
-	case OPT_STATS_FORMAT:
-		return set_stats_format(o, arg, err);
-	case OPT_JSON:
-		o->stats_format = OPTS_STATS_JSON;
-		return 0;
-	case OPT_STATS_SOCKET:
-		return set_stats_socket(o, arg, err);
-	case OPT_TEST_ERROR_AFTER_MS:
-		return parse_uint(c, &rule_test_error_after_ms, arg, &o->test_error_after_ms, err);
-	case 'v':
-		if (o->verbose < INT_MAX)
-			o->verbose++;
-		return 0;
-	default:
-		return getopt_error(c, argc, argv, err);
+	case K_VERSION:
+	case K_HELP:
+		break;
 	}
+	return 0;
 }
 
 int opts_parse(struct opts *o, int argc, char **argv, FILE *out, FILE *err)
 {
+	struct option long_options[NR_OPTS + 1];
+	char shorts[4 + NR_OPTS + 1] = "+:";
+	size_t ns = strlen(shorts);
 	int c, ret;
+
+	/* getopt_long's tables, from the one table */
+	for (size_t i = 0; i < NR_OPTS; i++) {
+		const struct opt_def *d = &opt_defs[i];
+
+		long_options[i] = (struct option){
+			.name = d->name,
+			.has_arg = d->kind == K_MONITOR ? optional_argument
+				   : takes_value(d)	? required_argument
+							: no_argument,
+			.val = opt_val(d),
+		};
+		if (d->short_name)
+			shorts[ns++] = d->short_name;
+	}
+	long_options[NR_OPTS] = (struct option){0};
+	shorts[ns] = '\0';
 
 	opts_init(o);
 	optind = 0; /* glibc: full reset, including the state of a half-read "-vvv" */
 	opterr = 0; /* our messages, on @err, instead of getopt's on stderr */
 
-	while ((c = getopt_long(argc, argv, "+:vVh", long_options, NULL)) != -1) {
-		if (c == 'h') {
+	while ((c = getopt_long(argc, argv, shorts, long_options, NULL)) != -1) {
+		const struct opt_def *d = c == '?' || c == ':' ? NULL : opt_by_val(c);
+
+		if (!d)
+			return getopt_error(c, argc, argv, err);
+		if (d->kind == K_HELP) {
 			help(out);
 			return OPTS_EXIT_OK;
 		}
-		if (c == 'V') {
+		if (d->kind == K_VERSION) {
 			fprintf(out, PROG " %s\n", SCX_CELLS_VERSION);
 			return OPTS_EXIT_OK;
 		}
-		ret = apply(o, c, argc, argv, err);
+		ret = apply(o, d, optarg, argc, argv, err);
 		if (ret)
 			return ret;
 	}
