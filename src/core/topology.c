@@ -36,6 +36,16 @@ static int parse_int(const char *s, long *out)
 	return 0;
 }
 
+/* read_small_file() of a sysfs attribute; -ENOENT without a message (callers decide a fallback). */
+static int read_attr(const char *path, char *buf, size_t len, char *err, size_t errlen)
+{
+	int ret = read_small_file(path, buf, len);
+
+	if (ret < 0 && ret != -ENOENT)
+		set_err(err, errlen, "cannot read %s: %s", path, strerror(-ret));
+	return ret;
+}
+
 /*
  * Read an integer file. Returns 0, -ENOENT when missing (callers decide a fallback) or another
  * -errno with @err set.
@@ -43,14 +53,10 @@ static int parse_int(const char *s, long *out)
 static int read_int(const char *path, long *out, char *err, size_t errlen)
 {
 	char buf[64];
-	int ret = read_small_file(path, buf, sizeof(buf));
+	int ret = read_attr(path, buf, sizeof(buf), err, errlen);
 
-	if (ret == -ENOENT)
+	if (ret < 0)
 		return ret;
-	if (ret < 0) {
-		set_err(err, errlen, "cannot read %s: %s", path, strerror(-ret));
-		return ret;
-	}
 	if (parse_int(buf, out)) {
 		set_err(err, errlen, "%s does not hold an integer; is %s really sysfs?", path,
 			path);
@@ -63,14 +69,10 @@ static int read_int(const char *path, long *out, char *err, size_t errlen)
 static int read_cpulist(const char *path, struct cpumask *m, char *err, size_t errlen)
 {
 	char buf[8192], perr[256];
-	int ret = read_small_file(path, buf, sizeof(buf));
+	int ret = read_attr(path, buf, sizeof(buf), err, errlen);
 
-	if (ret == -ENOENT)
+	if (ret < 0)
 		return ret;
-	if (ret < 0) {
-		set_err(err, errlen, "cannot read %s: %s", path, strerror(-ret));
-		return ret;
-	}
 	ret = cpumask_parse(m, buf, perr, sizeof(perr));
 	if (ret)
 		set_err(err, errlen, "%s: %s", path, perr);
