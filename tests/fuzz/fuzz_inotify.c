@@ -20,7 +20,6 @@
  *     => -ENOENT; a truncated last record is ignored.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -28,6 +27,7 @@
 #include <unistd.h>
 
 #include "cells.h"
+#include "fixture.h"
 #include "fuzz.h"
 
 #define REBUILD_AFTER 256
@@ -37,18 +37,10 @@ static struct cells *reg;
 static unsigned int gone_inputs; /* inputs since reg reported its parent gone; 0: not gone */
 static const char *const exclude[] = {"excluded", "batch"};
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void cleanup(void)
 {
 	cells_free(reg);
-	nftw(parent, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fx_rm_rf(parent);
 }
 
 static void make_registry(void)

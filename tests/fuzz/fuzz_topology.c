@@ -23,7 +23,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,6 +30,7 @@
 
 #include "cpumask.h"
 #include "topology.h"
+#include "fixture.h"
 #include "fuzz.h"
 
 #define FAKE_CPUS  8
@@ -42,13 +42,11 @@ static char cpudir[PATH_MAX];
 static void put(const char *rel, const void *data, size_t size)
 {
 	char path[PATH_MAX];
-	int fd;
+	int ret;
 
 	snprintf(path, sizeof(path), "%s/%s", cpudir, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	FUZZ_CHECK(fd >= 0, "cannot create %s", path);
-	FUZZ_CHECK(write(fd, data, size) == (ssize_t)size, "cannot write %s", path);
-	close(fd);
+	ret = fx_write(path, data, size);
+	FUZZ_CHECK(!ret, "cannot write %s: %s", path, strerror(-ret));
 }
 
 static void put_str(const char *rel, const char *s)
@@ -59,27 +57,16 @@ static void put_str(const char *rel, const char *s)
 static void mkdirs(const char *rel)
 {
 	char path[PATH_MAX];
+	int ret;
 
 	snprintf(path, sizeof(path), "%s/%s", cpudir, rel);
-	for (char *p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		FUZZ_CHECK(!mkdir(path, 0755) || errno == EEXIST, "mkdir %s", path);
-		*p = '/';
-	}
-	FUZZ_CHECK(!mkdir(path, 0755) || errno == EEXIST, "mkdir %s", path);
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
+	ret = fx_mkdirs(path);
+	FUZZ_CHECK(!ret, "mkdir %s: %s", path, strerror(-ret));
 }
 
 static void cleanup(void)
 {
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fx_rm_rf(root);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "cells.h"
+#include "fixture.h"
 
 #define NR_CPUS 8
 
@@ -53,12 +54,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[128];
 
 	cells_diff_free(&fx->diff);
 	cells_free(fx->r);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->top);
-	if (system(cmd))
+	if (fx_rm_rf(fx->top))
 		return -1;
 	free(fx);
 	return 0;
@@ -82,22 +81,17 @@ static void mk(struct fx *fx, const char *name)
 static void put(struct fx *fx, const char *rel, const char *text)
 {
 	char p[256];
-	FILE *f;
 
 	pathf(p, sizeof(p), fx, rel);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
+	assert_int_equal(fx_write_str(p, text), 0);
 }
 
 static void rm_child(struct fx *fx, const char *name)
 {
-	char p[256], cmd[300];
+	char p[256];
 
 	pathf(p, sizeof(p), fx, name);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(fx_rm_rf(p), 0);
 }
 
 static void dump_diff(const struct cells_diff *d)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "cgroup.h"
+#include "fixture.h"
 #include "cgroupfs.h"
 
 struct fx {
@@ -40,10 +41,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[256];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	if (system(cmd))
+	if (fx_rm_rf(fx->dir))
 		return -1;
 	free(fx);
 	return 0;
@@ -51,11 +50,7 @@ static int teardown(void **state)
 
 static void write_file(const char *path, const char *text)
 {
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
+	assert_int_equal(fx_write_str(path, text), 0);
 }
 
 static int find(struct fx *fx, const char *text, char *buf, size_t len, char *err, size_t errlen)

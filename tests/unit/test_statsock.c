@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "monitor.h"
 #include "statsock.h"
 
@@ -52,11 +53,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[160];
 
 	statsock_close(f->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd))
+	if (fx_rm_rf(f->dir))
 		return -1;
 	free(f);
 	return 0;
@@ -244,11 +243,7 @@ static void publish(struct statsock *s, const char *json, const char *text)
 
 static void write_file(const char *path, const char *text)
 {
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(fx_write_str(path, text), 0);
 }
 
 static char *read_file(const char *path)

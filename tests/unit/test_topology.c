@@ -2,7 +2,6 @@
 /* Unit tests for topology: sysfs fixture trees under a mkdtemp() dir, and synthetic topologies. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,41 +13,20 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "topology.h"
 
 struct fixture {
 	char root[64];
 };
 
-static void mkdirs(const char *path)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(buf, 0755);
-			*p = '/';
-		}
-	}
-	mkdir(buf, 0755);
-}
-
 /* Write @content to <root>/devices/system/cpu/<rel>, creating directories. */
 static void put(const struct fixture *f, const char *rel, const char *content)
 {
-	char path[PATH_MAX], dir[PATH_MAX];
-	FILE *fp;
+	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/devices/system/cpu/%s", f->root, rel);
-	snprintf(dir, sizeof(dir), "%s", path);
-	*strrchr(dir, '/') = '\0';
-	mkdirs(dir);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(content, fp);
-	fclose(fp);
+	assert_int_equal(fx_write_str(path, content), 0);
 }
 
 static void putf(const struct fixture *f, const char *content, const char *relfmt, ...)
@@ -60,14 +38,6 @@ static void putf(const struct fixture *f, const char *content, const char *relfm
 	vsnprintf(rel, sizeof(rel), relfmt, ap);
 	va_end(ap);
 	put(f, rel, content);
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static int setup(void **state)
@@ -85,7 +55,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fx_rm_rf(f->root);
 	free(f);
 	return 0;
 }
