@@ -40,6 +40,9 @@ DAEMON_SRCS := $(wildcard src/daemon/*.c)
 DAEMON_BPF_SRCS := src/daemon/main.c src/daemon/sched.c src/daemon/loop.c src/daemon/stats.c
 DAEMON_LIB_SRCS := $(filter-out $(DAEMON_BPF_SRCS),$(DAEMON_SRCS))
 DEPFLAGS = -MMD -MP
+# Where the dependencies of a test or fuzz binary go: not next to it, where build/tests/test_*
+# and build/fuzz/fuzz_* would match them.
+BIN_DEP = $(BUILD)/deps/$(notdir $@).d
 
 # Three builds of the same sources, each in its own folder: normal (-O2, the daemon, benchmark
 # and VM helpers), san (gcc ASan+UBSan, unit tests) and fuzz (clang's libFuzzer instrumentation).
@@ -122,8 +125,9 @@ $(BUILD)/san/libtestlib.a: $(patsubst tests/lib/%.c,$(BUILD)/san/testlib/%.o,$(T
 SAN_LIBS := $(BUILD)/san/libtestlib.a $(BUILD)/san/libdaemon.a $(BUILD)/san/libcore.a
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(SAN_LIBS) | $(BUILD)/tests
-	$(CC) $(SAN_CFLAGS) $(INC_DAEMON) -Itests/unit -Itests/lib $(DEPFLAGS) -o $@ $< $(SAN_LIBS) \
-		-lcmocka
+	@mkdir -p $(BUILD)/deps
+	$(CC) $(SAN_CFLAGS) $(INC_DAEMON) -Itests/unit -Itests/lib $(DEPFLAGS) -MF $(BIN_DEP) -o $@ $< \
+		$(SAN_LIBS) -lcmocka
 
 $(BUILD)/tests:
 	mkdir -p $@
@@ -189,9 +193,9 @@ $(FUZZ_LIB)/libtestlib.a: $(patsubst tests/lib/%.c,$(FUZZ_LIB)/testlib/%.o,$(TES
 FUZZ_LIBS := $(FUZZ_LIB)/libtestlib.a $(FUZZ_LIB)/libdaemon.a $(FUZZ_LIB)/libcore.a
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBS)
-	@mkdir -p $(@D)
+	@mkdir -p $(@D) $(BUILD)/deps
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $(INC_DAEMON) -Itests/lib \
-		$(DEPFLAGS) -o $@ $< $(FUZZ_LIBS)
+		$(DEPFLAGS) -MF $(BIN_DEP) -o $@ $< $(FUZZ_LIBS)
 
 fuzz-build: $(FUZZ_TARGETS_ALL)
 
@@ -228,5 +232,5 @@ clean:
 
 # The VM benchmarks (bench/vm.mk) and the compilers' header dependencies.
 -include bench/vm.mk
--include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/san/*/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d \
-	$(BUILD)/fuzz/*.d $(BUILD)/fuzz/lib-*/*/*.d)
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/san/*/*.d $(BUILD)/deps/*.d $(BUILD)/bench/*.d \
+	$(BUILD)/fuzz/lib-*/*/*.d)
