@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,7 +55,9 @@ struct daemon {
 	struct demand *demand;
 	struct statsock *stats_sock; /* NULL: no stats socket */
 	struct debounce deb;
-	unsigned int nr_cpus, max_cells, parent_level;
+	unsigned int nr_cpus, max_cells;
+	uint64_t parent_cgid; /* cgroup id (inode) of the cell parent; the kernel derives its level
+			       */
 	unsigned int nr_published; /* cell slots in the published configuration */
 	int fds[NR_LOOP_FDS];
 	int epfd;
@@ -208,7 +211,7 @@ static int replan(struct daemon *d, const char *why, bool force)
 	if (nr > d->nr_published)
 		d->nr_published = nr; /* counters of slots used once stay readable */
 	t1 = now_ns();
-	ret = sched_publish(d->sched, d->parent_level, d->view, nr, d->owner);
+	ret = sched_publish(d->sched, d->parent_cgid, d->view, nr, d->owner);
 	if (ret) {
 		d->nr_rejected++;
 		fprintf(stderr,
@@ -325,6 +328,10 @@ static void publish_stats(struct daemon *d, double elapsed_s)
 		.borrowed = SHARE(delta[STAT_BORROW_SELECT] + delta[STAT_BORROW_ENQ]),
 	};
 #undef SHARE
+	v.counters = (struct view_counters){
+		.reenq = d->stats[STAT_REENQ],
+		.reenq_affn = d->stats[STAT_REENQ_AFFN],
+	};
 	sched_read_running(d->sched, d->running);
 	tf = open_memstream(&text, &tlen);
 	jf = open_memstream(&json, &jlen);
@@ -482,27 +489,16 @@ static void print_summary(struct daemon *d)
 
 	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected; "
 	       "placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; "
-	       "%llu reclaim preemptions, %llu orphan drains\n",
+	       "%llu reclaim preemptions; %llu queued tasks re-examined after publications, "
+	       "%llu of them moved for affinity\n",
 	       (double)(now_ns() - d->start_ns) / 1e9, (unsigned long long)d->nr_plans,
 	       (unsigned long long)d->nr_rebalances, (unsigned long long)d->nr_rejected,
 	       (unsigned long long)(st[STAT_SELECT_IDLE] + st[STAT_ENQ_IDLE]),
 	       (unsigned long long)st[STAT_CELL_QUEUED], (unsigned long long)st[STAT_PINNED_QUEUED],
 	       (unsigned long long)(st[STAT_BORROW_SELECT] + st[STAT_BORROW_ENQ]),
-	       (unsigned long long)st[STAT_RECLAIM_KICK],
-	       (unsigned long long)st[STAT_ORPHAN_DRAIN]);
+	       (unsigned long long)st[STAT_RECLAIM_KICK], (unsigned long long)st[STAT_REENQ],
+	       (unsigned long long)st[STAT_REENQ_AFFN]);
 	fflush(stdout);
-}
-
-/* cgroup level of @parent below the cgroup2 mount @mount ("/sys/fs/cgroup/a/b" -> 2). */
-static unsigned int cgroup_level(const char *mount, const char *parent)
-{
-	const char *s = parent + strlen(mount);
-	unsigned int level = 0;
-
-	for (; *s; s++)
-		if (*s == '/' && s[1] && s[1] != '/')
-			level++;
-	return level;
 }
 
 /* The manager's configuration from the options (the parent is resolved by the caller). */
@@ -586,6 +582,7 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 	static char parent[PATH_MAX];
 	char mount[PATH_MAX], err[512];
 	struct cells_diff diff = {0};
+	struct stat st;
 	int ret;
 
 	if (o->cell_parent_cgroup) {
@@ -598,7 +595,14 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 			return ret;
 		}
 		mcfg.parent = parent;
-		d->parent_level = cgroup_level(mount, parent);
+		/* Its cgroup id is its inode; the BPF side takes the level from the kernel. */
+		if (stat(parent, &st)) {
+			ret = -errno;
+			fprintf(stderr, "scx_cells: cannot stat the cell parent %s: %s\n", parent,
+				strerror(errno));
+			return ret;
+		}
+		d->parent_cgid = (uint64_t)st.st_ino;
 		check_controllers(parent);
 	}
 	ret = manager_new(&mcfg, &d->mgr, &diff, err, sizeof(err));
