@@ -41,7 +41,8 @@ enum cells_stat {
 	STAT_BORROW_ENQ,    /* enqueue path placed on an idle CPU of another cell */
 	STAT_RECLAIM_KICK,  /* a borrower was preempted to give a CPU back to its owner */
 	STAT_RESOLVE,	    /* task (re-)resolved to a cell */
-	STAT_ORPHAN_DRAIN,  /* task moved out of the queue of a cell that no longer exists */
+	STAT_REENQ,	    /* queued task re-examined after a publication */
+	STAT_REENQ_AFFN,    /* of those, affinity no longer covers the cell: per-CPU queue */
 	STAT_CFG_KICK,	    /* CPU kicked because it changed cell */
 	NR_CELLS_STATS,
 };
@@ -54,13 +55,15 @@ struct cell_cpu_stats {
 };
 
 /*
- * A complete cell configuration. The BPF side holds two of these; userspace fills the inactive
- * one and runs the apply_cell_config program, which builds the cpumasks for that slot and then
- * flips the active index, so a reader sees either the whole old or the whole new configuration.
+ * A complete cell configuration. The BPF side holds two of these; the active one is slot
+ * cfg_seq & 1. Userspace fills the inactive one and runs the apply_cell_config program, which
+ * builds the cpumasks for that slot and then bumps cfg_seq, so a reader that loads cfg_seq once
+ * sees either the whole old or the whole new configuration, with its matching sequence number.
  */
 struct cells_config {
-	__u32 parent_level;		/* cgroup level of the cell parent; 0 = none */
-	__u32 nr_cells;			/* highest cell id in use + 1 */
+	__u64 parent_cgid;  /* cgroup id (inode) of the cell parent; 0 = none */
+	__u32 parent_level; /* its cgroup level, filled in by apply_cell_config from the kernel */
+	__u32 nr_cells;	    /* highest cell id in use + 1 */
 	__u8 in_use[CELLS_MAX_CELLS];	/* cell slot live in this configuration */
 	__u64 cgid[CELLS_MAX_CELLS];	/* cgroup id (inode) of each workload cell */
 	__u32 cpu_cell[CELLS_MAX_CPUS]; /* owner cell of each CPU */

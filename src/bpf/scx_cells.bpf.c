@@ -7,10 +7,13 @@
  * borrow; this program only enforces a finished plan and makes the per-task decisions.
  *
  * Configuration. Userspace writes a complete struct cells_config into the inactive one of two
- * slots and runs the SEC("syscall") program apply_cell_config, which builds that slot's cpumasks,
- * flips the active index and bumps cfg_seq. Readers load the index once per callback, so they see
- * either the whole old or the whole new plan. CPUs whose owner changed are kicked so they stop
- * running foreign work promptly.
+ * slots and runs the SEC("syscall") program apply_cell_config, which builds that slot's cpumasks
+ * and bumps cfg_seq; the active slot is cfg_seq & 1, so a reader takes the slot and the sequence
+ * number it caches from one load and sees either the whole old or the whole new plan. CPUs whose
+ * owner changed are kicked so they stop running foreign work promptly. Userspace then waits for
+ * an RCU grace period (every callback runs with preemption disabled, so that waits for all that
+ * may still read the old slot) before it runs reenq_queues, which re-enqueues every queued task
+ * so it is placed again under the new plan, and before it may rewrite the old slot.
  *
  * Task -> cell. A task belongs to the cell whose cgroup is its ancestor one level below the cell
  * parent. The result is cached in task storage together with the configuration sequence number
@@ -19,10 +22,12 @@
  *
  * Queues. Each cell has a vtime-ordered DSQ per LLC it spans, served by the cell's CPUs in that
  * LLC first; a CPU whose LLC queue is empty steals from the cell's other LLC queues, which also
- * drains queues of LLCs the cell no longer has CPUs in. A task whose affinity does
- * not cover its cell's CPUs (per-CPU kthreads, taskset) goes to a per-CPU DSQ of a CPU it may run
- * on; when both have work, a CPU alternates between its per-CPU DSQ and its cell's DSQ. Queues of
- * cells that disappeared are drained by whichever CPU finds its own queues empty.
+ * drains queues of LLCs the cell no longer has CPUs in. A task whose affinity does not cover its
+ * cell's CPUs (per-CPU kthreads, taskset) goes to a FIFO per-CPU DSQ of a CPU it may run on: its
+ * tasks come from different cells, whose clocks cannot be compared. When both the per-CPU DSQ
+ * and the cell's DSQ have work, the CPU splits its time between them in proportion to how many
+ * tasks (and of what weight) each side has, with a per-CPU clock per side; either side's credit
+ * is capped at one slice and the ratio at PINNED_MAX_RATIO, so neither starves.
  *
  * Vtime. Each cell has its own clock (cell_vtime); a task is charged to the clock of the cell it
  * belongs to, wherever it ran, so borrowed run time is charged to exactly one domain. A task that
@@ -44,19 +49,30 @@ const volatile u8 cpu_llc[CELLS_MAX_CPUS]; /* LLC queue of each CPU, < nr_llcs *
 
 UEI_DEFINE(uei);
 
-/* Two configuration slots; see the comment at the top. */
+/*
+ * Two configuration slots; the active one is cfg_seq & 1 (see the comment at the top). Starts
+ * even (slot 0) and above 0, which task contexts use for "never resolved".
+ */
 struct cells_config cfg[2];
-u32 cfg_active;
-u64 cfg_seq = 1;
-/* Bumped by the fentry on cpuset_write_resmask; userspace re-reads cpusets when it moves. */
+u64 cfg_seq = 2;
+/* Bumped after writes to cpuset files; userspace re-reads cpusets when it moves. */
 u64 cpuset_seq;
 
 /* Per-cell clocks, not part of the configuration: they must survive publications. */
 static u64 cell_vtime[CELLS_MAX_CELLS];
-/* Cells whose DSQ may still hold tasks although the cell is gone; see drain_orphans(). */
-static u8 orphan[CELLS_MAX_CELLS];
-static u32 nr_orphans;
 static u64 init_ns;
+
+/*
+ * Sharing a CPU between its per-CPU queue (pinned tasks) and its cell queue: per CPU and side
+ * (PIN_SIDE, CELL_SIDE) a clock that advances by the weighted run time of that side's tasks
+ * divided by how many tasks the side had when last counted. The side with the smaller clock is
+ * served first. A side that has more than PINNED_MAX_RATIO times the other's tasks is counted as
+ * having that ratio, so the other side still runs at least once every PINNED_MAX_RATIO slices.
+ */
+enum { PIN_SIDE, CELL_SIDE, NR_SIDES };
+#define PINNED_MAX_RATIO 16
+static u64 side_vtime[CELLS_MAX_CPUS][NR_SIDES];
+static u32 side_nr[CELLS_MAX_CPUS][NR_SIDES];
 
 /*
  * Cell whose task each CPU is running (CELL_NONE when it stopped), and per cell how many of its
@@ -64,9 +80,13 @@ static u64 init_ns;
  * in the stats, never correctness.
  */
 u32 running_cell[CELLS_MAX_CPUS];
+/*
+ * Per CPU the cell whose CPU it was lent from while it runs a borrower (CELL_NONE otherwise). A
+ * task that runs on another cell's CPU because its affinity allows nothing of its own cell
+ * (pinned) is not a borrower: it is not counted, so it neither draws reclaim preemptions nor
+ * stops the owner from borrowing.
+ */
 static u32 counted_owner[CELLS_MAX_CPUS];
-/* Per CPU: the per-CPU queue is served next when both it and the cell queue have work. */
-static u8 pinned_turn[CELLS_MAX_CPUS];
 static s32 nr_borrowers_on[CELLS_MAX_CELLS];
 
 /* The cpumasks of one cell in one configuration slot; key = slot * CELLS_MAX_CELLS + cell. */
@@ -129,9 +149,10 @@ static struct task_ctx *lookup_task_ctx(struct task_struct *p)
 	return tctx;
 }
 
+/* The active configuration slot, for callbacks that do not cache the sequence number. */
 static __always_inline u32 active_slot(void)
 {
-	return READ_ONCE(cfg_active) & 1;
+	return READ_ONCE(cfg_seq) & 1;
 }
 
 /* Owner cell of @cpu in configuration slot @slot (root cell for CPUs beyond the table). */
@@ -229,8 +250,8 @@ static u32 resolve_cell(struct task_struct *p, u32 slot)
  */
 static u32 refresh_task(struct task_struct *p, struct task_ctx *tctx)
 {
-	u32 slot = active_slot();
-	u64 seq = READ_ONCE(cfg_seq);
+	u64 seq = READ_ONCE(cfg_seq); /* one load: slot and sequence number agree */
+	u32 slot = seq & 1;
 	u64 cgid = task_cgid(p);
 	const struct cpumask *prim;
 	u32 cell;
@@ -295,15 +316,12 @@ static bool can_reclaim(u32 cell)
 	return enable_reclaim && READ_ONCE(nr_borrowers_on[cell % CELLS_MAX_CELLS]) > 0;
 }
 
-/* @cpu runs a task of a cell other than @cell. */
+/* @cpu runs a task that borrowed it from @cell (not one pinned there). Racy snapshot. */
 static bool runs_borrower(s32 cpu, u32 cell)
 {
-	u32 rc;
-
 	if ((u32)cpu >= CELLS_MAX_CPUS)
 		return false;
-	rc = READ_ONCE(running_cell[(u32)cpu & (CELLS_MAX_CPUS - 1)]);
-	return rc != CELL_NONE && rc != cell;
+	return READ_ONCE(counted_owner[(u32)cpu & (CELLS_MAX_CPUS - 1)]) == cell;
 }
 
 /*
@@ -443,7 +461,14 @@ void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 	if (!tctx)
 		return;
 	slot = refresh_task(p, tctx);
-	tctx->queued_at = bpf_ktime_get_ns();
+	/* A re-enqueued task keeps waiting since it was first queued. */
+	if (!tctx->queued_at)
+		tctx->queued_at = bpf_ktime_get_ns();
+	if (enq_flags & SCX_ENQ_REENQ) {
+		stat_inc(STAT_REENQ);
+		if (tctx->pinned)
+			stat_inc(STAT_REENQ_AFFN);
+	}
 
 	/*
 	 * SCX_OPS_ENQ_LAST: the slice ended and nothing else is queued for this CPU. Without the
@@ -463,8 +488,8 @@ void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 			scx_bpf_error("pid %d has no CPU it may run on", p->pid);
 			return;
 		}
-		scx_bpf_dsq_insert_vtime(p, CPU_DSQ_BASE + cpu, slice_ns, task_vtime(p, tctx->cell),
-					 enq_flags);
+		/* FIFO: the queue mixes cells, whose clocks cannot be compared. */
+		scx_bpf_dsq_insert(p, CPU_DSQ_BASE + cpu, slice_ns, enq_flags);
 		stat_inc(STAT_PINNED_QUEUED);
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 		return;
@@ -527,37 +552,52 @@ static s32 cell_nr_queued(u32 cell)
 }
 
 /*
- * Tasks can be left on the queue of a cell that no longer exists (queued just before the
- * publication that removed it). Any CPU with nothing else to do moves them to itself; they
- * re-resolve to their new cell the next time they are enqueued. Racy against an enqueue that
- * read the old configuration, which is why a flag is only dropped once its queue is seen empty.
+ * Should @cpu serve its per-CPU queue before its cell's queue (@cell), both having work? Counts
+ * the tasks of each side that compete for @cpu: the per-CPU queue's, the cell queue's divided
+ * among the cell's CPUs, and @prev if it is still runnable. The counts are kept for charge() so
+ * each side's clock advances by its tasks' weighted run time per task.
  */
-static bool drain_orphans(void)
+static bool pinned_side_first(s32 cpu, u32 cell, u32 slot, struct task_struct *prev)
 {
-	int i;
+	const struct cpumask *prim = cell_primary(cell, slot);
+	u32 idx = (u32)cpu & (CELLS_MAX_CPUS - 1), np, nc, k;
+	struct task_ctx *pctx;
+	u64 vp, vc;
 
-	if (!READ_ONCE(nr_orphans))
-		return false;
-	bpf_for(i, 0, CELLS_MAX_CELLS) {
-		if (!orphan[i])
-			continue;
-		if (move_from_cell(i, 0)) {
-			stat_inc(STAT_ORPHAN_DRAIN);
-			return true;
-		}
-		if (!cell_nr_queued(i)) {
-			orphan[i] = 0;
-			__sync_fetch_and_sub(&nr_orphans, 1);
-		}
+	np = scx_bpf_dsq_nr_queued(CPU_DSQ_BASE + cpu);
+	nc = cell_nr_queued(cell);
+	k = prim ? bpf_cpumask_weight(prim) : 1;
+	nc = k > 1 ? (nc + k - 1) / k : nc;
+	if (prev && (prev->scx.flags & SCX_TASK_QUEUED)) {
+		pctx = bpf_task_storage_get(&task_ctxs, prev, 0, 0);
+		if (pctx && pctx->pinned)
+			np++;
+		else
+			nc++;
 	}
-	return false;
+	np = np ?: 1;
+	nc = nc ?: 1;
+	if (np > nc * PINNED_MAX_RATIO)
+		np = nc * PINNED_MAX_RATIO;
+	if (nc > np * PINNED_MAX_RATIO)
+		nc = np * PINNED_MAX_RATIO;
+	side_nr[idx][PIN_SIDE] = np;
+	side_nr[idx][CELL_SIDE] = nc;
+
+	/* A side that was idle or behind keeps at most one slice of credit. */
+	vp = side_vtime[idx][PIN_SIDE];
+	vc = side_vtime[idx][CELL_SIDE];
+	if (time_before(vp + slice_ns, vc))
+		side_vtime[idx][PIN_SIDE] = vp = vc - slice_ns;
+	if (time_before(vc + slice_ns, vp))
+		side_vtime[idx][CELL_SIDE] = vc = vp - slice_ns;
+	return time_before(vp, vc);
 }
 
 void BPF_STRUCT_OPS(cells_dispatch, s32 cpu, struct task_struct *prev)
 {
-	u32 cell = cpu_cell(active_slot(), cpu);
+	u32 slot = active_slot(), cell = cpu_cell(slot, cpu);
 	u64 cpu_dsq = CPU_DSQ_BASE + cpu;
-	u32 idx;
 
 	if (test_error_after_ns && bpf_ktime_get_ns() - init_ns > test_error_after_ns) {
 		scx_bpf_error("test error requested by --test-error-after-ms");
@@ -565,31 +605,25 @@ void BPF_STRUCT_OPS(cells_dispatch, s32 cpu, struct task_struct *prev)
 	}
 
 	/*
-	 * The per-CPU queue (pinned tasks, charged to their own cells' clocks) and the cell queue
-	 * (this CPU's owner's clock) hold vtimes from different clocks, which cannot be compared:
-	 * a pinned kthread of a cell whose clock ran ahead would never win and would stall. When
-	 * both have work they take turns instead, so neither can starve the other.
+	 * The per-CPU queue (pinned tasks of any cell) and the cell queue (this CPU's owner's
+	 * clock) cannot be ordered by vtime: a pinned kthread of a cell whose clock ran ahead
+	 * would never win and would stall. When both have work, the side clocks decide.
 	 */
-	idx = (u32)cpu & (CELLS_MAX_CPUS - 1);
-	if (pinned_turn[idx] && scx_bpf_dsq_nr_queued(cpu_dsq)) {
-		pinned_turn[idx] = 0;
-		if (scx_bpf_dsq_move_to_local(cpu_dsq, 0))
-			return;
-	}
-	pinned_turn[idx] = 1;
+	if (scx_bpf_dsq_nr_queued(cpu_dsq) && cell_nr_queued(cell) &&
+	    pinned_side_first(cpu, cell, slot, prev) && scx_bpf_dsq_move_to_local(cpu_dsq, 0))
+		return;
 	/* This CPU's LLC queue of its cell first, then steal from the cell's other LLCs. */
 	if (move_from_cell(cell, llc_of(cpu)))
 		return;
-	if (scx_bpf_dsq_move_to_local(cpu_dsq, 0))
-		return;
-	drain_orphans();
+	scx_bpf_dsq_move_to_local(cpu_dsq, 0);
 }
 
 /*
- * Record which cell @cpu now runs (@cell, or CELL_NONE) and keep the borrower counts. The owner
- * a borrower was counted against is remembered, so a plan change in between cannot skew them.
+ * Record which cell @cpu now runs (@cell, or CELL_NONE) and keep the borrower counts; a @pinned
+ * task is no borrower. The owner a borrower was counted against is remembered, so a plan change
+ * in between cannot skew the counts.
  */
-static void set_running(s32 cpu, u32 cell)
+static void set_running(s32 cpu, u32 cell, bool pinned)
 {
 	u32 idx = (u32)cpu & (CELLS_MAX_CPUS - 1), owner;
 
@@ -600,7 +634,7 @@ static void set_running(s32 cpu, u32 cell)
 		counted_owner[idx] = CELL_NONE;
 	}
 	owner = cpu_cell(active_slot(), cpu);
-	if (cell != CELL_NONE && cell != owner) {
+	if (cell != CELL_NONE && cell != owner && !pinned) {
 		__sync_fetch_and_add(&nr_borrowers_on[owner], 1);
 		counted_owner[idx] = owner;
 	}
@@ -616,7 +650,7 @@ void BPF_STRUCT_OPS(cells_running, struct task_struct *p)
 		return;
 	cell = tctx->cell % CELLS_MAX_CELLS;
 	tctx->started_at = bpf_ktime_get_ns();
-	set_running(scx_bpf_task_cpu(p), cell);
+	set_running(scx_bpf_task_cpu(p), cell, tctx->pinned);
 	/* Time spent runnable but waiting: the demand a saturated cell cannot show as run time. */
 	if (tctx->queued_at) {
 		u32 key = cell; /* passing &cell would cost the verifier its bounds */
@@ -633,7 +667,8 @@ void BPF_STRUCT_OPS(cells_running, struct task_struct *p)
 
 /*
  * Charge the time @p ran since it was last charged: to its own cell's clock only (scaled by
- * weight) and to the per-CPU run-time counter of its cell. Called from tick() as well as
+ * weight), to the side clock of the CPU it ran on (pinned or cell side, per task of that side)
+ * and to the per-CPU run-time counter of its cell. Called from tick() as well as
  * stopping(), because a task that keeps its CPU (nothing else queued) gets no stopping() for as
  * long as it runs, and charging it all at once would make the demand metrics jump.
  */
@@ -641,10 +676,19 @@ static void charge(struct task_struct *p, struct task_ctx *tctx, u64 now)
 {
 	struct cell_cpu_stats *cs;
 	u32 cell = tctx->cell % CELLS_MAX_CELLS;
-	u64 ran = now - tctx->started_at;
+	u64 ran = now - tctx->started_at, wran = scale_by_task_weight_inverse(p, ran);
+	u32 idx = (u32)scx_bpf_task_cpu(p) & (CELLS_MAX_CPUS - 1), n;
 
 	tctx->started_at = now;
-	scx_bpf_task_set_dsq_vtime(p, p->scx.dsq_vtime + scale_by_task_weight_inverse(p, ran));
+	scx_bpf_task_set_dsq_vtime(p, p->scx.dsq_vtime + wran);
+	/* Constant indexes: a computed side index loses its bounds in the verifier. */
+	if (tctx->pinned) {
+		n = side_nr[idx][PIN_SIDE];
+		side_vtime[idx][PIN_SIDE] += n > 1 ? wran / n : wran;
+	} else {
+		n = side_nr[idx][CELL_SIDE];
+		side_vtime[idx][CELL_SIDE] += n > 1 ? wran / n : wran;
+	}
 	cs = bpf_map_lookup_elem(&cell_stats, &cell);
 	if (cs)
 		cs->run_ns += ran;
@@ -668,7 +712,7 @@ void BPF_STRUCT_OPS(cells_stopping, struct task_struct *p, bool runnable)
 		return;
 	charge(p, tctx, bpf_ktime_get_ns());
 	tctx->started_at = 0;
-	set_running(scx_bpf_task_cpu(p), CELL_NONE);
+	set_running(scx_bpf_task_cpu(p), CELL_NONE, false);
 	cell = tctx->cell % CELLS_MAX_CELLS;
 	cs = bpf_map_lookup_elem(&cell_stats, &cell);
 	if (cs)
@@ -709,8 +753,8 @@ void BPF_STRUCT_OPS(cells_dump, struct scx_dump_ctx *dctx)
 	struct cells_config *c = &cfg[slot];
 	int i;
 
-	scx_bpf_dump("cells: cfg_seq=%llu slot=%u parent_level=%u nr_cells=%u orphans=%u\n",
-		     cfg_seq, slot, c->parent_level, c->nr_cells, nr_orphans);
+	scx_bpf_dump("cells: cfg_seq=%llu slot=%u parent_level=%u nr_cells=%u\n", cfg_seq, slot,
+		     c->parent_level, c->nr_cells);
 	bpf_for(i, 0, CELLS_MAX_CELLS) {
 		if (i >= c->nr_cells)
 			break;
@@ -820,15 +864,29 @@ static void fill_from_words(struct bpf_cpumask *m, u64 *words)
 SEC("syscall")
 int apply_cell_config(void *ctx)
 {
-	u32 cur = active_slot(), next = cur ^ 1;
+	u64 seq = READ_ONCE(cfg_seq);
+	u32 cur = seq & 1, next = cur ^ 1;
 	struct cells_config *nc = &cfg[next];
 	struct cell_masks *cm;
 	struct bpf_cpumask *pm, *bm;
 	u32 i, key, nr = nc->nr_cells;
+	struct cgroup *parent;
 	int cpu;
 
 	if (nr > CELLS_MAX_CELLS || nr == 0 || !nc->in_use[0])
 		return -EINVAL;
+	/*
+	 * The level comes from the kernel, not from the path: "/./x" or a cgroup namespace would
+	 * make a count of path components wrong, and no task would ever match a cell.
+	 */
+	nc->parent_level = 0;
+	if (nc->parent_cgid) {
+		parent = bpf_cgroup_from_id(nc->parent_cgid);
+		if (!parent)
+			return -ENOENT;
+		nc->parent_level = parent->level;
+		bpf_cgroup_release(parent);
+	}
 
 	bpf_rcu_read_lock();
 	bpf_for(i, 0, CELLS_MAX_CELLS) {
@@ -863,18 +921,8 @@ int apply_cell_config(void *ctx)
 	}
 	bpf_rcu_read_unlock();
 
-	/* Cells that disappear may leave tasks queued; have idle CPUs drain them. */
-	bpf_for(i, 1, CELLS_MAX_CELLS) {
-		bool live = i < nr && nc->in_use[i];
-
-		if (!live && cfg[cur].in_use[i] && !orphan[i]) {
-			orphan[i] = 1;
-			__sync_fetch_and_add(&nr_orphans, 1);
-		}
-	}
-
-	WRITE_ONCE(cfg_active, next);
-	__sync_fetch_and_add(&cfg_seq, 1);
+	/* Userspace serialises publications: this is the only writer of cfg_seq. */
+	WRITE_ONCE(cfg_seq, seq + 1);
 
 	bpf_for(cpu, 0, nr_cpus) {
 		if (cpu >= CELLS_MAX_CPUS)
@@ -887,9 +935,52 @@ int apply_cell_config(void *ctx)
 	return 0;
 }
 
-/* Runs before the new cpuset lands: userspace re-reads cpuset.cpus.effective after this. */
-SEC("fentry/cpuset_write_resmask")
-int BPF_PROG(cells_cpuset_write, struct kernfs_open_file *of, char *buf, size_t nbytes, loff_t off)
+/*
+ * Re-examine every queued task against the configuration published last: tasks in a cell queue
+ * whose affinity covers only CPUs that just moved to another cell would otherwise wait there
+ * until the watchdog fires. Userspace runs this after the grace period that follows
+ * apply_cell_config, so enqueues that still read the old slot have inserted their tasks by then.
+ * The kernel re-runs cells_enqueue() (SCX_ENQ_REENQ) for each task, asynchronously.
+ */
+SEC("syscall")
+int reenq_queues(void *ctx)
+{
+	u32 i, l;
+	u64 dsq;
+
+	bpf_for(i, 0, CELLS_MAX_CELLS) {
+		bpf_for(l, 0, nr_llcs) {
+			if (l >= CELLS_MAX_LLCS)
+				break;
+			dsq = cell_dsq(i, l);
+			if (scx_bpf_dsq_nr_queued(dsq) > 0)
+				scx_bpf_dsq_reenq(dsq, 0);
+		}
+	}
+	bpf_for(i, 0, nr_cpus) {
+		if (scx_bpf_dsq_nr_queued(CPU_DSQ_BASE + i) > 0)
+			scx_bpf_dsq_reenq(CPU_DSQ_BASE + i, 0);
+	}
+	return 0;
+}
+
+/*
+ * cpuset tracking: fexit, because the new value has landed by then (an fentry fires before the
+ * write, and a re-read right after it could still see the old value). Partition changes also
+ * change cpuset.cpus.effective; their hook is optional (userspace turns it off where the
+ * function is not in the kernel's BTF).
+ */
+SEC("fexit/cpuset_write_resmask")
+int BPF_PROG(cells_cpuset_write, struct kernfs_open_file *of, char *buf, size_t nbytes, loff_t off,
+	     ssize_t ret)
+{
+	__sync_fetch_and_add(&cpuset_seq, 1);
+	return 0;
+}
+
+SEC("fexit/cpuset_partition_write")
+int BPF_PROG(cells_cpuset_partition_write, struct kernfs_open_file *of, char *buf, size_t nbytes,
+	     loff_t off, ssize_t ret)
 {
 	__sync_fetch_and_add(&cpuset_seq, 1);
 	return 0;

@@ -239,14 +239,3 @@ int cgroup_resolve_parent_any(const char *user, char *out, size_t outlen, char *
 		return ret;
 	return check_dir(out, user, err, errlen);
 }
-
-unsigned int cgroup_level(const char *mount, const char *parent)
-{
-	const char *s = parent + strlen(mount);
-	unsigned int level = 0;
-
-	for (; *s; s++)
-		if (*s == '/' && s[1] && s[1] != '/')
-			level++;
-	return level;
-}

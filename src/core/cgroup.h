@@ -38,7 +38,5 @@ int cgroup_resolve_parent(const char *mount, const char *user, char *out, size_t
  */
 int cgroup_resolve_parent_any(const char *user, char *out, size_t outlen, char *err, size_t errlen);
 
-/* cgroup level of @parent below the cgroup2 mount @mount ("/sys/fs/cgroup/a/b" -> 2). */
-unsigned int cgroup_level(const char *mount, const char *parent);
 
 #endif /* SCX_CELLS_CGROUP_H */

@@ -40,7 +40,8 @@ struct daemon {
 	struct demand *demand;
 	struct statsock *stats_sock; /* NULL: no stats socket */
 	struct debounce deb;
-	unsigned int nr_cpus, max_cells, parent_level;
+	unsigned int nr_cpus, max_cells;
+	uint64_t parent_cgid; /* cgroup id (inode) of the cell parent; the kernel derives its level */
 	unsigned int nr_published; /* cell slots in the published configuration */
 	int fds[NR_LOOP_FDS];
 	int epfd;

@@ -116,7 +116,7 @@ int daemon_replan(struct daemon *d, const char *why, bool force)
 	if (dec.nr_slots > d->nr_published)
 		d->nr_published = dec.nr_slots; /* counters of slots used once stay readable */
 	t1 = now_ns();
-	ret = sched_publish(d->sched, d->parent_level, d->view, dec.nr_slots, d->owner);
+	ret = sched_publish(d->sched, d->parent_cgid, d->view, dec.nr_slots, d->owner);
 	if (ret) {
 		d->nr_rejected++;
 		fprintf(stderr,

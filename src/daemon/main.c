@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cgroup.h"
 #include "cgroupfs.h"
@@ -78,6 +79,7 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 	static char parent[PATH_MAX];
 	char mount[PATH_MAX], err[512];
 	struct cells_diff diff = {0};
+	struct stat st;
 	int ret;
 
 	if (o->cell_parent_cgroup) {
@@ -91,7 +93,14 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 			return ret;
 		}
 		mcfg.parent = parent;
-		d->parent_level = cgroup_level(mount, parent);
+		/* Its cgroup id is its inode; the BPF side takes the level from the kernel. */
+		if (stat(parent, &st)) {
+			ret = -errno;
+			fprintf(stderr, "scx_cells: cannot stat the cell parent %s: %s\n", parent,
+				strerror(errno));
+			return ret;
+		}
+		d->parent_cgid = (uint64_t)st.st_ino;
 		cgroup_check_controllers(parent);
 	}
 	ret = manager_new(&mcfg, &d->mgr, &diff, err, sizeof(err));

@@ -4,8 +4,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/membarrier.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -24,6 +26,7 @@ struct sched {
 	struct bpf_link *link;
 	unsigned int nr_cpus;
 	int verbose;
+	bool warned_gp; /* membarrier failure reported once */
 };
 
 static int verbosity;
@@ -121,6 +124,9 @@ int sched_start(struct sched **out, const struct sched_params *params, char *err
 		s->skel->rodata->cpu_llc[cpu] = llc < 0 ? 0 : (u8)((unsigned int)llc % nr_llcs);
 	}
 	UEI_SET_SIZE(s->skel, cells_ops, uei);
+	/* Partition writes are tracked where the kernel has the function; cpuset.cpus always. */
+	if (libbpf_find_vmlinux_btf_id("cpuset_partition_write", BPF_TRACE_FEXIT) < 0)
+		bpf_program__set_autoload(s->skel->progs.cells_cpuset_partition_write, false);
 
 	ret = scx_cells__load(s->skel);
 	if (ret) {
@@ -167,20 +173,46 @@ fail:
 	return ret ? ret : -EINVAL;
 }
 
-int sched_publish(struct sched *s, unsigned int parent_level, const struct sched_cell *cells,
-		  unsigned int nr_cells, const int *cpu_owner)
+/*
+ * Wait until every BPF callback that may have read the configuration slot that was active
+ * before the last publication has returned. sched_ext callbacks run with preemption (or
+ * interrupts) disabled, and MEMBARRIER_CMD_GLOBAL is synchronize_rcu() in the kernel, which
+ * waits for every such section that began before it.
+ */
+static int grace_period(void)
+{
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		return -errno;
+	return 0;
+}
+
+static int run_syscall_prog(struct bpf_program *prog)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, topts);
+	int ret = bpf_prog_test_run_opts(bpf_program__fd(prog), &topts);
+
+	if (ret)
+		return ret;
+	return topts.retval ? (int)topts.retval : 0;
+}
+
+int sched_publish(struct sched *s, uint64_t parent_cgid, const struct sched_cell *cells,
+		  unsigned int nr_cells, const int *cpu_owner)
+{
 	struct cells_config *c;
 	unsigned int next, i, cpu;
-	int ret;
+	int ret, gp;
 
 	if (nr_cells == 0 || nr_cells > CELLS_MAX_CELLS || !cells[0].in_use)
 		return -EINVAL;
-	next = (s->skel->bss->cfg_active & 1) ^ 1;
+	/*
+	 * The inactive slot. Nobody reads it: the grace period after the publication that made
+	 * it inactive waited for every reader that had loaded it before.
+	 */
+	next = (unsigned int)(__atomic_load_n(&s->skel->data->cfg_seq, __ATOMIC_ACQUIRE) & 1) ^ 1;
 	c = &s->skel->bss->cfg[next];
 	memset(c, 0, sizeof(*c));
-	c->parent_level = parent_level;
+	c->parent_cgid = parent_cgid;
 	c->nr_cells = nr_cells;
 	for (i = 0; i < nr_cells; i++) {
 		c->in_use[i] = cells[i].in_use;
@@ -198,10 +230,22 @@ int sched_publish(struct sched *s, unsigned int parent_level, const struct sched
 			return -EINVAL;
 		c->cpu_cell[cpu] = (u32)cpu_owner[cpu];
 	}
-	ret = bpf_prog_test_run_opts(bpf_program__fd(s->skel->progs.apply_cell_config), &topts);
+	ret = run_syscall_prog(s->skel->progs.apply_cell_config);
 	if (ret)
 		return ret;
-	return topts.retval ? (int)topts.retval : 0;
+	/*
+	 * The slot just left may be rewritten by the next publication only once its readers are
+	 * gone, and tasks that enqueues still reading it put on a queue must be re-examined.
+	 */
+	gp = grace_period();
+	if (gp && !s->warned_gp) {
+		fprintf(stderr,
+			"scx_cells: membarrier(MEMBARRIER_CMD_GLOBAL) failed (%s): publications "
+			"cannot wait for readers of the old configuration\n",
+			strerror(-gp));
+		s->warned_gp = true;
+	}
+	return run_syscall_prog(s->skel->progs.reenq_queues);
 }
 
 bool sched_exited(struct sched *s)

@@ -46,10 +46,11 @@ int sched_start(struct sched **out, const struct sched_params *params, char *err
 
 /*
  * Publish a complete configuration atomically. @cells has @nr_cells entries (cell 0 = root cell,
- * in use); @cpu_owner gives the owner cell of each of the nr_cpus CPUs. @parent_level is the
- * cgroup level of the cell parent (0 = no cells). Returns 0 or -errno.
+ * in use); @cpu_owner gives the owner cell of each of the nr_cpus CPUs. @parent_cgid is the
+ * cgroup id (inode) of the cell parent (0 = no cells). After publishing, waits for a grace
+ * period and has every queued task re-examined under the new plan. Returns 0 or -errno.
  */
-int sched_publish(struct sched *s, unsigned int parent_level, const struct sched_cell *cells,
+int sched_publish(struct sched *s, uint64_t parent_cgid, const struct sched_cell *cells,
 		  unsigned int nr_cells, const int *cpu_owner);
 
 /* True once the BPF side has exited (error, hotplug, or unregistered). */

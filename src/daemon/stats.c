@@ -62,6 +62,10 @@ static void publish_stats(struct daemon *d, double elapsed_s)
 		.borrowed = SHARE(delta[STAT_BORROW_SELECT] + delta[STAT_BORROW_ENQ]),
 	};
 #undef SHARE
+	v.counters = (struct view_counters){
+		.reenq = d->stats[STAT_REENQ],
+		.reenq_affn = d->stats[STAT_REENQ_AFFN],
+	};
 	sched_read_running(d->sched, d->running);
 	tf = open_memstream(&text, &tlen);
 	jf = open_memstream(&json, &jlen);
@@ -134,13 +138,13 @@ void stats_summary(struct daemon *d)
 {
 	const uint64_t *st = d->stats;
 
-	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected; placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; %llu reclaim preemptions, %llu orphan drains\n",
+	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected; placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; %llu reclaim preemptions; %llu queued tasks re-examined after publications, %llu of them moved for affinity\n",
 	       (double)(now_ns() - d->start_ns) / 1e9, (unsigned long long)d->nr_plans,
 	       (unsigned long long)d->nr_rebalances, (unsigned long long)d->nr_rejected,
 	       (unsigned long long)(st[STAT_SELECT_IDLE] + st[STAT_ENQ_IDLE]),
 	       (unsigned long long)st[STAT_CELL_QUEUED], (unsigned long long)st[STAT_PINNED_QUEUED],
 	       (unsigned long long)(st[STAT_BORROW_SELECT] + st[STAT_BORROW_ENQ]),
-	       (unsigned long long)st[STAT_RECLAIM_KICK],
-	       (unsigned long long)st[STAT_ORPHAN_DRAIN]);
+	       (unsigned long long)st[STAT_RECLAIM_KICK], (unsigned long long)st[STAT_REENQ],
+	       (unsigned long long)st[STAT_REENQ_AFFN]);
 	fflush(stdout);
 }

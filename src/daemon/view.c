@@ -69,21 +69,25 @@ static void cpu_map_json(FILE *f, const struct view *v)
 static void header(FILE *f, const struct view *v, bool json)
 {
 	const struct view_placement *pl = &v->placement;
+	const struct view_counters *c = &v->counters;
 
 	if (json)
 		fprintf(f,
 			"{\"t\":%.3f,\"plans\":%llu,\"rebalances\":%llu,\"rejected\":%llu,"
 			"\"waiting\":%u,\"queue\":{\"idle\":%.1f,\"cell\":%.1f,\"pinned\":%.1f,"
-			"\"borrowed\":%.1f},",
+			"\"borrowed\":%.1f},\"counters\":{\"reenq\":%llu,\"reenq_affn\":%llu},",
 			v->elapsed_s, (unsigned long long)v->nr_plans,
 			(unsigned long long)v->nr_rebalances, (unsigned long long)v->nr_rejected,
-			v->nr_waiting, pl->idle, pl->cell, pl->pinned, pl->borrowed);
+			v->nr_waiting, pl->idle, pl->cell, pl->pinned, pl->borrowed,
+			(unsigned long long)c->reenq, (unsigned long long)c->reenq_affn);
 	else
 		fprintf(f,
-			"[%8.1fs] plans %llu, rebalances %llu, rejected %llu | placement: idle %.0f%% cell-queue %.0f%% pinned %.0f%% borrowed %.0f%%\n",
+			"[%8.1fs] plans %llu, rebalances %llu, rejected %llu | placement: idle %.0f%% cell-queue %.0f%% pinned %.0f%% borrowed %.0f%%\n"
+			"  re-examined after publications %llu (moved for affinity %llu)\n",
 			v->elapsed_s, (unsigned long long)v->nr_plans,
 			(unsigned long long)v->nr_rebalances, (unsigned long long)v->nr_rejected,
-			pl->idle, pl->cell, pl->pinned, pl->borrowed);
+			pl->idle, pl->cell, pl->pinned, pl->borrowed, (unsigned long long)c->reenq,
+			(unsigned long long)c->reenq_affn);
 }
 
 static void cell_row(FILE *f, const struct view *v, unsigned int i, bool json)

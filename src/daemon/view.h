@@ -21,11 +21,18 @@ struct view_placement {
 	double idle, cell, pinned, borrowed;
 };
 
+/* Scheduler event counters since the start (cumulative, from the BPF side). */
+struct view_counters {
+	uint64_t reenq;	     /* queued tasks re-examined after publications */
+	uint64_t reenq_affn; /* of those, moved to a per-CPU queue: affinity outside the cell */
+};
+
 struct view {
 	double elapsed_s;
 	uint64_t nr_plans, nr_rebalances, nr_rejected;
 	unsigned int nr_waiting;
 	struct view_placement placement;
+	struct view_counters counters;
 	const struct plan *plan;     /* NULL before the first plan */
 	const struct demand *demand; /* per-cell metrics; may be NULL */
 	const int *running; /* [plan->nr_cpus] cell running on each CPU, -1 idle; or NULL */

@@ -284,16 +284,6 @@ static void test_resolve_any_and_end_to_end(void **state)
 }
 
 /* The BPF side compares cgroup ancestors at this level, so an off-by-one misroutes every task. */
-static void test_level(void **state)
-{
-	(void)state;
-	assert_int_equal(cgroup_level("/sys/fs/cgroup", "/sys/fs/cgroup"), 0);
-	assert_int_equal(cgroup_level("/sys/fs/cgroup", "/sys/fs/cgroup/a"), 1);
-	assert_int_equal(cgroup_level("/sys/fs/cgroup", "/sys/fs/cgroup/a/b"), 2);
-	/* doubled and trailing slashes are not levels */
-	assert_int_equal(cgroup_level("/sys/fs/cgroup", "/sys/fs/cgroup//a/b/"), 2);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,7 +298,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_any_and_end_to_end, setup, teardown),
-		cmocka_unit_test(test_level),
 	};
 
 	return cmocka_run_group_tests_name("cgroup", tests, NULL, NULL);

@@ -76,6 +76,7 @@ static struct view base_view(struct fixture *fx)
 		.nr_rejected = 0,
 		.nr_waiting = 2,
 		.placement = {.idle = 10, .cell = 70, .pinned = 5, .borrowed = 15},
+		.counters = {.reenq = 7, .reenq_affn = 2},
 		.plan = fx->plan,
 		.running = fx->running,
 		.label = label,
@@ -111,6 +112,7 @@ static void test_text(void **state)
 	out = render(fx, &v, false);
 	assert_contains(out, "[    12.5s] plans 3, rebalances 1, rejected 0");
 	assert_contains(out, "idle 10% cell-queue 70% pinned 5% borrowed 15%");
+	assert_contains(out, "re-examined after publications 7 (moved for affinity 2)");
 	assert_contains(out, "  cpu     0   1   2   3\n");
 	assert_contains(out, "  1*");
 	assert_contains(out, "   .");
@@ -133,6 +135,7 @@ static void test_json(void **state)
 			"{\"t\":12.500,\"plans\":3,\"rebalances\":1,\"rejected\":0,\"waiting\":2,");
 	assert_contains(out,
 			"\"queue\":{\"idle\":10.0,\"cell\":70.0,\"pinned\":5.0,\"borrowed\":15.0}");
+	assert_contains(out, "\"counters\":{\"reenq\":7,\"reenq_affn\":2},");
 	assert_contains(out, "\"cpu_map\":[{\"cpu\":0,");
 	assert_contains(out, "\"running\":-1");
 	assert_contains(out, "\"cgroup\":\"ba\\\"tch\"");
