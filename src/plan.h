@@ -71,7 +71,7 @@ enum plan_unplaced_reason {
 struct plan_cell_out {
 	int id;
 	enum plan_unplaced_reason why; /* PLAN_PLACED for cells that got CPUs */
-	unsigned int target;	       /* weight target (0 when unplaced); primaries may differ */
+	unsigned int target;	       /* max-min target (0 when unplaced); primaries may differ */
 	unsigned int nr_primary;
 	struct cpumask *primary;    /* owned CPUs; empty when unplaced */
 	struct cpumask *borrowable; /* online − primary, ∩ cpuset; empty when unplaced */
