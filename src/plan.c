@@ -427,13 +427,16 @@ out:
  * The level is found exactly: x(λ) is piecewise linear with breakpoints lo/w and hi/w; binary
  * search over the sorted breakpoints finds the segment, one division the level in it. Equal
  * inputs give bit-identical levels, so ties in the rounding are real ties (lower id wins).
- * Rounding: floor of every x, the CPUs left over by largest fractional part, ties to the lower
- * id; every floor is an integer ≤ x, so no cell ends below lo.
+ * Rounding: floor of every x, the CPUs left over by largest fractional part; on equal parts
+ * (cells at the same level) to the cell further short of its need, so a cell with 2 runnable
+ * tasks does not lose a tie against a busier one, then to the lower id. Every floor is an
+ * integer ≤ x, so no cell ends below lo.
  */
 
 struct frac {
 	int s;
-	double f;
+	double f;      /* fractional part of the allocation */
+	double short_; /* need − allocation */
 };
 
 static int cmp_frac_desc(const void *a, const void *b)
@@ -442,6 +445,8 @@ static int cmp_frac_desc(const void *a, const void *b)
 
 	if (x->f != y->f)
 		return x->f > y->f ? -1 : 1;
+	if (x->short_ != y->short_)
+		return x->short_ > y->short_ ? -1 : 1;
 	return (x->s > y->s) - (x->s < y->s);
 }
 
@@ -561,7 +566,7 @@ static int compute_targets(struct ctx *c)
 
 		c->target[f.s[i]] = (unsigned int)fl;
 		given += (long)fl;
-		fr[i] = (struct frac){f.s[i], x - fl};
+		fr[i] = (struct frac){f.s[i], x - fl, cell_in(c, f.s[i])->need - x};
 	}
 	qsort(fr, n, sizeof(*fr), cmp_frac_desc);
 	/*

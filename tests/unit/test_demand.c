@@ -467,8 +467,9 @@ struct sim {
 /*
  * Max-min fair split with equal shares, one CPU at a time: each cell 1, then every further CPU to
  * the cell with the fewest CPUs among those whose need is not met (alloc + 0.5 < need: the
- * planner rounds to nearest), else among all; ties to the lower id. A deliberately simpler
- * statement of what the planner computes (test_plan_maxmin.c closes the loop with the real one).
+ * planner rounds to nearest; ties to the larger need), else among all; then ties to the lower
+ * id. A deliberately simpler statement of what the planner computes (test_plan.c checks the
+ * planner's own targets against the max-min properties).
  */
 static void split(const double *need, unsigned int *out)
 {
@@ -478,7 +479,9 @@ static void split(const double *need, unsigned int *out)
 		int best = -1;
 
 		for (int c = 0; c < SIM_CELLS; c++)
-			if (out[c] + 0.5 < need[c] && (best < 0 || out[c] < out[best]))
+			if (out[c] + 0.5 < need[c] &&
+			    (best < 0 || out[c] < out[best] ||
+			     (out[c] == out[best] && need[c] > need[best])))
 				best = c;
 		if (best < 0)
 			for (int c = 0; c < SIM_CELLS; c++)

@@ -426,8 +426,9 @@ static void test_maxmin(void **state)
 	(void)state;
 	/*
 	 * 16 CPUs, shares 16/3 each. Root needs 0.6 → 1 (its floor); a needs 2.5 → 2.5; b's 33
-	 * takes the rest, 12.5. Floors 1/2/12, the leftover CPU to the larger fraction, tie → a.
-	 * Proportional weights would have given a 1 + 13·2.5/36.1 = 1.9 → 1 or 2 CPUs.
+	 * takes the rest, 12.5. Floors 1/2/12; the leftover CPU: equal fractions, so to the cell
+	 * further short of its need, b. Proportional weights would have given a
+	 * 1 + 13·2.5/36.1 = 1.9 → 1 or 2 CPUs, and 1 with b at 330.
 	 */
 	scen_init(&sc, 16, 16, 1);
 	add(&sc, 0, NULL, 0.6);
@@ -435,6 +436,12 @@ static void test_maxmin(void **state)
 	add(&sc, 2, NULL, 33);
 	struct plan *p = run(&sc);
 	assert_int_equal(nprim(p, 0), 1);
+	assert_int_equal(nprim(p, 1), 2);
+	assert_int_equal(nprim(p, 2), 13);
+	plan_free(p);
+	/* a at 2.6: the larger fraction wins, 1/3/12. */
+	sc.cells[1].need = 2.6;
+	p = run(&sc);
 	assert_int_equal(nprim(p, 1), 3);
 	assert_int_equal(nprim(p, 2), 12);
 	plan_free(p);
@@ -443,7 +450,7 @@ static void test_maxmin(void **state)
 	p = run(&sc);
 	assert_int_equal(nprim(p, 1), 3);
 	plan_free(p);
-	/* a needing more than its share gets its share (16/3 → 5 or 6), not b's 330 : 7 cut. */
+	/* a needing 7, beyond its share (16/3) but below the level b leaves, gets all 7. */
 	sc.cells[1].need = 7;
 	p = run(&sc);
 	assert_int_equal(nprim(p, 0), 1);
@@ -452,7 +459,12 @@ static void test_maxmin(void **state)
 	plan_free(p);
 	sc.cells[1].need = 9;
 	p = run(&sc);
-	assert_int_equal(nprim(p, 1), 8); /* 7.5 each; tie → lower id */
+	assert_int_equal(nprim(p, 1), 7); /* 7.5 each; tie → b, further short of its need */
+	assert_int_equal(nprim(p, 2), 8);
+	plan_free(p);
+	sc.cells[2].need = 9; /* a real tie: lower id */
+	p = run(&sc);
+	assert_int_equal(nprim(p, 1), 8);
 	assert_int_equal(nprim(p, 2), 7);
 	plan_free(p);
 	scen_free(&sc);
