@@ -10,16 +10,20 @@
 #      (5 s, five rebalance cooldowns);
 #   2. what the kernel did: a's spinners got >= 1.5 CPUs of CPU time over 3 s (cputime);
 #   3. b still got the rest: b's nr_cpus >= NCPUS - 2 - (root's CPUs), i.e. nothing idles in a.
-# Needs 8 vCPUs (tests/vm/run.sh --cpus 8 wc_maxmin): with 4 the fair share is 4/3 and whether
-# a gets 2 depends on rounding ties against the root cell, whose measured demand under TCG is
-# 1-2 CPUs.
+# Needs 8 vCPUs (tests/vm/run.sh --cpus 8 wc_maxmin): with 4 the fair share is 4/3, so max-min
+# promises a only 1 CPU - exactly what the proportional planner gave it too; nothing on 4 vCPUs
+# tells the two apart. On fewer than 8 vCPUs the case says SKIP and exits 0, so that `all` on the
+# default 4 vCPUs stays green; it must be run on its own 8-vCPU boot.
 # shellcheck source=../lib.sh
 . /tests/lib.sh
 # shellcheck source=../lib_wc.sh
 . /tests/lib_wc.sh
 trap wc_debug_on_fail EXIT
 
-[ "$NCPUS" -ge 8 ] || fail "needs at least 8 vCPUs (run.sh --cpus 8 wc_maxmin), have $NCPUS"
+if [ "$NCPUS" -lt 8 ]; then
+	echo "SKIP: wc_maxmin needs at least 8 vCPUs, have $NCPUS: run tests/vm/run.sh --cpus 8 wc_maxmin"
+	exit 0
+fi
 OPTS="--cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json
 --enable-rebalancing --rebalance-cooldown-s 1 --rebalance-threshold 20 --cell0-min-cpus 1
 --enable-borrowing"
