@@ -13,7 +13,7 @@
  *     leaves goes to the cells that need more, in proportion to their shares (water-filling).
  *     Spare CPUs, when all needs are met, go first to the cells below their share. Floors: 1
  *     CPU per cell, @cell0_min_cpus for the root if T allows. Rounding: floors, then leftovers
- *     by largest fractional part (ties: lower id).
+ *     by largest fractional part (ties: further short of its need, then lower id).
  *  3. Counts, per CPU class. CPUs are grouped by the set of placed cpusets claiming them:
  *     exclusive (one claimant) → that cell, even beyond its target; contested → split among the
  *     claimants by remaining deficit, one group per identical claimant set; unclaimed → the
