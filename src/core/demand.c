@@ -35,6 +35,8 @@ void demand_cfg_default(struct demand_cfg *cfg)
 	cfg->cooldown_ns = 5000000000ull;
 	cfg->hysteresis_cpus = 0.5;
 	cfg->weight_floor_cpus = 0.1;
+	cfg->headroom_cpus = 0.5;
+	cfg->headroom_pct = 10.0;
 }
 
 struct demand *demand_new(unsigned int nr_cpus, unsigned int max_cells,
@@ -53,6 +55,13 @@ struct demand *demand_new(unsigned int nr_cpus, unsigned int max_cells,
 	}
 	if (!(cfg->threshold_pct >= 0.0 && cfg->threshold_pct <= 100.0)) {
 		set_err(err, errlen, "rebalance threshold must be within 0..100 percentage points");
+		return NULL;
+	}
+	if (!(cfg->headroom_cpus >= 0.0 && cfg->headroom_cpus < 1e6) ||
+	    !(cfg->headroom_pct >= 0.0 && cfg->headroom_pct <= 1000.0)) {
+		set_err(err, errlen,
+			"demand headroom must be within 0..1e6 CPUs and 0..1000 %; use the "
+			"defaults");
 		return NULL;
 	}
 	if (!(cfg->hysteresis_cpus >= 0.0) || !(cfg->weight_floor_cpus > 0.0)) {
@@ -295,10 +304,16 @@ void demand_rebalanced(struct demand *d, uint64_t now)
 		d->snap_cpus[c] = d->cells[c].live ? d->cells[c].smoothed_cpus : 0.0;
 }
 
+double demand_need(const struct demand_cfg *cfg, double demand_cpus)
+{
+	double dem = dmax(demand_cpus, cfg->weight_floor_cpus);
+
+	return dem + dmax(cfg->headroom_cpus, cfg->headroom_pct / 100.0 * dem);
+}
+
 void demand_weights(const struct demand *d, double *weights)
 {
 	for (unsigned int c = 0; c < d->max_cells; c++)
-		weights[c] = d->cells[c].live
-				     ? dmax(d->cells[c].smoothed_cpus, d->cfg.weight_floor_cpus)
-				     : 0.0;
+		weights[c] =
+			d->cells[c].live ? demand_need(&d->cfg, d->cells[c].smoothed_cpus) : 0.0;
 }

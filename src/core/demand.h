@@ -23,7 +23,7 @@
  * but queued (≈ the number of tasks waiting) makes that demand visible, and it vanishes once
  * the cell has enough CPUs, so the allocation converges.
  *
- * Why absolute CPUs for the weights: utilisation in percent of the cell's own size makes a small
+ * Why absolute CPUs for the needs: utilisation in percent of the cell's own size makes a small
  * busy cell look like a big one and the allocation oscillates; a CPU count does not. An idle cell
  * contributes x = 0 every interval, so its smoothed demand decays instead of sticking.
  *
@@ -44,11 +44,13 @@ struct demand_cfg {
 	uint64_t cooldown_ns;	  /* minimum time between rebalances */
 	double hysteresis_cpus;	  /* and some cell's smoothed demand moved >= this since the last
 				   * rebalance (in CPUs, >= 0): unchanged demand never re-plans */
-	double weight_floor_cpus; /* weight of a live cell is at least this (> 0) */
+	double weight_floor_cpus; /* demand of a live cell counts as at least this (> 0) */
+	double headroom_cpus;	  /* need = demand + max(headroom_cpus, */
+	double headroom_pct;	  /*        headroom_pct % of demand); both >= 0 */
 };
 
 /* Defaults matching the command line: α 0.3, threshold 20, cooldown 5 s, hysteresis 0.5 CPU,
- * floor 0.1 CPU. */
+ * floor 0.1 CPU, headroom max(0.5 CPU, 10 %). */
 void demand_cfg_default(struct demand_cfg *cfg);
 
 struct demand_cell {
@@ -130,8 +132,25 @@ bool demand_should_rebalance(const struct demand *d, uint64_t now);
 void demand_rebalanced(struct demand *d, uint64_t now);
 
 /*
- * Per-cell weights for the planner, from ABSOLUTE smoothed CPU demand: weights[c] =
- * max(smoothed_cpus, floor) for live cells, 0 for the others. @weights has max_cells entries.
+ * CPUs a cell with @demand_cpus of smoothed demand needs: the demand (at least the floor) plus
+ * headroom, max(headroom_cpus, headroom_pct % of the demand).
+ *
+ * Why headroom: the planner gives a cell that needs less than its share exactly its need, so a
+ * need equal to the demand would leave no slack. Half a CPU covers the rounding to whole CPUs
+ * (the planner rounds to nearest, so the cell still gets its demand rounded to nearest; N
+ * always-runnable tasks that measure slightly under N still get N CPUs) and the short tasks a
+ * cell runs beside its main work; 10 % covers bursts in big cells. Too much headroom would
+ * hand idle CPUs to satisfied cells at the expense of the cells that need more; with borrowing
+ * on those CPUs are lent while idle, so the cost is the reclaim latency, not the CPU time.
+ */
+double demand_need(const struct demand_cfg *cfg, double demand_cpus);
+
+/*
+ * Per-cell needs for the planner (plan_cell.need), from ABSOLUTE smoothed CPU demand:
+ * weights[c] = demand_need(smoothed_cpus) for live cells, 0 for the others. @weights has
+ * max_cells entries. The planner allocates max-min fair over these (docs/planner.md): a need is
+ * a ceiling the cell does not get more than while others want more, never a claim that beats
+ * a neighbour's share, so a cell cannot win CPUs by running more threads.
  */
 void demand_weights(const struct demand *d, double *weights);
 

@@ -147,9 +147,14 @@ static int check_input(struct ctx *c)
 			set_err(c, "cell id %d appears twice in the plan input", pc->id);
 			return -EINVAL;
 		}
-		if (!isfinite(pc->weight) || pc->weight < 0) {
-			set_err(c, "cell %d has weight %g; weights must be finite and >= 0", pc->id,
-				pc->weight);
+		if (!isfinite(pc->need) || pc->need < 0) {
+			set_err(c, "cell %d needs %g CPUs; a need must be finite and >= 0", pc->id,
+				pc->need);
+			return -EINVAL;
+		}
+		if (!isfinite(pc->share) || pc->share < 0) {
+			set_err(c, "cell %d has share %g; shares must be finite and >= 0", pc->id,
+				pc->share);
 			return -EINVAL;
 		}
 		if (pc->has_cpuset && (!pc->cpuset || pc->cpuset->nbits != c->nr_cpus)) {
@@ -405,12 +410,33 @@ out:
 }
 
 /* ---------------------------------------------------------------------------------------------
- * 2. Targets
+ * 2. Targets: max-min fair ("water-filling") over the placed cells, then integer rounding.
+ *
+ * Cell s has a share weight w (plan_cell.share, 0 = 1), a floor lo (1 CPU; the root cell's
+ * minimum for the root) and a need (plan_cell.need, at least lo). With the placed cells'
+ * shares summing to W, the fair share of s is T·w/W. Allocations x(λ) = clamp(λ·w, lo, hi) grow
+ * with one common level λ, the water, until they sum to T:
+ *  - contention (Σ need ≥ T): hi = need. A cell that needs less than its level gets exactly its
+ *    need; what it leaves raises the level of the others, in proportion to their shares. So a
+ *    cell whose need reaches its fair share gets at least that share (the floors aside), however
+ *    much more its neighbours ask for: spawning threads does not win CPUs.
+ *  - surplus (Σ need < T): every cell gets its need, and the spare CPUs fill the cells that are
+ *    below their fair share first (x = max(need, λ·w)). With all needs zero (no demand known)
+ *    this is the plain split by share, and whenever no cell needs more than its share the plan
+ *    is that split: demand that stays within the shares never moves a CPU.
+ * The level is found exactly: x(λ) is piecewise linear with breakpoints lo/w and hi/w; binary
+ * search over the sorted breakpoints finds the segment, one division the level in it. Equal
+ * inputs give bit-identical levels, so ties in the rounding are real ties (lower id wins).
+ * Rounding: floor of every x, the CPUs left over by largest fractional part; on equal parts
+ * (cells at the same level) to the cell further short of its need, so a cell with 2 runnable
+ * tasks does not lose a tie against a busier one, then to the lower id. Every floor is an
+ * integer ≤ x, so no cell ends below lo.
  */
 
 struct frac {
 	int s;
-	double f;
+	double f;      /* fractional part of the allocation */
+	double short_; /* need − allocation */
 };
 
 static int cmp_frac_desc(const void *a, const void *b)
@@ -419,69 +445,155 @@ static int cmp_frac_desc(const void *a, const void *b)
 
 	if (x->f != y->f)
 		return x->f > y->f ? -1 : 1;
+	if (x->short_ != y->short_)
+		return x->short_ > y->short_ ? -1 : 1;
 	return (x->s > y->s) - (x->s < y->s);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+struct fill {
+	unsigned int n;	     /* placed cells */
+	int *s;		     /* [n] their indices */
+	double *w, *lo, *hi; /* [n]; hi may be INFINITY */
+	double *bp;	     /* [2n] breakpoints */
+};
+
+static double fill_at(const struct fill *f, unsigned int i, double level)
+{
+	double x = level * f->w[i];
+
+	return x < f->lo[i] ? f->lo[i] : x > f->hi[i] ? f->hi[i] : x;
+}
+
+static double fill_sum(const struct fill *f, double level)
+{
+	double sum = 0;
+
+	for (unsigned int i = 0; i < f->n; i++)
+		sum += fill_at(f, i, level);
+	return sum;
+}
+
+/* The level λ at which Σ clamp(λ·w, lo, hi) = @total (Σ lo ≤ @total ≤ Σ hi). */
+static double fill_level(const struct fill *f, double total)
+{
+	unsigned int nbp = 0, lo = 0, hi;
+	double a, b, fixed = 0, wsum = 0;
+
+	for (unsigned int i = 0; i < f->n; i++) {
+		f->bp[nbp++] = f->lo[i] / f->w[i];
+		if (isfinite(f->hi[i]))
+			f->bp[nbp++] = f->hi[i] / f->w[i];
+	}
+	qsort(f->bp, nbp, sizeof(*f->bp), cmp_double);
+	/* Last breakpoint whose sum is still ≤ total: the segment [bp[lo], bp[lo + 1]). */
+	hi = nbp;
+	while (hi - lo > 1) {
+		unsigned int mid = (lo + hi) / 2;
+
+		if (fill_sum(f, f->bp[mid]) <= total)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	a = f->bp[lo];
+	b = lo + 1 < nbp ? f->bp[lo + 1] : INFINITY;
+	/* Inside the segment each cell is pinned at lo, pinned at hi, or linear in λ. */
+	for (unsigned int i = 0; i < f->n; i++) {
+		if (f->hi[i] / f->w[i] <= a)
+			fixed += f->hi[i];
+		else if (f->lo[i] / f->w[i] >= b)
+			fixed += f->lo[i];
+		else
+			wsum += f->w[i];
+	}
+	return wsum > 0 ? (total - fixed) / wsum : a;
 }
 
 static int compute_targets(struct ctx *c)
 {
-	unsigned int n = 0, T = c->nr_online;
-	double wsum = 0;
-	long rest, given = 0;
-	struct frac *fr;
-	unsigned int min0;
+	unsigned int n = 0, T = c->nr_online, min0;
+	struct fill f = {0};
+	struct frac *fr = NULL;
+	double need_sum = 0, level;
+	long given = 0;
+	int ret = -ENOMEM;
 
-	for (unsigned int s = 0; s < c->nc; s++) {
-		if (c->why[s] != PLAN_PLACED)
-			continue;
-		n++;
-		wsum += cell_in(c, s)->weight;
-	}
+	for (unsigned int s = 0; s < c->nc; s++)
+		n += c->why[s] == PLAN_PLACED;
+	f.s = malloc(n * sizeof(*f.s));
+	f.w = malloc(n * sizeof(*f.w));
+	f.lo = malloc(n * sizeof(*f.lo));
+	f.hi = malloc(n * sizeof(*f.hi));
+	f.bp = malloc(2 * n * sizeof(*f.bp));
 	fr = malloc(n * sizeof(*fr));
-	if (!fr)
-		return -ENOMEM;
-	rest = (long)T - (long)n;
-	n = 0;
-	for (unsigned int s = 0; s < c->nc; s++) {
-		double w = wsum > 0 ? cell_in(c, s)->weight : 1.0;
-		double share, fl;
+	if (!f.s || !f.w || !f.lo || !f.hi || !f.bp || !fr)
+		goto out;
 
-		if (c->why[s] != PLAN_PLACED)
-			continue;
-		share = (double)rest * w / (wsum > 0 ? wsum : (double)(T - rest));
-		fl = floor(share);
-		c->target[s] = 1 + (unsigned int)fl;
-		given += (long)fl;
-		fr[n++] = (struct frac){(int)s, share - fl};
-	}
-	qsort(fr, n, sizeof(*fr), cmp_frac_desc);
-	/* Leftovers by largest fraction; a float overshoot (never seen, but cheap) takes back. */
-	for (unsigned int i = 0; given < rest && n; i = (i + 1) % n, given++)
-		c->target[fr[i].s]++;
-	for (unsigned int i = n; given > rest && n; given--) {
-		do
-			i = (i + n - 1) % n;
-		while (c->target[fr[i].s] <= 1);
-		c->target[fr[i].s]--;
-	}
-	free(fr);
-
-	/* Root minimum, from the largest target (ties: highest id gives first). */
+	/* Placement left room for the root minimum (capped at what T allows) and 1 CPU each. */
 	min0 = c->in->cell0_min_cpus;
 	if (min0 > T - (n - 1))
 		min0 = T - (n - 1);
-	while (c->target[0] < min0) {
-		int d = -1;
+	for (unsigned int s = 0; s < c->nc; s++) {
+		const struct plan_cell *pc = cell_in(c, s);
+		unsigned int i = f.n;
 
-		for (unsigned int s = 1; s < c->nc; s++)
-			if (c->why[s] == PLAN_PLACED && c->target[s] > 1 &&
-			    (d < 0 || c->target[s] >= c->target[d]))
-				d = (int)s;
-		if (d < 0)
-			break;
-		c->target[d]--;
-		c->target[0]++;
+		if (c->why[s] != PLAN_PLACED)
+			continue;
+		f.s[i] = (int)s;
+		f.w[i] = pc->share > 0 ? pc->share : 1.0;
+		f.lo[i] = s == 0 && min0 > 1 ? (double)min0 : 1.0;
+		f.hi[i] = pc->need > f.lo[i] ? pc->need : f.lo[i];
+		need_sum += f.hi[i];
+		f.n++;
 	}
-	return 0;
+	if (need_sum < (double)T) {
+		/* Surplus: needs become floors, the spare CPUs fill up to the shares. */
+		for (unsigned int i = 0; i < n; i++) {
+			f.lo[i] = f.hi[i];
+			f.hi[i] = INFINITY;
+		}
+	}
+	level = fill_level(&f, (double)T);
+	for (unsigned int i = 0; i < n; i++) {
+		double x = fill_at(&f, i, level), fl = floor(x);
+
+		c->target[f.s[i]] = (unsigned int)fl;
+		given += (long)fl;
+		fr[i] = (struct frac){f.s[i], x - fl, cell_in(c, f.s[i])->need - x};
+	}
+	qsort(fr, n, sizeof(*fr), cmp_frac_desc);
+	/*
+	 * Leftovers by largest fraction; a float overshoot (never seen, but cheap) takes back from
+	 * the smallest fractions, never below a cell's floor.
+	 */
+	for (unsigned int i = 0; given < (long)T && n; i = (i + 1) % n, given++)
+		c->target[fr[i].s]++;
+	for (unsigned int i = n, guard = 0; given > (long)T && n && guard < 2 * n; guard++) {
+		int s;
+
+		i = (i + n - 1) % n;
+		s = fr[i].s;
+		if (c->target[s] <= (s == 0 && min0 > 1 ? min0 : 1))
+			continue;
+		c->target[s]--;
+		given--;
+	}
+	ret = 0;
+out:
+	free(f.s);
+	free(f.w);
+	free(f.lo);
+	free(f.hi);
+	free(f.bp);
+	free(fr);
+	return ret;
 }
 
 /* ---------------------------------------------------------------------------------------------

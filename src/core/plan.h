@@ -8,8 +8,12 @@
  *     by id, up to @max_cells. A cell is placed only if it can get a CPU of its own (its cpuset
  *     has an online CPU that a higher-priority cell does not need); the others are "unplaced" and
  *     reported with a reason, never an error: their tasks run in the root cell.
- *  2. Targets. T online CPUs, N placed cells: 1 each, the other T−N by weight (floor), leftovers
- *     by largest fractional part (ties: lower id). Root gets at least @cell0_min_cpus if T allows.
+ *  2. Targets, max-min fair. Each placed cell is entitled to its share of the T online CPUs
+ *     (T·share/Σ share; equal shares by default). A cell that needs less gets its need; what it
+ *     leaves goes to the cells that need more, in proportion to their shares (water-filling).
+ *     Spare CPUs, when all needs are met, go first to the cells below their share. Floors: 1
+ *     CPU per cell, @cell0_min_cpus for the root if T allows. Rounding: floors, then leftovers
+ *     by largest fractional part (ties: further short of its need, then lower id).
  *  3. Counts, per CPU class. CPUs are grouped by the set of placed cpusets claiming them:
  *     exclusive (one claimant) → that cell, even beyond its target; contested → split among the
  *     claimants by remaining deficit, one group per identical claimant set; unclaimed → the
@@ -36,7 +40,15 @@ struct plan_cell {
 	int id;		 /* >= 0, unique; 0 is the root cell and must be present */
 	bool has_cpuset; /* root cell: must be false (the root cgroup is unrestricted) */
 	const struct cpumask *cpuset; /* topo->nr_cpus bits, when has_cpuset */
-	double weight;		      /* >= 0, finite; all zero = equal weights */
+	/*
+	 * CPUs the cell needs (>= 0, finite): its measured demand plus headroom (demand_weights()).
+	 * All zero = nothing known: every cell gets its share. "weight" is the older name.
+	 */
+	union {
+		double need;
+		double weight;
+	};
+	double share; /* entitlement (>= 0, finite), relative to the others'; 0 counts as 1 */
 };
 
 struct plan_input {
@@ -59,7 +71,7 @@ enum plan_unplaced_reason {
 struct plan_cell_out {
 	int id;
 	enum plan_unplaced_reason why; /* PLAN_PLACED for cells that got CPUs */
-	unsigned int target;	       /* weight target (0 when unplaced); primaries may differ */
+	unsigned int target;	       /* max-min target (0 when unplaced); primaries may differ */
 	unsigned int nr_primary;
 	struct cpumask *primary;    /* owned CPUs; empty when unplaced */
 	struct cpumask *borrowable; /* online − primary, ∩ cpuset; empty when unplaced */
@@ -76,8 +88,9 @@ struct plan {
 
 /*
  * Compute a plan. Fails only on malformed input (-EINVAL: no root cell, duplicate or negative
- * id, root with cpuset, cpuset of the wrong size, bad weight) or -ENOMEM, with a one-line message
- * in @err. Impossible wishes (too many cells, empty cpusets) are reported in the plan instead.
+ * id, root with cpuset, cpuset of the wrong size, bad need or share) or -ENOMEM, with a one-line
+ * message in @err. Impossible wishes (too many cells, empty cpusets) are reported in the plan
+ * instead.
  */
 int plan_compute(const struct plan_input *in, struct plan **out, char *err, size_t errlen);
 

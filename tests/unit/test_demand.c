@@ -5,6 +5,7 @@
  * demand shifting between two cells on 16 CPUs.
  */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,6 +61,14 @@ static void test_bad_cfg(void **state)
 	demand_cfg_default(&cfg);
 	cfg.weight_floor_cpus = 0.0;
 	assert_null(demand_new(4, 2, &cfg, err, sizeof(err)));
+	demand_cfg_default(&cfg);
+	cfg.headroom_cpus = -0.5;
+	assert_null(demand_new(4, 2, &cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "headroom"));
+	demand_cfg_default(&cfg);
+	cfg.headroom_pct = NAN;
+	assert_null(demand_new(4, 2, &cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "headroom"));
 	demand_cfg_default(&cfg);
 	assert_null(demand_new(0, 2, &cfg, err, sizeof(err)));
 	cfg.alpha = 1.0;
@@ -354,20 +363,33 @@ static void test_seeding(void **state)
 static void test_weights_floor(void **state)
 {
 	struct demand *d = new_model(4, 3, 1.0);
+	struct demand_cfg dcfg;
 	int owner[4] = {0, 1, 1, 1};
 	uint64_t run[12] = {0};
 	double w[3];
 
 	(void)state;
+	demand_cfg_default(&dcfg);
 	demand_cell_add(d, 1);
 	run[1 * 3 + 1] = 1 * S;
 	run[2 * 3 + 1] = 500 * MS;
 	assert_int_equal(demand_update(d, run, owner, 1 * S), 0);
 	demand_weights(d, w);
-	/* absolute CPUs: 1.5 for cell 1 (not its 50% util), floor 0.1 for idle root, 0 if dead */
-	assert_near(w[0], 0.1, "root weight floor");
-	assert_near(w[1], 1.5, "cell 1 weight");
-	assert_near(w[2], 0.0, "dead cell weight");
+	/*
+	 * Needs in absolute CPUs: 1.5 for cell 1 (not its 50 % util), the floor 0.1 for the idle
+	 * root, 0 if dead; each plus max(0.5 CPU, 10 %) headroom.
+	 */
+	assert_near(w[0], 0.1 + 0.5, "root need: floor + 0.5 CPU");
+	assert_near(w[1], 1.5 + 0.5, "cell 1 need");
+	assert_near(w[2], 0.0, "dead cell need");
+	/* 10 % takes over from 0.5 CPU above 5 CPUs of demand */
+	assert_near(demand_need(&dcfg, 4.0), 4.5, "need of 4 CPUs");
+	assert_near(demand_need(&dcfg, 5.0), 5.5, "need of 5 CPUs");
+	assert_near(demand_need(&dcfg, 30.0), 33.0, "need of 30 CPUs");
+	assert_near(demand_need(&dcfg, 0.0), 0.6, "need of an idle cell");
+	dcfg.headroom_cpus = 0.0;
+	dcfg.headroom_pct = 0.0;
+	assert_near(demand_need(&dcfg, 2.0), 2.0, "no headroom");
 	demand_free(d);
 }
 
@@ -434,6 +456,7 @@ static void test_rebalance_gate(void **state)
 struct sim {
 	struct demand *d;
 	uint64_t run[SIM_CPUS * SIM_CELLS];
+	uint64_t wait[SIM_CELLS]; /* cumulative queue wait, as BPF counts it */
 	unsigned int alloc[SIM_CELLS];
 	double want[SIM_CELLS]; /* true demand in CPUs */
 	bool borrowing;
@@ -441,29 +464,30 @@ struct sim {
 	unsigned int rebalances, changes;
 };
 
-/* Each cell >= 1, the remaining CPUs by weight: floor, then largest remainder (low id on ties). */
-static void split(const double *w, unsigned int *out)
+/*
+ * Max-min fair split with equal shares, one CPU at a time: each cell 1, then every further CPU to
+ * the cell with the fewest CPUs among those whose need is not met (alloc + 0.5 < need: the
+ * planner rounds to nearest; ties to the larger need), else among all; then ties to the lower
+ * id. A deliberately simpler statement of what the planner computes (test_plan.c checks the
+ * planner's own targets against the max-min properties).
+ */
+static void split(const double *need, unsigned int *out)
 {
-	double total = 0.0, frac[SIM_CELLS];
-	unsigned int left = SIM_CPUS - SIM_CELLS;
-
 	for (int c = 0; c < SIM_CELLS; c++)
-		total += w[c];
-	for (int c = 0; c < SIM_CELLS; c++) {
-		double share = (SIM_CPUS - SIM_CELLS) * w[c] / total;
+		out[c] = 1;
+	for (unsigned int left = SIM_CPUS - SIM_CELLS; left; left--) {
+		int best = -1;
 
-		out[c] = 1 + (unsigned int)share;
-		frac[c] = share - (unsigned int)share;
-		left -= out[c] - 1;
-	}
-	while (left--) {
-		int best = 0;
-
-		for (int c = 1; c < SIM_CELLS; c++)
-			if (frac[c] > frac[best])
+		for (int c = 0; c < SIM_CELLS; c++)
+			if (out[c] + 0.5 < need[c] &&
+			    (best < 0 || out[c] < out[best] ||
+			     (out[c] == out[best] && need[c] > need[best])))
 				best = c;
+		if (best < 0)
+			for (int c = 0; c < SIM_CELLS; c++)
+				if (best < 0 || out[c] < out[best])
+					best = c;
 		out[best]++;
-		frac[best] = -1.0;
 	}
 }
 
@@ -513,6 +537,10 @@ static void sim_interval(struct sim *s)
 			s->run[cpu * SIM_CELLS + c] += (uint64_t)(take * S);
 		}
 	}
+	/* What did not run waited: excess CPUs × 1 s is the queue wait of that many tasks. */
+	for (int c = 0; c < SIM_CELLS; c++)
+		s->wait[c] += (uint64_t)(excess[c] * S);
+	demand_set_wait(s->d, s->wait);
 	s->now += 1 * S;
 	assert_int_equal(demand_update(s->d, s->run, owner, 1 * S), 0);
 	if (demand_should_rebalance(s->d, s->now)) {
@@ -523,7 +551,7 @@ static void sim_interval(struct sim *s)
 		split(w, next);
 		s->rebalances++;
 		if (memcmp(next, s->alloc, sizeof(next))) {
-			print_message("  t=%3llus rebalance: weights %.2f/%.2f/%.2f -> %u/%u/%u\n",
+			print_message("  t=%3llus rebalance: needs %.2f/%.2f/%.2f -> %u/%u/%u\n",
 				      (unsigned long long)(s->now / S), w[0], w[1], w[2], next[0],
 				      next[1], next[2]);
 			memcpy(s->alloc, next, sizeof(next));
@@ -662,6 +690,44 @@ static void test_sim_saturated_borrowing(void **state)
 	run_saturated(true);
 }
 
+/*
+ * Issue #10 item 5: a cell with 2 always-runnable tasks beside one with 30. Proportional weights
+ * cut the small cell to 1 CPU of 16 (30 : 2 split of the rest); max-min fair needs keep it at
+ * its 2 (plus headroom when the rounding allows), however many threads the big cell adds.
+ */
+static void run_small_beside_big(bool borrowing)
+{
+	struct sim s;
+
+	sim_init(&s, borrowing);
+	s.want[1] = 2.0;
+	s.want[2] = 30.0;
+	sim_settle(&s, 60);
+	print_message("2 beside 30 (borrowing %s): final %u/%u/%u\n", borrowing ? "on" : "off",
+		      s.alloc[0], s.alloc[1], s.alloc[2]);
+	assert_true(s.alloc[1] >= 2);
+	assert_true(s.alloc[1] <= 3); /* need 2.5: no more than its demand rounded up */
+	assert_true(s.alloc[2] >= SIM_CPUS - 1 - 3);
+	assert_stable(&s, 20);
+	/* More threads in the big cell change nothing. */
+	s.want[2] = 300.0;
+	assert_stable(&s, 20);
+	assert_true(s.alloc[1] >= 2);
+	demand_free(s.d);
+}
+
+static void test_sim_small_beside_big_no_borrowing(void **state)
+{
+	(void)state;
+	run_small_beside_big(false);
+}
+
+static void test_sim_small_beside_big_borrowing(void **state)
+{
+	(void)state;
+	run_small_beside_big(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -679,6 +745,8 @@ int main(void)
 		cmocka_unit_test(test_sim_shift_borrowing),
 		cmocka_unit_test(test_sim_saturated_no_borrowing),
 		cmocka_unit_test(test_sim_saturated_borrowing),
+		cmocka_unit_test(test_sim_small_beside_big_no_borrowing),
+		cmocka_unit_test(test_sim_small_beside_big_borrowing),
 	};
 
 	return cmocka_run_group_tests_name("demand", tests, NULL, NULL);

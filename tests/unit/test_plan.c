@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests for the planner: the reference planner's behaviours (targets, cpuset classes,
- * borrowing, weights, root minimum), stability, topology packing, determinism, validation, and
- * a property test over random inputs (seed printed; PLAN_SEED=n reproduces, PLAN_CASES=n scales).
+ * borrowing, max-min fair targets by need and share, root minimum), stability, topology packing,
+ * determinism, validation, and property tests over random inputs (seed printed; PLAN_SEED=n
+ * reproduces, PLAN_CASES=n scales).
  */
 #include <errno.h>
 #include <math.h>
@@ -37,13 +38,14 @@ static void scen_init(struct scen *sc, unsigned int nr_cpus, unsigned int per_ll
 	sc->in.cells = sc->cells;
 }
 
-/* Add cell @id with @cpulist (NULL = no cpuset) and @weight. */
-static void add(struct scen *sc, int id, const char *cpulist, double weight)
+/* Add cell @id with @cpulist (NULL = no cpuset) and @need (CPUs; share 0 = equal). */
+static void add(struct scen *sc, int id, const char *cpulist, double need)
 {
 	struct plan_cell *pc = &sc->cells[sc->n];
 
+	memset(pc, 0, sizeof(*pc)); /* a dropped cell may have left its share here */
 	pc->id = id;
-	pc->weight = weight;
+	pc->need = need;
 	if (cpulist) {
 		char err[256];
 
@@ -172,7 +174,7 @@ static void test_remainders(void **state)
 {
 	struct scen sc;
 	(void)state;
-	/* 10 CPUs, 4 cells: 1 each + 6 by weight = 1.5 each; leftovers 2 to the lowest ids. */
+	/* 10 CPUs, 4 cells: 2.5 each; floors 2, leftovers 2 to the lowest ids. */
 	scen_init(&sc, 10, 10, 1);
 	for (int id = 0; id < 4; id++)
 		add(&sc, id, NULL, 1);
@@ -417,19 +419,104 @@ static void test_borrowable(void **state)
 	cpumask_free(on);
 }
 
-static void test_weighted(void **state)
+/* Hand-computed max-min fair targets (needs in CPUs, equal shares unless set). */
+static void test_maxmin(void **state)
 {
 	struct scen sc;
 	(void)state;
-	/* R = 13 by 1:2:5 = 1.625/3.25/8.125 → floors 1/3/8, leftover to root (.625). */
+	/*
+	 * 16 CPUs, shares 16/3 each. Root needs 0.6 → 1 (its floor); a needs 2.5 → 2.5; b's 33
+	 * takes the rest, 12.5. Floors 1/2/12; the leftover CPU: equal fractions, so to the cell
+	 * further short of its need, b. Proportional weights would have given a
+	 * 1 + 13·2.5/36.1 = 1.9 → 1 or 2 CPUs, and 1 with b at 330.
+	 */
 	scen_init(&sc, 16, 16, 1);
+	add(&sc, 0, NULL, 0.6);
+	add(&sc, 1, NULL, 2.5);
+	add(&sc, 2, NULL, 33);
+	struct plan *p = run(&sc);
+	assert_int_equal(nprim(p, 0), 1);
+	assert_int_equal(nprim(p, 1), 2);
+	assert_int_equal(nprim(p, 2), 13);
+	plan_free(p);
+	/* a at 2.6: the larger fraction wins, 1/3/12. */
+	sc.cells[1].need = 2.6;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 1), 3);
+	assert_int_equal(nprim(p, 2), 12);
+	plan_free(p);
+	/* Ten times the threads in b: nothing changes for a. */
+	sc.cells[2].need = 330;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 1), 3);
+	plan_free(p);
+	/* a needing 7, beyond its share (16/3) but below the level b leaves, gets all 7. */
+	sc.cells[1].need = 7;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 0), 1);
+	assert_int_equal(nprim(p, 1), 7 - 0); /* level (16 − 1)/2 = 7.5 > 7: a is satisfied */
+	assert_int_equal(nprim(p, 2), 8);
+	plan_free(p);
+	sc.cells[1].need = 9;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 1), 7); /* 7.5 each; tie → b, further short of its need */
+	assert_int_equal(nprim(p, 2), 8);
+	plan_free(p);
+	sc.cells[2].need = 9; /* a real tie: lower id */
+	p = run(&sc);
+	assert_int_equal(nprim(p, 1), 8);
+	assert_int_equal(nprim(p, 2), 7);
+	plan_free(p);
+	scen_free(&sc);
+
+	/* Surplus: needs 1/2/3 of 12 CPUs are all met; the spare CPUs level up to 4 each. */
+	scen_init(&sc, 12, 12, 1);
 	add(&sc, 0, NULL, 1);
 	add(&sc, 1, NULL, 2);
-	add(&sc, 2, NULL, 5);
+	add(&sc, 2, NULL, 3);
+	p = run(&sc);
+	for (int id = 0; id < 3; id++)
+		assert_int_equal(nprim(p, id), 4);
+	plan_free(p);
+	/* ... and a need above the share is met from what the others leave: 5, then 3.5 each. */
+	sc.cells[2].need = 5;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 0) + nprim(p, 1), 7);
+	assert_int_equal(nprim(p, 2), 5);
+	plan_free(p);
+	scen_free(&sc);
+}
+
+/* Shares: entitlement ∝ share, and what a satisfied cell leaves goes by share too. */
+static void test_maxmin_shares(void **state)
+{
+	struct scen sc;
+	(void)state;
+	/* 16 CPUs, shares 1:1:2 → 4/4/8, all three needing more: exactly that. */
+	scen_init(&sc, 16, 16, 1);
+	add(&sc, 0, NULL, 100);
+	add(&sc, 1, NULL, 100);
+	add(&sc, 2, NULL, 100);
+	sc.cells[2].share = 2;
 	struct plan *p = run(&sc);
-	assert_int_equal(nprim(p, 0), 3);
+	assert_int_equal(nprim(p, 0), 4);
 	assert_int_equal(nprim(p, 1), 4);
-	assert_int_equal(nprim(p, 2), 9);
+	assert_int_equal(nprim(p, 2), 8);
+	plan_free(p);
+	/* Root needs 1: its 3 spare CPUs split 1:2 between cells 1 and 2 → 5 and 10. */
+	sc.cells[0].need = 1;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 0), 1);
+	assert_int_equal(nprim(p, 1), 5);
+	assert_int_equal(nprim(p, 2), 10);
+	plan_free(p);
+	/* No needs at all: the plain split by share, 4/4/8. */
+	for (int i = 0; i < 3; i++)
+		sc.cells[i].need = 0;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 0), 4);
+	assert_int_equal(nprim(p, 1), 4);
+	assert_int_equal(nprim(p, 2), 8);
 	plan_free(p);
 	scen_free(&sc);
 }
@@ -513,11 +600,19 @@ static void test_bad_input(void **state)
 	drop(&sc, 1);
 	add(&sc, 2, NULL, -1);
 	assert_int_equal(plan_compute(&sc.in, &p, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "cell 2 has weight -1"));
+	assert_non_null(strstr(err, "cell 2 needs -1 CPUs"));
 	drop(&sc, 2);
 	add(&sc, 3, NULL, NAN);
 	assert_int_equal(plan_compute(&sc.in, &p, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "cell 3 has weight"));
+	assert_non_null(strstr(err, "cell 3 needs nan CPUs"));
+	drop(&sc, 3);
+	add(&sc, 3, NULL, 1);
+	sc.cells[sc.n - 1].share = -2;
+	assert_int_equal(plan_compute(&sc.in, &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "cell 3 has share -2"));
+	sc.cells[sc.n - 1].share = INFINITY;
+	assert_int_equal(plan_compute(&sc.in, &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "cell 3 has share inf"));
 	drop(&sc, 3);
 	add(&sc, -4, NULL, 1);
 	assert_int_equal(plan_compute(&sc.in, &p, err, sizeof(err)), -EINVAL);
@@ -660,22 +755,24 @@ static void test_stability(void **state)
 	check_add_remove(96, 12, 2, 7);
 }
 
-/* A weight change moves only the CPUs that must change hands. */
+/* A need change moves only the CPUs that must change hands. */
 static void test_stability_weights(void **state)
 {
 	struct scen sc;
 	(void)state;
 	scen_init(&sc, 64, 16, 2);
 	for (int id = 0; id < 4; id++)
-		add(&sc, id, NULL, 1);
+		add(&sc, id, NULL, 100);
 	struct plan *p0 = run(&sc);
 	sc.in.prev = p0;
-	sc.cells[2].weight = 3; /* 16/16/16/16 → 10+1 ... */
+	sc.cells[2].need = 3; /* 16/16/16/16 → 21/21/3/19 (61/3 = 20.33 each, ties low id) */
 	struct plan *p1 = run(&sc);
 	unsigned int need = 0;
 	for (int id = 0; id < 4; id++)
 		if (nprim(p1, id) > nprim(p0, id))
 			need += nprim(p1, id) - nprim(p0, id);
+	assert_int_equal(nprim(p1, 2), 3);
+	assert_int_equal(need, 13);
 	assert_int_equal(plan_moved(p0, p1), need);
 	plan_free(p0);
 	plan_free(p1);
@@ -852,7 +949,8 @@ static void one_random_case(unsigned int iter, unsigned int *not_fixed)
 		unsigned int w = rnd_below(10);
 
 		pc->id = id;
-		pc->weight = w == 0 ? 0 : w < 3 ? 1 : (double)rnd_below(1000) / 7.0;
+		pc->need = w == 0 ? 0 : w < 3 ? 1 : (double)rnd_below(1000) / 7.0;
+		pc->share = rnd_below(3) ? 0 : (double)rnd_below(50) / 7.0;
 		if (i && rnd_below(3) == 0) {
 			sc.sets[sc.n] = cpumask_alloc(T);
 			random_cpuset(sc.sets[sc.n], sc.t);
@@ -927,6 +1025,153 @@ static void one_random_case(unsigned int iter, unsigned int *not_fixed)
 	scen_free(&sc);
 }
 
+/*
+ * Max-min fairness of the targets, on random inputs without cpusets (cpusets override targets:
+ * exclusive CPUs go to their cell whatever its target). Per case: T CPUs, N cells, random needs
+ * (idle, small, huge, fractional; sometimes all zero) and shares (all default, or random), a
+ * random root minimum. With lo = the cell's floor (1; the root's minimum for the root) and, in
+ * contention (Σ max(need, lo) ≥ T), hi = max(need, lo), or in surplus lo = max(need, lo) and
+ * hi = ∞, the fractional allocation x of the water-filling satisfies lo ≤ x ≤ hi and x/share
+ * equal for all cells strictly between their bounds. |target − x| < 1, so the targets must obey:
+ *  1. Σ targets = T, every target ≥ its floor;
+ *  2. a cell whose need reaches its fair share T·w/Σw gets at least floor(fair share), when no
+ *     floor exceeds its fair share (otherwise the floors legitimately eat into the shares);
+ *  3. a cell that needs less gets at least floor(max(need, 1)), and in contention at most
+ *     ceil(max(need, 1)): no more than it needs while others want more;
+ *  4. no cell can take a CPU from another to its own benefit: if i is below its bound by ≥ 1
+ *     (target_i ≤ hi_i − 1) and j above its floor by ≥ 1 (target_j ≥ lo_j + 1), then
+ *     (target_i + 1)/w_i > (target_j − 1)/w_j.
+ * Returns how many cells property 2 was checked on.
+ */
+static unsigned int one_maxmin_case(unsigned int iter)
+{
+	unsigned int T = 1 + rnd_below(rnd_below(4) ? 64 : 1024),
+		     n = 1 + rnd_below(T < 40 ? T : 40);
+	unsigned int kind = rnd_below(8), checked = 0;
+	double wsum = 0, hsum = 0, lo[40], hi[40], w[40];
+	bool all_zero = kind == 0, shares = rnd_below(2), floors_fit = true, contention;
+	unsigned int min0, sum = 0;
+	struct scen sc;
+
+	scen_init(&sc, T, T, 1);
+	sc.in.cell0_min_cpus = rnd_below(3) ? 1 : 1 + rnd_below(T);
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int r = rnd_below(10);
+		double need = all_zero ? 0
+			      : r < 2  ? 0.1 + (double)rnd_below(10) / 10.0 /* idle */
+			      : r < 6  ? (double)rnd_below(40 * T) / 10.0   /* within reach */
+			      : r < 8  ? (double)T * (1 + rnd_below(30))    /* many threads */
+				       : (double)rnd_below(5);
+
+		add(&sc, (int)i, NULL, need);
+		sc.cells[i].share = shares ? (double)(1 + rnd_below(20)) / 4.0 : 0;
+	}
+	struct plan *p = run(&sc);
+	/* Placement may leave cells unplaced (root minimum); the rest share the CPUs. */
+	unsigned int placed = 0;
+	for (unsigned int i = 0; i < n; i++)
+		placed += cell(p, (int)i)->why == PLAN_PLACED;
+	min0 = sc.in.cell0_min_cpus;
+	if (min0 > T - (placed - 1))
+		min0 = T - (placed - 1);
+	for (unsigned int i = 0; i < n; i++) {
+		if (cell(p, (int)i)->why != PLAN_PLACED)
+			continue;
+		w[i] = sc.cells[i].share > 0 ? sc.cells[i].share : 1;
+		lo[i] = i == 0 ? (double)min0 : 1;
+		hi[i] = sc.cells[i].need > lo[i] ? sc.cells[i].need : lo[i];
+		wsum += w[i];
+		hsum += hi[i];
+	}
+	contention = !all_zero && hsum >= T;
+	for (unsigned int i = 0; i < n; i++) {
+		if (cell(p, (int)i)->why != PLAN_PLACED)
+			continue;
+		if (lo[i] > T * w[i] / wsum)
+			floors_fit = false;
+		if (!contention) {
+			lo[i] = hi[i];
+			hi[i] = INFINITY;
+		}
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		const struct plan_cell_out *o = cell(p, (int)i);
+		double fair, need = sc.cells[i].need;
+
+		if (o->why != PLAN_PLACED)
+			continue;
+		sum += o->target;
+		fair = T * w[i] / wsum;
+		if (o->target < (i == 0 ? min0 : 1))
+			fail_msg("case %u: cell %u target %u below its floor", iter, i, o->target);
+		if (floors_fit && need >= fair) {
+			checked++;
+			if (o->target < (unsigned int)floor(fair + 1e-9)) {
+				dump_plan(p);
+				fail_msg(
+					"case %u (T=%u n=%u): cell %u needs %g >= its share %g but "
+					"got %u",
+					iter, T, n, i, need, fair, o->target);
+			}
+		}
+		if (floors_fit && need < fair) {
+			double want = need > 1 ? need : 1;
+
+			if (o->target < (unsigned int)floor(want + 1e-9) ||
+			    (contention && o->target > (unsigned int)ceil(want - 1e-9) &&
+			     !(i == 0 && o->target <= min0)))
+				fail_msg("case %u (T=%u n=%u): cell %u needs %g < share %g but got "
+					 "%u (%s)",
+					 iter, T, n, i, need, fair, o->target,
+					 contention ? "contention" : "surplus");
+		}
+	}
+	if (sum != T)
+		fail_msg("case %u: targets sum to %u, not %u CPUs", iter, sum, T);
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int ti = cell(p, (int)i)->target;
+
+		if (cell(p, (int)i)->why != PLAN_PLACED || !(ti + 1e-9 <= hi[i] - 1))
+			continue;
+		for (unsigned int j = 0; j < n; j++) {
+			unsigned int tj = cell(p, (int)j)->target;
+
+			if (j == i || cell(p, (int)j)->why != PLAN_PLACED ||
+			    !(tj >= lo[i == j ? i : j] + 1 - 1e-9))
+				continue;
+			if (!((ti + 1) / w[i] > (tj - 1) / w[j] - 1e-9)) {
+				dump_plan(p);
+				fail_msg("case %u (T=%u n=%u): cell %u (%u CPUs, need %g, share "
+					 "%g) is below cell %u (%u CPUs, need %g, share %g)",
+					 iter, T, n, i, ti, sc.cells[i].need, w[i], j, tj,
+					 sc.cells[j].need, w[j]);
+			}
+		}
+	}
+	plan_free(p);
+	scen_free(&sc);
+	return checked;
+}
+
+static void test_property_maxmin(void **state)
+{
+	const char *s = getenv("PLAN_SEED"), *n = getenv("PLAN_CASES");
+	uint64_t seed = s ? strtoull(s, NULL, 0) : 0x5eed5ca1ab1eull;
+	unsigned int cases = n ? (unsigned int)strtoul(n, NULL, 0) : 10000, checked = 0;
+	(void)state;
+
+	for (unsigned int i = 0; i < cases; i++) {
+		rng_state = (seed + 0x1234567ull) ^ (0x9e3779b97f4a7c15ull * (i + 1));
+		if (!rng_state)
+			rng_state = 1;
+		checked += one_maxmin_case(i);
+	}
+	print_message("max-min: %u cases, %u cells whose need reached their share checked\n", cases,
+		      checked);
+	/* The headline property must actually have been exercised. */
+	assert_true(checked >= cases / 4);
+}
+
 static void test_property_random(void **state)
 {
 	const char *s = getenv("PLAN_SEED"), *n = getenv("PLAN_CASES");
@@ -966,7 +1211,8 @@ int main(void)
 		cmocka_unit_test(test_cpusets_cover_everything),
 		cmocka_unit_test(test_pinned_and_unpinned),
 		cmocka_unit_test(test_borrowable),
-		cmocka_unit_test(test_weighted),
+		cmocka_unit_test(test_maxmin),
+		cmocka_unit_test(test_maxmin_shares),
 		cmocka_unit_test(test_skewed_and_zero_weights),
 		cmocka_unit_test(test_root_minimum),
 		cmocka_unit_test(test_bad_input),
@@ -976,6 +1222,7 @@ int main(void)
 		cmocka_unit_test(test_topology_packing),
 		cmocka_unit_test(test_determinism_and_order),
 		cmocka_unit_test(test_property_random),
+		cmocka_unit_test(test_property_maxmin),
 	};
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 }
