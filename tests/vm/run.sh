@@ -219,7 +219,7 @@ MON_PERIOD_S=0.5
 monitor_qemu() {
 	local pid=$1 st f cpu wait a b c
 	: >"$out/qemu-cpu.log"
-	while st=$(<"/proc/$pid/stat") 2>/dev/null; do
+	while st=$(cat "/proc/$pid/stat" 2>/dev/null) && [[ -n $st ]]; do
 		st=${st##*) } # the fields after "(comm)": the state first
 		cpu=0 wait=0
 		for f in "/proc/$pid/task/"*/schedstat; do
