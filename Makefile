@@ -234,3 +234,10 @@ clean:
 -include bench/vm.mk
 -include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/san/*/*.d $(BUILD)/deps/*.d $(BUILD)/bench/*.d \
 	$(BUILD)/fuzz/lib-*/*/*.d)
+
+# ---- the VM suite on a busy host (issue #13): a CPU hog on every host core while it runs ---------
+# STRESS_RUNS suites in a row (each like vm-test); tests/vm/stress.sh stops the hogs however it ends.
+STRESS_RUNS ?= 1
+test-stress: $(BUILD)/scx_cells $(VM_TOOLS)
+	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) VM_CPUS=$(VM_CPUS) tests/vm/stress.sh $(STRESS_RUNS)
+.PHONY: test-stress

@@ -37,7 +37,8 @@ echo "+cpuset +cpu" >/sys/fs/cgroup/cgroup.subtree_control ||
 	echo "init: WARNING: could not enable cpuset/cpu controllers"
 hostname vmtest
 
-# CASES (space-separated names) and CASE_TIMEOUT (seconds) come from run.sh.
+# CASES (space-separated names), CASE_TIMEOUT (seconds, already multiplied by the time scale)
+# and VM_TIME_SCALE (the factor lib.sh's wait_for applies to its limits) come from run.sh.
 # shellcheck source=/dev/null
 . /tests/vm.conf
 # shellcheck source=lib.sh
@@ -45,7 +46,7 @@ hostname vmtest
 
 M=@@VMTEST
 NCPUS=$(nproc)
-export NCPUS CASE_TIMEOUT
+export NCPUS CASE_TIMEOUT VM_TIME_SCALE
 read -r _up _idle </proc/uptime
 echo "$M BOOT uptime=$_up ncpus=$NCPUS kernel=$(uname -r)@@"
 

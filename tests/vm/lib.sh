@@ -7,7 +7,9 @@
 # Conventions for cases:
 #   - fail MSG            print "FAIL: MSG" and exit 1
 #   - wait_for T DESC CMD...  poll CMD until it succeeds (never use bare sleeps to
-#                         synchronise; poll for the condition you need)
+#                         synchronise; poll for the condition you need); T is scaled by
+#                         VM_TIME_SCALE
+#   - wait_stats N DESC CMD...  the same with a deadline of N more daemon stats lines
 #   - start_sched ARGS... / stop_sched   run /bin/scx_cells for the case
 #   - cg_create / cg_move / cg_set_cpus / cg_remove   cgroup v2 helpers
 # Variables set by /init for each case: CASE_NAME, CASE_DIR (scratch directory),
@@ -57,11 +59,19 @@ pid_alive() {
 	[ "$_st" != Z ] && [ "$_st" != X ]
 }
 
+# VM_TIME_SCALE (integer >= 1, from run.sh --time-scale via /init): every wall-clock limit of
+# wait_for is multiplied by it. The limits are only ever deadlines for conditions that are
+# polled (a passing case never waits for them), so scaling them up costs time only when a case
+# fails; it keeps a loaded host (the guest gets less of the host's CPU) from turning "slow"
+# into "failed". Deadlines that matter for an assertion are measured in the daemon's progress
+# instead (stats lines: stats_lines_until, wait_stats).
+VM_TIME_SCALE=${VM_TIME_SCALE:-1}
+
 # wait_for TIMEOUT_S DESCRIPTION CMD [ARGS...]
-# Poll CMD every ~50 ms until it exits 0. On timeout: fail, naming DESCRIPTION
-# and showing what CMD printed on its last attempt.
+# Poll CMD every ~50 ms until it exits 0. On timeout (TIMEOUT_S x VM_TIME_SCALE seconds): fail,
+# naming DESCRIPTION and showing what CMD printed on its last attempt.
 wait_for() {
-	_wf_timeout=$1 _wf_desc=$2
+	_wf_timeout=$(($1 * VM_TIME_SCALE)) _wf_desc=$2
 	shift 2
 	_wf_deadline=$(($(now_cs) + _wf_timeout * 100))
 	while :; do
@@ -69,7 +79,7 @@ wait_for() {
 			return 0
 		fi
 		if [ "$(now_cs)" -ge "$_wf_deadline" ]; then
-			fail "timed out after ${_wf_timeout}s waiting for: $_wf_desc" \
+			fail "timed out after ${_wf_timeout}s (time scale $VM_TIME_SCALE) waiting for: $_wf_desc" \
 				"(last output of '$*': ${_wf_out:-<none>})"
 		fi
 		sleep 0.05
@@ -553,4 +563,40 @@ stats_t_ms() {
 	# shellcheck disable=SC2086 # "SECONDS MILLIS"
 	set -- $_t
 	echo $(($1 * 1000 + 1$2 - 1000))
+}
+
+# stats_lines_until N ERE: how many stats lines after the first N it took until one matched ERE
+# (1 = the very next line); empty if none matched yet. A reaction time measured in the daemon's
+# own progress: on a slow or loaded host the daemon prints fewer lines per second, so a bound in
+# lines does not turn host slowness into a failure, while a daemon that needs more of its own
+# intervals than allowed still fails.
+stats_lines_until() {
+	grep '^{"t":' "$SCHED_LOG" | tail -n "+$(($1 + 1))" | grep -n -m 1 -E -e "$2" | cut -d: -f1
+}
+
+# wait_stats N DESC CMD...: poll CMD (like wait_for) until it succeeds; the deadline is the
+# daemon's progress: fail once it has printed N more stats lines since the call and CMD still
+# fails. A daemon that stopped printing fails after N x 2 s x VM_TIME_SCALE of wall time.
+wait_stats() {
+	_ws_n=$1 _ws_desc=$2
+	shift 2
+	_ws_end=$(($(stats_count) + _ws_n))
+	_ws_deadline=$(($(now_cs) + _ws_n * 200 * VM_TIME_SCALE))
+	_ws_i=0
+	while :; do
+		if _ws_out=$("$@" 2>&1); then
+			return 0
+		fi
+		# Count lines only every 10th poll: under TCG every fork is load in the root cell,
+		# which the work-conservation cases measure.
+		_ws_i=$((_ws_i + 1))
+		if [ $((_ws_i % 10)) -eq 0 ]; then
+			_ws_seen=$(stats_count)
+			if [ "${_ws_seen:-0}" -ge "$_ws_end" ] || [ "$(now_cs)" -ge "$_ws_deadline" ]; then
+				fail "gave up waiting for: $_ws_desc after $((${_ws_seen:-0} + _ws_n - _ws_end))" \
+					"of $_ws_n stats intervals (last output of '$*': ${_ws_out:-<none>})"
+			fi
+		fi
+		sleep 0.05
+	done
 }

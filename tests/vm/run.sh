@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # tests/vm/run.sh — run scx_cells VM test cases inside one qemu (TCG) boot.
 #
-# Usage: tests/vm/run.sh [--cpus N] [--mem MB] [--timeout S] [--live] [--out DIR]
-#                        [--tcg single|multi] CASE...
+# Usage: tests/vm/run.sh [--cpus N] [--mem MB] [--timeout S] [--time-scale K] [--live]
+#                        [--out DIR] [--tcg single|multi] CASE...
 #        CASE is the name of tests/vm/cases/CASE.sh, or `all`.
 # Env:   VMLINUZ (required) kernel with sched_ext; BUILD_DIR (default: build);
 #        VM_TCG_THREAD (default for --tcg: single); VM_SMP (a full qemu -smp value,
-#        e.g. "4,sockets=2,cores=2" for two LLCs; overrides --cpus).
+#        e.g. "4,sockets=2,cores=2" for two LLCs; overrides --cpus); VM_TIME_SCALE
+#        (default for --time-scale: 3); VM_APPEND (extra kernel command-line words).
+# Exit:  0 all passed; 1 a case failed; 2 usage error; 3 no failure, but an emulator event
+#        (the host starved qemu and the guest's lockup detectors fired) made a case inconclusive.
 #
 # Steps: pack an initramfs (busybox, our binaries, test tools + their shared
 # libraries, lib.sh, the cases, tests/vm/init.sh as /init), boot qemu once, let
@@ -22,6 +25,26 @@ VM_TOOLS=(stress-ng taskset cyclictest hackbench)
 BOOT_MARGIN_S=60   # host-side allowance for boot + power-off
 CLEANUP_MARGIN_S=30 # per case: in-VM unload/cleanup after the case's own timeout
 TAIL_LINES=40
+# Kernel command line. Besides the console: `tsc=reliable` and the two lockup-detector
+# thresholds keep a host that stops feeding qemu for a while (heavy host load) from looking
+# like a broken guest; see README.md, "Emulator events", for the measurements behind them.
+#  - tsc=reliable: under TCG the guest TSC is the host's clock; when qemu gets no host CPU for
+#    a few seconds the clocksource watchdog sees the TSC "skew" against the (equally emulated)
+#    HPET, marks the TSC unstable and switches to the HPET, whose every read is an emulated
+#    MMIO access: the rest of the boot runs slower. It also stops the watchdog's cross-CPU TSC
+#    reads, which single-threaded TCG cannot answer in time anyway ("remote CPU read timed out").
+#  - watchdog_thresh=60 (soft lockup report after 120 s, sched_ext's soft-lockup ejection after
+#    90 s instead of 15 s) and rcupdate.rcu_cpu_stall_timeout=60 (sched_ext also ejects on RCU
+#    stalls, default 21 s): a 17 s host stall of qemu got both scx_cells and the kernel's own
+#    scx_simple ejected with the defaults. sched_ext's own watchdog (a runnable task not run for
+#    30 s, checked from the tick) stays as it is: it is the detector for scheduler stalls.
+KERNEL_ARGS="console=ttyS0 quiet panic=-1 tsc=reliable watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=60"
+# A failed case is an emulator event when the guest reported a lockup or stall and, in the same
+# case, qemu got (almost) no host CPU for at least EMU_STALL_MIN_S seconds and for at least half
+# of the duration the guest reported. "Almost no": under STARVED_PCT % of one host CPU per
+# monitor period.
+EMU_STALL_MIN_S=5
+STARVED_PCT=10
 
 die() {
 	echo "run.sh: $*" >&2
@@ -52,12 +75,14 @@ usage() {
 # Default from the environment (VM_TCG_THREAD), else single.
 tcg=${VM_TCG_THREAD:-single}
 cpus=4 mem=1024 case_timeout=120 live=0 out=
+time_scale=${VM_TIME_SCALE:-3}
 cases=()
 while (($#)); do
 	case $1 in
 	--cpus) cpus=${2:?--cpus needs a value}; shift 2 ;;
 	--mem) mem=${2:?--mem needs a value}; shift 2 ;;
 	--timeout) case_timeout=${2:?--timeout needs a value}; shift 2 ;;
+	--time-scale) time_scale=${2:?--time-scale needs a value}; shift 2 ;;
 	--out) out=${2:?--out needs a value}; shift 2 ;;
 	--live) live=1; shift ;;
 	--tcg) tcg=${2:?--tcg needs a value}; shift 2 ;;
@@ -66,9 +91,12 @@ while (($#)); do
 	*) cases+=("$1"); shift ;;
 	esac
 done
-for v in cpus mem case_timeout; do
-	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "--${v/case_/} must be a positive integer, got '${!v}'"
+for v in cpus mem case_timeout time_scale; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "--$(tr _ - <<<"${v/case_/}") must be a positive integer, got '${!v}'"
 done
+# Every wall-clock limit in the VM (wait_for deadlines, the per-case timeout) is multiplied by
+# the time scale: they are deadlines, not durations, so passing cases are not slowed down.
+case_limit=$((case_timeout * time_scale))
 [[ $tcg == single || $tcg == multi ]] || die "--tcg must be single or multi, got '$tcg'"
 ((${#cases[@]})) || { usage >&2; die "no CASE given"; }
 
@@ -158,7 +186,8 @@ for f in "$here"/lib*.sh; do add_file "$f" "/tests/$(basename "$f")"; done
 for c in "${cases[@]}"; do
 	add_file "$here/cases/$c.sh" "/tests/cases/$c.sh"
 done
-printf 'CASES="%s"\nCASE_TIMEOUT=%s\n' "${cases[*]}" "$case_timeout" >"$root/tests/vm.conf"
+printf 'CASES="%s"\nCASE_TIMEOUT=%s\nVM_TIME_SCALE=%s\n' "${cases[*]}" "$case_limit" "$time_scale" \
+	>"$root/tests/vm.conf"
 chmod 755 "$root/init"
 
 # Uncompressed newc cpio: the kernel unpacks it faster than gzip under TCG.
@@ -167,7 +196,7 @@ initrd=$out/initramfs.cpio
 
 # ---- boot ---------------------------------------------------------------------------
 console=$out/console.log
-host_timeout=$((BOOT_MARGIN_S + ${#cases[@]} * (case_timeout + CLEANUP_MARGIN_S)))
+host_timeout=$((BOOT_MARGIN_S + ${#cases[@]} * (case_limit + CLEANUP_MARGIN_S * time_scale)))
 # -nodefaults: no VGA, NIC, floppy or CD-ROM (nothing here needs them); the
 # only device we add is the serial port, ttyS0, connected to our stdout.
 # shellcheck disable=SC2054 # the commas are qemu option syntax
@@ -175,19 +204,59 @@ qemu=(
 	qemu-system-x86_64
 	-accel "tcg,thread=$tcg" -cpu max -smp "${VM_SMP:-$cpus}" -m "$mem"
 	-kernel "$VMLINUZ" -initrd "$initrd"
-	-append "console=ttyS0 quiet panic=-1"
+	-append "$KERNEL_ARGS${VM_APPEND:+ $VM_APPEND}"
 	-nodefaults -display none -monitor none -serial stdio -no-reboot
 )
 
+# monitor_qemu PID: every MON_PERIOD_S, append "HOST_TIME CPU_NS WAIT_NS STATE CONSOLE_BYTES"
+# to $out/qemu-cpu.log until PID is gone: the host's clock; the CPU time qemu's threads got and
+# the time they spent runnable but waiting for a host CPU (sums of /proc/PID/task/*/schedstat);
+# qemu's process state (T = stopped); how much of the console had been written (which places
+# case markers in host time). This is the host-side evidence for emulator events: a guest whose
+# emulator wants the CPU but does not get it makes no progress, whatever its scheduler does
+# (README.md, "Emulator events").
+MON_PERIOD_S=0.5
+monitor_qemu() {
+	local pid=$1 st f cpu wait a b c
+	: >"$out/qemu-cpu.log"
+	while st=$(cat "/proc/$pid/stat" 2>/dev/null) && [[ -n $st ]]; do
+		st=${st##*) } # the fields after "(comm)": the state first
+		cpu=0 wait=0
+		for f in "/proc/$pid/task/"*/schedstat; do
+			read -r a b c <"$f" 2>/dev/null || continue
+			cpu=$((cpu + a)) wait=$((wait + b))
+		done
+		echo "$EPOCHREALTIME $cpu $wait ${st%% *} $(stat -c %s "$console" 2>/dev/null || echo 0)" \
+			>>"$out/qemu-cpu.log"
+		sleep "$MON_PERIOD_S"
+	done
+}
+
 t_start=$(date +%s.%N)
+rm -f -- "$out/qemu.pid"
 set +e
+# qemu runs under timeout(1) in the background so that its pid can be watched; the pid goes to
+# $out/qemu.pid for tools that want to observe (or, in experiments, stop) the emulator.
 if ((live)); then
-	timeout -k 5 "$host_timeout" "${qemu[@]}" </dev/null 2>"$out/qemu.log" | tee "$console"
-	qemu_rc=${PIPESTATUS[0]}
+	timeout -k 5 "$host_timeout" "${qemu[@]}" </dev/null 2>"$out/qemu.log" > >(tee "$console") &
 else
-	timeout -k 5 "$host_timeout" "${qemu[@]}" </dev/null >"$console" 2>"$out/qemu.log"
-	qemu_rc=$?
+	timeout -k 5 "$host_timeout" "${qemu[@]}" </dev/null >"$console" 2>"$out/qemu.log" &
 fi
+tpid=$!
+qpid=
+for _ in $(seq 100); do
+	qpid=$(pgrep -P "$tpid" 2>/dev/null | head -n1) && [[ -n $qpid ]] && break
+	sleep 0.05
+done
+mpid=
+if [[ -n $qpid ]]; then
+	echo "$qpid" >"$out/qemu.pid"
+	monitor_qemu "$qpid" &
+	mpid=$!
+fi
+wait "$tpid"
+qemu_rc=$?
+[[ -z $mpid ]] || { kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null; }
 set -e
 t_end=$(date +%s.%N)
 
@@ -212,6 +281,77 @@ results=$(tr -d '\r' <"$console" | awk -v out="$out" -v names="${cases[*]}" '
 	END { for (i = 1; i <= n; i++) { c = order[i]; printf "%s %d %d %s %s %s\n", c, began[c], ended[c], rc[c] == "" ? "-" : rc[c], secs[c] == "" ? "-" : secs[c], st[c] == "" ? "-" : st[c] } }
 ')
 
+# ---- host-side view of each case (emulator events) -----------------------------------
+# A monitor period is "starved" when qemu got less than STARVED_PCT % of one host CPU although it
+# wanted to run: its threads waited for a CPU at least half of the period, or it was stopped.
+# (Low CPU alone is not enough: an idle guest's qemu uses little CPU too, and a scheduler that
+# leaves tasks stranded idles the guest.) The awk below reads the samples after the marker
+# offsets and prints, per case that began, "name share_pct stall_s stall_at_s": qemu's mean
+# share of one host CPU while the case ran, the longest run of starved periods and when it began
+# (seconds after qemu started). Case windows come from the console size of each sample and the
+# byte offsets of the case's BEGIN/END markers.
+STALL_AWK='
+	function starved(j,    dt) {
+		dt = (t[j] - t[j - 1]) * 1e9
+		return dt > 0 && (c[j] - c[j - 1]) < dt * pct / 100 && ((w[j] - w[j - 1]) >= dt / 2 || st[j] == "T")
+	}
+	# longest(lo, hi): sets best (seconds) and at (its start, seconds after the first sample).
+	function longest(lo, hi,    j, run, start) {
+		best = 0; at = 0; run = 0
+		for (j = lo + 1; j <= hi; j++) {
+			if (starved(j)) {
+				if (run == 0) start = t[j - 1] - t[1]
+				run += t[j] - t[j - 1]
+				if (run > best) { best = run; at = start }
+			} else run = 0
+		}
+	}
+	function share(lo, hi) { return t[hi] > t[lo] ? (c[hi] - c[lo]) / 1e9 / (t[hi] - t[lo]) * 100 : 0 }
+'
+host_stats() {
+	[[ -s $out/qemu-cpu.log ]] || return 0
+	{
+		LC_ALL=C awk '{ off += length($0) + 1 }
+			match($0, /@@VMTEST (BEGIN|END) [^ @]+/) {
+				split(substr($0, RSTART, RLENGTH), m, " "); print "M", m[3], m[2], off }' "$console"
+		cat "$out/qemu-cpu.log"
+	} | awk -v pct="$STARVED_PCT" "$STALL_AWK"'
+		$1 == "M" { if ($3 == "BEGIN" && !($2 in b)) { b[$2] = $4; order[++n] = $2 } else if ($3 == "END" && !($2 in e)) e[$2] = $4; next }
+		{ ns++; t[ns] = $1; c[ns] = $2; w[ns] = $3; st[ns] = $4; by[ns] = $5 }
+		END {
+			for (i = 1; i <= n; i++) {
+				name = order[i]; lo = 0; hi = ns
+				for (j = 1; j <= ns; j++) if (by[j] >= b[name]) { lo = j > 1 ? j - 1 : 1; break }
+				if (!lo) continue
+				if (name in e) for (j = lo; j <= ns; j++) if (by[j] >= e[name]) { hi = j; break }
+				longest(lo, hi)
+				printf "%s %.0f %.1f %.1f\n", name, share(lo, hi), best, at
+			}
+		}'
+}
+hstats=$(host_stats)
+
+# guest_lockup LOG: the first line of a case log where the guest reported a lockup or stall
+# (the kernel messages sched_ext ejects a scheduler for, and its own watchdog).
+GUEST_LOCKUP_RE='soft lockup|hard lockup|rcu.*(self-detected )?stall|RCU CPU stall|failed to run for|watchdog failed to check in'
+guest_lockup() {
+	grep -m1 -aiE "$GUEST_LOCKUP_RE" "$1" 2>/dev/null
+}
+
+# emulator_event NAME LOG: succeeds (and prints the evidence) when the failure of case NAME is
+# an emulator event: the guest reported a lockup/stall of D seconds and the host monitor saw
+# qemu starved for >= max(EMU_STALL_MIN_S, D / 2) seconds while the case ran.
+emulator_event() {
+	local name=$1 log=$2 line share stall at d
+	line=$(guest_lockup "$log") || return 1
+	read -r _ share stall at < <(awk -v c="$name" '$1 == c' <<<"$hstats") || return 1
+	[[ -n $stall ]] || return 1
+	# "stuck for 19s", "failed to run for 30.512s", "check in for 31.000s"
+	d=$(sed -n 's/.* for \([0-9][0-9]*\)\(\.[0-9]*\)\{0,1\}s.*/\1/p' <<<"$line" | head -n1)
+	awk -v s="$stall" -v d="${d:-0}" -v m="$EMU_STALL_MIN_S" 'BEGIN { exit !(s >= m && s >= d / 2) }' || return 1
+	echo "the host starved qemu (< ${STARVED_PCT}% of a CPU while it waited for one, or stopped) for ${stall}s from +${at}s, mean ${share}% of a CPU during the case; guest: ${line#kmsg| }"
+}
+
 console_tail() {
 	echo "---- last $TAIL_LINES lines of $console ----"
 	tr -d '\r' <"$console" | tail -n "$TAIL_LINES" | sed 's/^/  /'
@@ -222,7 +362,7 @@ console_tail() {
 }
 
 ((live)) && echo
-passed=0 failed=0 tail_shown=0
+passed=0 failed=0 emulated=0 tail_shown=0
 vm_note=
 ((qemu_rc == 124 || qemu_rc == 137)) && vm_note="; host timeout ${host_timeout}s killed qemu"
 grep -aq 'Kernel panic' "$console" && vm_note+="; kernel panic"
@@ -237,10 +377,15 @@ while read -r name began ended rc secs status; do
 		passed=$((passed + 1))
 		continue
 	fi
+	if ((ended)) && evidence=$(emulator_event "$name" "$log"); then
+		echo "EMUL $name (emulator event, not counted as a failure; rerun: $evidence)"
+		emulated=$((emulated + 1))
+		continue
+	fi
 	failed=$((failed + 1))
 	if ((ended)); then
 		case $status in
-		timeout) reason="timed out after ${case_timeout}s" ;;
+		timeout) reason="timed out after ${case_limit}s" ;;
 		left_loaded) reason="left the scheduler loaded" ;;
 		*) reason="exit status $rc" ;;
 		esac
@@ -266,5 +411,12 @@ done <<<"$results"
 
 boot=$(tr -d '\r' <"$console" | sed -n 's/.*@@VMTEST BOOT uptime=\([0-9.]*\).*/\1/p' | head -n1)
 echo "vm: console $console; tcg $tcg, $cpus vCPUs; guest uptime at /init ${boot:-?}s; wall $(awk -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.1f", b - a }')s; qemu exit $qemu_rc"
-echo "vm: $passed passed, $failed failed"
+# The host's share of CPU for qemu over the whole run, and its longest stall.
+if [[ -s $out/qemu-cpu.log ]]; then
+	echo "vm: host: $(awk -v pct="$STARVED_PCT" "$STALL_AWK"'
+		{ t[NR] = $1; c[NR] = $2; w[NR] = $3; st[NR] = $4 }
+		END { longest(1, NR); printf "qemu got %.0f%% of one host CPU, waited for one %.0f%% of the time, longest stall %.1fs", share(1, NR), (w[NR] - w[1]) / 1e9 / (t[NR] - t[1] + 1e-9) * 100, best }' "$out/qemu-cpu.log"); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
+echo "vm: $passed passed, $failed failed$( ((emulated)) && echo ", $emulated emulator events (inconclusive, rerun them)")"
+((failed == 0 && passed > 0)) && ((emulated)) && exit 3
 ((failed == 0 && passed > 0))

@@ -8,11 +8,13 @@
 # shellcheck source=../lib.sh
 . /tests/lib.sh
 
-# cpuset writes -> both cells re-planned in a stats line: at most 2 s on the daemon's clock
-# (heartbeat 0.1 s + debounce 0.1 s + the next 0.2 s stats line, emulated), at most 10 s as seen
-# by this shell (its polling under TCG on a loaded host adds seconds).
-MAX_DAEMON_MS=2000
-MAX_SHELL_CS=1000
+# cpuset writes -> both cells re-planned in a stats line: within 10 of the daemon's 0.2 s stats
+# intervals (2 s at full speed: heartbeat 0.1 s + debounce 0.1 s + the next stats line,
+# emulated), within 50 intervals (10 s at full speed) as seen by this shell (its polling under
+# TCG adds seconds). Counted in the daemon's stats lines, not seconds, so a loaded host that
+# slows the whole guest down does not fail them; the times in seconds are logged.
+MAX_DAEMON_LINES=10
+MAX_SHELL_LINES=50
 [ "$NCPUS" -ge 4 ] || fail "needs at least 4 CPUs, have $NCPUS"
 
 # cells_cpus_are NAME CPUS...: the latest stats line gives each cell exactly these CPUs.
@@ -46,13 +48,13 @@ wait_for 5 "spinners in work/a and work/b" cg_has_procs work/a work/b
 
 start_sched --cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json
 seq0=$(enable_seq)
-wait_for 10 "a stats line listing cells a and b" stats_have_cells a b
+wait_stats 50 "a stats line listing cells a and b" stats_have_cells a b
 log "cells: $(stats_cells_summary)"
 if ! why=$(cells_cpus_are a 1 b 2-3); then
 	print_sched_log
 	fail "cells do not own exactly their cpusets: $why"
 fi
-wait_for 5 "CPUs partitioned" stats_partition_ok
+wait_stats 25 "CPUs partitioned" stats_partition_ok
 assert_cells_isolated 1500 a b
 
 # ---- swap the cpusets at runtime -------------------------------------------------------------
@@ -66,24 +68,27 @@ cg_set_cpus work/a 2-3
 cg_set_cpus work/b 1
 effective_is work/a 2-3 || fail "$(effective_is work/a 2-3)"
 effective_is work/b 1 || fail "$(effective_is work/b 1)"
-wait_for 10 "cells a and b to own their swapped cpusets" cells_cpus_are a 2-3 b 1
+wait_stats 50 "cells a and b to own their swapped cpusets" cells_cpus_are a 2-3 b 1
 lat=$(($(now_cs) - t0))
+shell_lines=$(($(stats_count) - n0))
 prev_ms=$(stats_t_ms $((n0 - 1)) '')
 with_ms=$(stats_t_ms "$n0" '"cgroup":"a","cpus":"2-3".*"cgroup":"b","cpus":"1"')
 dlat=$((with_ms - prev_ms))
-log "cpuset swap -> cells a=2-3 b=1 in stats: <= $dlat ms on the daemon's clock," \
-	"$(fmt_cs "$lat")s as seen by this shell"
+daemon_lines=$(stats_lines_until "$n0" '"cgroup":"a","cpus":"2-3".*"cgroup":"b","cpus":"1"')
+log "cpuset swap -> cells a=2-3 b=1 in stats line $daemon_lines after the writes" \
+	"(<= $dlat ms on the daemon's clock); seen by this shell after $shell_lines lines," \
+	"$(fmt_cs "$lat")s"
 log "cells: $(stats_cells_summary)"
 plans1=$(grep -c 'applied plan' "$SCHED_LOG")
 changed1=$(grep -c 'cpuset changed' "$SCHED_LOG")
 grep 'cpuset changed\|applied plan' "$SCHED_LOG" | tail -n 4 | while read -r l; do log "daemon: $l"; done
 [ "$plans1" -gt "$plans0" ] || fail "no new 'applied plan' line after the cpuset swap"
 [ "$changed1" -gt "$changed0" ] || fail "no 'cpuset changed' line after the cpuset swap"
-[ "$dlat" -le "$MAX_DAEMON_MS" ] ||
-	fail "cells followed the swap up to $dlat ms after the writes (daemon clock), want <= $MAX_DAEMON_MS ms"
-[ "$lat" -le "$MAX_SHELL_CS" ] ||
-	fail "cells followed the swap after $(fmt_cs "$lat")s, want <= $(fmt_cs "$MAX_SHELL_CS")s"
-wait_for 5 "CPUs partitioned after the swap" stats_partition_ok
+[ "$daemon_lines" -le "$MAX_DAEMON_LINES" ] ||
+	fail "cells followed the swap in stats line $daemon_lines after the writes ($dlat ms on the daemon's clock), want <= $MAX_DAEMON_LINES"
+[ "$shell_lines" -le "$MAX_SHELL_LINES" ] ||
+	fail "cells followed the swap $shell_lines stats lines ($(fmt_cs "$lat")s) after the writes as seen by the shell, want <= $MAX_SHELL_LINES"
+wait_stats 25 "CPUs partitioned after the swap" stats_partition_ok
 
 t0=$(now_cs)
 # shellcheck disable=SC2046

@@ -22,7 +22,7 @@ log "cells sharing CPUs under the default scheduler: ${shared:-none}"
 
 start_sched --cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json
 # shellcheck disable=SC2086
-wait_for 10 "a stats line listing cells $CELLS" stats_have_cells $CELLS || { print_sched_log; fail "no cells"; }
+wait_stats 50 "a stats line listing cells $CELLS" stats_have_cells $CELLS || { print_sched_log; fail "no cells"; }
 assert_cells_isolated 2000 $CELLS
 assert_cells_disjoint $CELLS
 kill_spinners

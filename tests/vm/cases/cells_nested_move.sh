@@ -23,7 +23,7 @@ log "spinners: nested $deep, mover $mover (work/a), b $inb"
 
 start_sched --cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json
 seq0=$(enable_seq)
-wait_for 10 "a stats line listing cells a and b" stats_have_cells a b
+wait_stats 50 "a stats line listing cells a and b" stats_have_cells a b
 a_cpus=$(cell_cpus a)
 b_cpus=$(cell_cpus b)
 log "cells: $(stats_cells_summary)"

@@ -25,7 +25,7 @@ wait_for 5 "spinners in their cgroups" cg_has_procs work/a work/b
 
 start_sched --cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json
 seq0=$(enable_seq)
-wait_for 10 "a stats line listing cells a, b and c" stats_have_cells a b c
+wait_stats 50 "a stats line listing cells a, b and c" stats_have_cells a b c
 log "cells: $(stats_cells_summary)"
 x=$(expand_cpulist "$(cell_cpus b)")
 x=${x%% *}

@@ -30,7 +30,7 @@ wait_for 5 "spinners in their cgroups" cg_has_procs work/a work/b work/c
 
 start_sched --cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json
 seq0=$(enable_seq)
-wait_for 10 "a stats line listing cells a, b and c" stats_have_cells a b c
+wait_stats 50 "a stats line listing cells a, b and c" stats_have_cells a b c
 log "cells: $(stats_cells_summary)"
 a_cpus=$(cell_cpus a)
 b_cpus=$(cell_cpus b)

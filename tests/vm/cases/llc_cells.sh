@@ -17,7 +17,7 @@ cg_create work/wide >/dev/null
 cg_set_cpus work/wide 1-3
 for _ in 1 2 3 4 5; do spawn_spinner work/wide; done
 start_sched --cell-parent-cgroup /work --cell0-min-cpus 1 --monitor-interval-s 0.2 --stats-format json
-wait_for 10 "cell wide with CPUs" stats_have_cells wide
+wait_stats 50 "cell wide with CPUs" stats_have_cells wide
 wide=$(cell_cpus wide)
 log "cell wide owns CPUs $wide"
 n=0

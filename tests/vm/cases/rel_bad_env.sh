@@ -55,12 +55,12 @@ spawn_spinner work/a
 wait_for 5 "spinner in a" cg_has_procs work/a
 start_sched --cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json --debounce-ms 50
 seq0=$(enable_seq)
-wait_for 10 "cell a" stats_cells_are "1:a"
+wait_stats 50 "cell a" stats_cells_are "1:a"
 run_capture "$OUT" "$SCX_BIN" --cell-parent-cgroup /work --stats-socket /run/second.sock
 check_one_error "$OUT" "$RC" "5. second instance" "another sched_ext scheduler.*cells"
 assert_sched_healthy "$seq0"
 n0=$(stats_lines)
-wait_for 5 "the first instance to keep printing stats" stats_newer_than "$n0"
+wait_stats 25 "the first instance to keep printing stats" stats_newer_than "$n0"
 assert_cells_isolated 1000 a
 log "5. the first instance is unaffected: $(stats_cells_summary)"
 
@@ -96,7 +96,7 @@ SCHED_LOG=$CASE_DIR/scx_cells.log
 	--debounce-ms 50 >"$SCHED_LOG" 2>&1 &
 SCHED_PID=$!
 if (wait_for 20 "7. the daemon to enable or exit" _sched_up_or_dead) && pid_alive "$SCHED_PID"; then
-	wait_for 10 "7. a stats line" stats_newer_than 0
+	wait_stats 50 "7. a stats line" stats_newer_than 0
 	log "7. without controllers the daemon runs: $(stats_cells_summary)"
 	log "7. its warnings: $(grep -i 'warn' "$SCHED_LOG" | tr '\n' ' ')"
 	for c in a b; do

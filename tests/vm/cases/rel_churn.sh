@@ -37,7 +37,7 @@ wait_for 5 "spinners in work/a and work/b" cg_has_procs work/a work/b
 start_sched --cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json \
 	--debounce-ms "$DEBOUNCE_MS"
 seq0=$(enable_seq)
-wait_for 10 "cells a and b in the stats" stats_cells_are "1:a 2:b"
+wait_stats 50 "cells a and b in the stats" stats_cells_are "1:a 2:b"
 plans0=$(stats_plans)
 log "before churn: plans=$plans0, cells: $(stats_cells_summary)"
 log_lines0=$(wc -l <"$SCHED_LOG")
@@ -56,12 +56,12 @@ assert_sched_healthy "$seq0"
 
 # ---- survivors; wait for the daemon to settle -------------------------------------------------
 mkdir "$CGROUP_ROOT/work/c2" "$CGROUP_ROOT/work/c5" || fail "mkdir survivors c2 c5"
-if ! (wait_for 15 "final cells a b c2 c5 (ids 1-4) in the stats" stats_cells_are "1:a 2:b 3:c2 4:c5"); then
+if ! (wait_stats 75 "final cells a b c2 c5 (ids 1-4) in the stats" stats_cells_are "1:a 2:b 3:c2 4:c5"); then
 	log "directories under work: $(cd "$CGROUP_ROOT/work" && find . -mindepth 1 -maxdepth 1 -type d | tr '\n' ' ')"
 	tail -n 30 "$SCHED_LOG"
 	fail "the cells did not settle to the final cgroup tree (see above)"
 fi
-wait_for 5 "\"waiting\":0" stats_field_is waiting 0
+wait_stats 25 "\"waiting\":0" stats_field_is waiting 0
 t_settle=$(now_cs)
 plans1=$(stats_plans)
 if ! why=$(stats_partition_ok); then

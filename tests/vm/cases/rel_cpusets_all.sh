@@ -29,11 +29,11 @@ check_phase() {
 	shift 2
 	_cp_seq=$(enable_seq)
 	_cp_n0=$(stats_lines)
-	wait_for 10 "$_cp_what: a fresh stats line" stats_newer_than "$_cp_n0"
+	wait_stats 50 "$_cp_what: a fresh stats line" stats_newer_than "$_cp_n0"
 	for _cp_c in "$@"; do
 		wait_for 10 "$_cp_what: cell $_cp_c listed" grep -q "\"cgroup\":\"$_cp_c\"" "$SCHED_LOG"
 	done
-	wait_for 10 "$_cp_what: the CPUs partitioned among placed cells" stats_partition_ok
+	wait_stats 50 "$_cp_what: the CPUs partitioned among placed cells" stats_partition_ok
 	_cp_root=$(cell_cpus "(root)")
 	log "$_cp_what: cells $(stats_cells_summary) (unplaced: $(unplaced_cells))"
 	log "$_cp_what: plan line: $(grep 'applied plan' "$SCHED_LOG" | tail -n 1)"

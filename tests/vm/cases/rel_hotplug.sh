@@ -26,8 +26,8 @@ done
 wait_for 5 "spinners in a and b" cg_has_procs work/a work/b
 
 start_sched --cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json --debounce-ms 50
-wait_for 10 "cells a b in the stats" stats_cells_are "1:a 2:b"
-wait_for 5 "all 4 CPUs in the plan" stats_all_cpus 0-3
+wait_stats 50 "cells a b in the stats" stats_cells_are "1:a 2:b"
+wait_stats 25 "all 4 CPUs in the plan" stats_all_cpus 0-3
 log "before: $(stats_cells_summary)"
 
 # restarted_since SEQ NSTATS: the scheduler was enabled again after SEQ, is enabled now, the
@@ -54,11 +54,11 @@ hotplug() {
 	fi
 	_t2=$(now_cs)
 	# the first stats line after the restart may predate the re-plan: wait for the plan itself
-	wait_for 10 "$2: the plan to own exactly CPUs $3" stats_all_cpus "$3"
+	wait_stats 50 "$2: the plan to own exactly CPUs $3" stats_all_cpus "$3"
 	_t3=$(now_cs)
 	log "$2: enabled again after $(fmt_cs $((_t2 - _t0)))s, plan on $3 after $(fmt_cs $((_t3 - _t0)))s" \
 		"(enable_seq $_seq -> $(enable_seq))"
-	wait_for 10 "$2: cells a b listed" stats_cells_are "1:a 2:b"
+	wait_stats 50 "$2: cells a b listed" stats_cells_are "1:a 2:b"
 	log "$2: cells $(stats_cells_summary)"
 	grep -qi 'restart' "$SCHED_LOG" || fail "$2: the daemon logged no restart"
 	RECOVERY="$RECOVERY $2=$(fmt_cs $((_t3 - _t0)))s"

@@ -32,7 +32,7 @@ nwork=$#
 # shellcheck disable=SC2086
 start_sched $ARGS
 seq0=$(enable_seq)
-wait_for 10 "cells a b in the stats" stats_cells_are "1:a 2:b"
+wait_stats 50 "cells a b in the stats" stats_cells_are "1:a 2:b"
 assert_cells_isolated 1000 a b
 assert_pids_within 1000 "$(cell_cpus a)" "sleep/wake loop in a/w" "$sleeper"
 cp "$SCHED_LOG" "$CASE_DIR/first.log"
@@ -60,7 +60,7 @@ t1=$(now_cs)
 # shellcheck disable=SC2086
 start_sched $ARGS
 [ "$(enable_seq)" -eq $((seq0 + 1)) ] || fail "enable_seq is $(enable_seq), want $((seq0 + 1)) after the restart"
-wait_for 10 "cells a b re-created in the stats" stats_cells_are "1:a 2:b"
+wait_stats 50 "cells a b re-created in the stats" stats_cells_are "1:a 2:b"
 log "restart: cells back $(fmt_cs $(($(now_cs) - t1)))s after starting the new daemon: $(stats_cells_summary)"
 if ! grep -q 'cell 1 created: a ' "$SCHED_LOG" || ! grep -q 'cell 2 created: b ' "$SCHED_LOG"; then
 	fail "the new daemon did not log the creation of cells a and b"

@@ -24,8 +24,8 @@ wait_for 5 "spinners in a b c" cg_has_procs work/a work/b work/c
 start_sched --cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json \
 	--debounce-ms 50 --max-cells 3
 seq0=$(enable_seq)
-wait_for 10 "cells a and b (ids 1, 2) in the stats" stats_cells_are "1:a 2:b"
-wait_for 5 "\"waiting\":1 (c)" stats_field_is waiting 1
+wait_stats 50 "cells a and b (ids 1, 2) in the stats" stats_cells_are "1:a 2:b"
+wait_stats 25 "\"waiting\":1 (c)" stats_field_is waiting 1
 grep -q 'warning: .*stay.* in the root cell.*(c)' "$SCHED_LOG" || {
 	print_sched_log
 	fail "no warning naming the waiting child c"
@@ -37,7 +37,7 @@ log "warning: $(grep 'warning: ' "$SCHED_LOG" | tail -n 1)"
 mkdir "$CGROUP_ROOT/work/d" || fail "mkdir work/d"
 spawn_spinner work/d
 wait_for 5 "spinner in d" cg_has_procs work/d
-wait_for 10 "\"waiting\":2 (c, d)" stats_field_is waiting 2
+wait_stats 50 "\"waiting\":2 (c, d)" stats_field_is waiting 2
 wait_for 5 "a warning naming c and d" grep -q 'warning: 2 child cgroups .*(c, d)' "$SCHED_LOG"
 log "after mkdir d: $(stats_cells_summary) waiting=$(stats_field waiting)"
 log "warning: $(grep 'warning: ' "$SCHED_LOG" | tail -n 1)"
@@ -58,18 +58,18 @@ a_pids=$(cg_procs work/a)
 for p in $a_pids; do echo "$p" >"$CGROUP_ROOT/cgroup.procs" || fail "move $p out of a"; done
 rmdir "$CGROUP_ROOT/work/a" || fail "rmdir work/a"
 t0=$(now_cs)
-wait_for 10 "c to take the freed slot as cell 1" stats_cells_are "1:c 2:b"
+wait_stats 50 "c to take the freed slot as cell 1" stats_cells_are "1:c 2:b"
 log "rmdir a -> c became cell 1 after $(fmt_cs $(($(now_cs) - t0)))s: $(stats_cells_summary)"
-wait_for 5 "\"waiting\":1 (d)" stats_field_is waiting 1
+wait_stats 25 "\"waiting\":1 (d)" stats_field_is waiting 1
 grep -q 'cell 1 created: c ' "$SCHED_LOG" || fail "no 'cell 1 created: c' line"
 
 b_pids=$(cg_procs work/b)
 for p in $b_pids; do echo "$p" >"$CGROUP_ROOT/cgroup.procs" || fail "move $p out of b"; done
 rmdir "$CGROUP_ROOT/work/b" || fail "rmdir work/b"
-wait_for 10 "d to take the freed slot as cell 2" stats_cells_are "1:c 2:d"
-wait_for 5 "\"waiting\":0" stats_field_is waiting 0
+wait_stats 50 "d to take the freed slot as cell 2" stats_cells_are "1:c 2:d"
+wait_stats 25 "\"waiting\":0" stats_field_is waiting 0
 log "rmdir b -> $(stats_cells_summary) waiting=$(stats_field waiting)"
-wait_for 5 "CPUs partitioned" stats_partition_ok
+wait_stats 25 "CPUs partitioned" stats_partition_ok
 assert_cells_isolated 1500 c d
 assert_cells_disjoint c d
 assert_sched_healthy "$seq0"

@@ -18,7 +18,7 @@ start_sched --cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format j
 	--enable-borrowing
 seq0=$(enable_seq)
 # shellcheck disable=SC2086
-wait_for 10 "a stats line listing cells $CELLS" stats_have_cells $CELLS
+wait_stats 50 "a stats line listing cells $CELLS" stats_have_cells $CELLS
 log "cells: $(stats_cells_summary)"
 n0=$(stats_count)
 

@@ -50,12 +50,12 @@ wait_for 5 "$NSPIN spinners in work/a" nprocs_is work/a "$NSPIN"
 # ---- run 1: --enable-borrowing -------------------------------------------------------------
 # shellcheck disable=SC2086
 start_sched $BASE_OPTS --enable-borrowing
-wait_for 10 "a stats line listing cells a and b" stats_have_cells a b
+wait_stats 50 "a stats line listing cells a and b" stats_have_cells a b
 OWN_CPUS=$(cell_cpus a) OWN=$(cell_num a nr_cpus)
 log "plan: root=$(cell_cpus '(root)') a=$OWN_CPUS ($OWN CPUs) b=$(cell_cpus b)"
 [ "$OWN" -lt "$NSPIN" ] || fail "cell a owns $OWN CPUs, not fewer than its $NSPIN spinners: nothing to borrow"
-wait_for 10 "cell a to borrow (demand_borrow_pct > 0)" cell_cmp a demand_borrow_pct '>' 0
-wait_for 10 "cell b to lend (lent_pct > 0)" cell_cmp b lent_pct '>' 0
+wait_stats 50 "cell a to borrow (demand_borrow_pct > 0)" cell_cmp a demand_borrow_pct '>' 0
+wait_stats 50 "cell b to lend (lent_pct > 0)" cell_cmp b lent_pct '>' 0
 mark=$(stats_count)
 measure borrow
 wait_intervals 1
@@ -81,7 +81,7 @@ fcmp "$ON_CPUS" '>' "$LIMIT" ||
 # ---- run 2: no borrowing -------------------------------------------------------------------
 # shellcheck disable=SC2086
 start_sched $BASE_OPTS
-wait_for 10 "a stats line listing cells a and b" stats_have_cells a b
+wait_stats 50 "a stats line listing cells a and b" stats_have_cells a b
 [ "$(cell_cpus a)" = "$OWN_CPUS" ] || fail "plan differs between runs: a=$(cell_cpus a), before $OWN_CPUS"
 # Let the first partial intervals pass so the window only sees this daemon's steady state.
 wait_intervals 2

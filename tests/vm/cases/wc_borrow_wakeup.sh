@@ -46,7 +46,7 @@ cg_create work/b >/dev/null
 # ---- run 1: --enable-borrowing -------------------------------------------------------------
 # shellcheck disable=SC2086
 start_sched $BASE_OPTS --enable-borrowing
-wait_for 10 "a stats line listing cells a and b" stats_have_cells a b
+wait_stats 50 "a stats line listing cells a and b" stats_have_cells a b
 OWN_CPUS=$(cell_cpus a) OWN=$(cell_num a nr_cpus)
 log "plan: root=$(cell_cpus '(root)') a=$OWN_CPUS ($OWN CPUs) b=$(cell_cpus b)"
 mark=$(stats_count)
@@ -69,7 +69,7 @@ fcmp "$ON_LENT_B" '>' 0 || fail "with borrowing, b's lent_pct stayed 0 during ha
 # ---- run 2: no borrowing -------------------------------------------------------------------
 # shellcheck disable=SC2086
 start_sched $BASE_OPTS
-wait_for 10 "a stats line listing cells a and b" stats_have_cells a b
+wait_stats 50 "a stats line listing cells a and b" stats_have_cells a b
 [ "$(cell_cpus a)" = "$OWN_CPUS" ] || fail "plan differs between runs: a=$(cell_cpus a), before $OWN_CPUS"
 mark=$(stats_count)
 run_hackbench noborrow

@@ -51,7 +51,7 @@ cg_create work/a >/dev/null
 cg_create work/b >/dev/null
 # shellcheck disable=SC2086
 start_sched $OPTS
-wait_for 10 "a stats line listing cells a and b" stats_have_cells a b
+wait_stats 50 "a stats line listing cells a and b" stats_have_cells a b
 A0=$(cell_num a nr_cpus)
 log "initial: $(stats_brief)"
 [ "$A0" -lt $((NCPUS - 2)) ] || fail "a starts with $A0 CPUs, already the most it can get; nothing to observe"
@@ -61,12 +61,12 @@ R0=$(stats_top rebalances)
 t0=$(now_cs)
 wc_spawn work/a "$NSPIN"
 wait_for 5 "$NSPIN spinners in work/a" nprocs_is work/a "$NSPIN"
-wait_for 30 "a to gain CPUs (more than $A0) by rebalancing" cell_cmp a nr_cpus '>' "$A0"
+wait_stats 150 "a to gain CPUs (more than $A0) by rebalancing" cell_cmp a nr_cpus '>' "$A0"
 T1=$(elapsed "$t0")
 A1=$(cell_num a nr_cpus)
 log "step 1: a grew $A0 -> $A1 CPUs after ${T1}s: $(stats_brief)"
 top_cmp rebalances '>' "$R0" >/dev/null || fail "a grew but rebalances did not move: $(stats_brief)"
-wait_for 30 "a to reach $((NCPUS - 2)) CPUs" cell_cmp a nr_cpus '>=' $((NCPUS - 2))
+wait_stats 150 "a to reach $((NCPUS - 2)) CPUs" cell_cmp a nr_cpus '>=' $((NCPUS - 2))
 T1FULL=$(elapsed "$t0")
 log "step 1: a at $(cell_num a nr_cpus) CPUs after ${T1FULL}s"
 B1=$(cell_num b nr_cpus)
@@ -76,28 +76,28 @@ kill_spinners
 t0=$(now_cs)
 wc_spawn work/b "$NSPIN"
 wait_for 5 "$NSPIN spinners in work/b" nprocs_is work/b "$NSPIN"
-wait_for 30 "b to gain CPUs (more than $B1)" cell_cmp b nr_cpus '>' "$B1"
+wait_stats 150 "b to gain CPUs (more than $B1)" cell_cmp b nr_cpus '>' "$B1"
 T2B=$(elapsed "$t0")
 log "step 2: b grew $B1 -> $(cell_num b nr_cpus) CPUs after ${T2B}s: $(stats_brief)"
-wait_for 30 "a to give CPUs back (fewer than $A1)" cell_cmp a nr_cpus '<' "$A1"
+wait_stats 150 "a to give CPUs back (fewer than $A1)" cell_cmp a nr_cpus '<' "$A1"
 T2A=$(elapsed "$t0")
 log "step 2: a shrank $A1 -> $(cell_num a nr_cpus) CPUs after ${T2A}s: $(stats_brief)"
-wait_for 30 "b to reach $((NCPUS - 2)) CPUs" cell_cmp b nr_cpus '>=' $((NCPUS - 2))
+wait_stats 150 "b to reach $((NCPUS - 2)) CPUs" cell_cmp b nr_cpus '>=' $((NCPUS - 2))
 log "step 2: b at $(cell_num b nr_cpus) CPUs after $(elapsed "$t0")s: $(stats_brief)"
 
 # ---- 3: new cell c while a is busy ---------------------------------------------------------------
 kill_spinners
 cg_remove work/b
-wait_for 10 "cell b to leave the plan" cell_gone b
+wait_stats 50 "cell b to leave the plan" cell_gone b
 t0=$(now_cs)
 wc_spawn work/a "$NSPIN"
 wait_for 5 "$NSPIN spinners in work/a" nprocs_is work/a "$NSPIN"
 # Two cells now (root, a): a must hold more than half; it need not get all but the root's one.
-wait_for 30 "busy a to get $((NCPUS / 2)) or more CPUs (b gone)" cell_cmp a nr_cpus '>=' $((NCPUS / 2))
+wait_stats 150 "busy a to get $((NCPUS / 2)) or more CPUs (b gone)" cell_cmp a nr_cpus '>=' $((NCPUS / 2))
 log "step 3: a at $(cell_num a nr_cpus) CPUs after $(elapsed "$t0")s: $(stats_brief)"
 t0=$(now_cs)
 cg_create work/c >/dev/null
-wait_for 10 "cell c in the stats with CPUs" stats_have_cells c
+wait_stats 50 "cell c in the stats with CPUs" stats_have_cells c
 T3=$(elapsed "$t0")
 log "step 3: c appeared after ${T3}s: $(stats_brief)"
 

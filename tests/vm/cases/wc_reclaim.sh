@@ -51,7 +51,7 @@ cg_set_cpus work/b "$X"
 # ---- run 0: baseline, borrowing on but nobody to borrow --------------------------------------
 # shellcheck disable=SC2086
 start_sched $BASE_OPTS
-wait_for 10 "a stats line listing cells a and b" stats_have_cells a b
+wait_stats 50 "a stats line listing cells a and b" stats_have_cells a b
 log "plan: root=$(cell_cpus '(root)') a=$(cell_cpus a) b=$(cell_cpus b)"
 if [ "$(cell_cpus a)" != "$Y" ] || [ "$(cell_cpus b)" != "$X" ]; then
 	fail "expected a=$Y b=$X from the cpusets, got a=$(cell_cpus a) b=$(cell_cpus b)"
@@ -71,8 +71,8 @@ run_loaded() {
 	shift
 	# shellcheck disable=SC2086
 	start_sched $BASE_OPTS "$@"
-	wait_for 10 "a stats line listing cells a and b" stats_have_cells a b
-	wait_for 10 "cell a to borrow b's CPUs (b lent_pct > 0)" cell_cmp b lent_pct '>' 0
+	wait_stats 50 "a stats line listing cells a and b" stats_have_cells a b
+	wait_stats 50 "cell a to borrow b's CPUs (b lent_pct > 0)" cell_cmp b lent_pct '>' 0
 	_mark=$(stats_count)
 	probe "$_tag"
 	wait_intervals 1
