@@ -230,6 +230,41 @@ test:
 clean:
 	rm -rf $(BUILD)
 
+# ---- install (PREFIX, DESTDIR as usual; the environment file goes to SYSCONFDIR) --------------
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+DEFAULTFILE := $(SYSCONFDIR)/default/scx_cells
+.PHONY: man install uninstall
+
+# The man page is generated from --help (the option table), so the two cannot drift apart.
+man: $(BUILD)/scx_cells.8
+$(BUILD)/scx_cells.8: $(BUILD)/scx_cells packaging/scx_cells.h2m
+	help2man --no-info --section 8 --include packaging/scx_cells.h2m \
+		--name "a sched_ext CPU scheduler that gives every workload cgroup its own CPUs" \
+		--output $@ $(BUILD)/scx_cells
+
+# The environment file is configuration: installed once, never overwritten, kept by uninstall.
+install: $(BUILD)/scx_cells $(BUILD)/scx_cells.8
+	install -D -m 0755 $(BUILD)/scx_cells $(DESTDIR)$(SBINDIR)/scx_cells
+	install -D -m 0644 $(BUILD)/scx_cells.8 $(DESTDIR)$(MANDIR)/man8/scx_cells.8
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DEFAULTFILE@|$(DEFAULTFILE)|g' \
+		packaging/scx_cells.service.in > $(DESTDIR)$(UNITDIR)/scx_cells.service
+	@if [ -e $(DESTDIR)$(DEFAULTFILE) ]; then \
+		echo "keeping existing $(DESTDIR)$(DEFAULTFILE)"; \
+	else \
+		install -D -m 0644 packaging/scx_cells.default $(DESTDIR)$(DEFAULTFILE); \
+	fi
+	@echo "installed; start with: systemctl daemon-reload && systemctl enable --now scx_cells"
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/scx_cells $(DESTDIR)$(MANDIR)/man8/scx_cells.8 \
+		$(DESTDIR)$(UNITDIR)/scx_cells.service
+	@echo "kept $(DESTDIR)$(DEFAULTFILE) (configuration); remove it by hand if unwanted"
+
 # The VM benchmarks (bench/vm.mk) and the compilers' header dependencies.
 -include bench/vm.mk
 -include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/san/*/*.d $(BUILD)/deps/*.d $(BUILD)/bench/*.d \

@@ -388,5 +388,8 @@ for args in "--cell-parent-cgroup $T/nonexistent --sysfs-root $S4" \
 	fi
 done
 
+# ---- install, systemd unit, man page ------------------------------------------------------------
+. "$here/install.sh"
+
 echo "host: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
