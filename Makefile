@@ -1,5 +1,5 @@
 # scx_cells build. `make` builds build/scx_cells (static); `make test` runs every suite.
-# Toolchain locations come from scripts/env.sh (written by scripts/bootstrap.sh); see README.
+# Toolchain: scripts/bootstrap.sh (cache env.mk) or the system's own (scripts/toolchain.sh); see README.
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 BUILD := build
@@ -14,17 +14,43 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 
 VERSION := 0.1.0
 # Toolchain (libbpf, bpftool, sched_ext headers, vmlinux.h, VM kernel) from scripts/bootstrap.sh.
+# TOOLCHAIN=system builds with the system's own libbpf (>= 1.7, pkg-config), bpftool, clang and
+# sched_ext headers (scripts/toolchain.sh checks them and says what is missing); TOOLCHAIN=bootstrap
+# with ours. auto (default): a build folder that was configured for the system keeps it; else
+# bootstrap if its cache exists; else the system's tools if they are complete; else bootstrap.
 SCX_CELLS_CACHE ?= $(HOME)/.cache/scx_cells
 ENV_MK := $(SCX_CELLS_CACHE)/env.mk
+SYSTEM_MK := $(BUILD)/system.mk
+TOOLCHAIN ?= auto
+ifeq ($(TOOLCHAIN),auto)
+ifneq ($(wildcard $(SYSTEM_MK)),)
+TOOLCHAIN := system
+else ifneq ($(wildcard $(ENV_MK)),)
+TOOLCHAIN := bootstrap
+else
+TOOLCHAIN := $(shell scripts/toolchain.sh $(SYSTEM_MK) >/dev/null 2>&1 && echo system || echo bootstrap)
+endif
+endif
+ifeq ($(TOOLCHAIN),system)
+ENV_MK := $(SYSTEM_MK)
+-include $(SYSTEM_MK)
+else ifeq ($(TOOLCHAIN),bootstrap)
 -include $(ENV_MK)
 SCX_INC = $(KERNEL_SRC)/tools/sched_ext/include
+LIBBPF_CFLAGS = -isystem $(LIBBPF_DIR)/include
+LIBBPF_BPF_INC = $(LIBBPF_DIR)/include
+LIBBPF_LIBS = $(LIBBPF_DIR)/lib64/libbpf.a -lelf -lz
+USER_STATIC := -static
+else
+$(error TOOLCHAIN must be auto, system or bootstrap, not '$(TOOLCHAIN)')
+endif
 
 BPF_CFLAGS = -target bpf -O2 -g -mcpu=v3 -D__TARGET_ARCH_x86 -mlittle-endian -Wall \
 	-Wno-compare-distinct-pointer-types -Wno-missing-declarations -I$(BUILD)/include -I$(SCX_INC) \
-	-I$(SCX_INC)/bpf-compat -I$(LIBBPF_DIR)/include -Isrc/bpf
+	-I$(SCX_INC)/bpf-compat -I$(LIBBPF_BPF_INC) -Isrc/bpf
 USER_CFLAGS = $(CFLAGS_BASE) -O2 -DSCX_CELLS_VERSION='"$(VERSION)"' -I$(BUILD) \
-	-isystem $(SCX_INC) -isystem $(LIBBPF_DIR)/include -Isrc/bpf
-USER_LIBS = $(LIBBPF_DIR)/lib64/libbpf.a -lelf -lz
+	-isystem $(SCX_INC) $(LIBBPF_CFLAGS) -Isrc/bpf
+USER_LIBS = $(LIBBPF_LIBS)
 
 # Two layers. src/core: pure modules (no libbpf, epoll, inotify, sockets, globals, printing),
 # built once into an archive that the daemon, the unit tests, the fuzz targets, the benchmark and
@@ -53,8 +79,13 @@ SAN_DAEMON_OBJS := $(patsubst src/%.c,$(BUILD)/san/%.o,$(DAEMON_LIB_SRCS))
 
 all: $(BUILD)/scx_cells
 
+ifeq ($(TOOLCHAIN),system)
+$(SYSTEM_MK):
+	scripts/toolchain.sh $@
+else
 $(ENV_MK):
 	scripts/bootstrap.sh
+endif
 
 bootstrap:
 	scripts/bootstrap.sh
@@ -91,7 +122,7 @@ $(BUILD)/libcore.a: $(CORE_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/scx_cells: $(DAEMON_OBJS) $(BUILD)/libcore.a
-	$(CC) -g -static -o $@ $(DAEMON_OBJS) $(BUILD)/libcore.a $(USER_LIBS)
+	$(CC) -g $(USER_STATIC) -o $@ $(DAEMON_OBJS) $(BUILD)/libcore.a $(USER_LIBS)
 
 # ---- unit tests (host, cmocka, ASan+UBSan) ----------------------------------------------------
 # Each tests/unit/test_NAME.c links the sanitized archives; the linker takes what it uses.

@@ -391,5 +391,8 @@ done
 # ---- install, systemd unit, man page ------------------------------------------------------------
 . "$here/install.sh"
 
+# ---- building with the system's toolchain (TOOLCHAIN=system) -------------------------------------
+. "$here/toolchain.sh"
+
 echo "host: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
