@@ -27,26 +27,37 @@ struct mfield {
 	const char *desc;
 };
 
+/* clang-format off */
 #define TOP(f, t, k, d)  { #f, t, k, offsetof(struct metrics_snapshot, f), d }
 #define BPF(f, d)	 { #f, M_U64, M_COUNTER, offsetof(struct metrics_snapshot, bpf.f), d }
 #define CELL(f, t, k, d) { #f, t, k, offsetof(struct metrics_cell, f), d }
+/* clang-format on */
 
 /* Top-level fields; scx_mitosis's names where the quantity is the same (num_cells, ...). */
 static const struct mfield top_fields[] = {
 	TOP(num_cells, M_U64, M_GAUGE, "Number of cells, the root cell included"),
-	TOP(start_time_seconds, M_F64, M_GAUGE, "Unix time at which this scx_cells daemon started (a change means a restart)"),
+	TOP(start_time_seconds, M_F64, M_GAUGE,
+	    "Unix time at which this scx_cells daemon started (a change means a restart)"),
 	TOP(uptime_seconds, M_F64, M_GAUGE, "Seconds since this scx_cells daemon started"),
 	TOP(plans_applied, M_U64, M_COUNTER, "Cell plans published to the scheduler"),
-	TOP(rebalance_count, M_U64, M_COUNTER, "Number of rebalancing events that changed some cell's CPUs"),
-	TOP(plans_rejected, M_U64, M_COUNTER, "Plans that failed validation or publication (the previous plan stayed)"),
-	TOP(cells_waiting, M_U64, M_GAUGE, "Child cgroups waiting in the root cell for a free cell slot"),
-	TOP(idle_pct, M_F64, M_GAUGE, "Placements of the last interval directly on an idle CPU of the task's cell, %"),
-	TOP(cell_q_pct, M_F64, M_GAUGE, "Cell queue %: placements of the last interval on the cell's queue"),
-	TOP(cpu_q_pct, M_F64, M_GAUGE, "CPU queue %: placements of the last interval on a per-CPU queue (affinity narrower than the cell)"),
-	TOP(borrowed_pct, M_F64, M_GAUGE, "Borrowed CPU %: placements of the last interval on an idle CPU of another cell"),
+	TOP(rebalance_count, M_U64, M_COUNTER,
+	    "Number of rebalancing events that changed some cell's CPUs"),
+	TOP(plans_rejected, M_U64, M_COUNTER,
+	    "Plans that failed validation or publication (the previous plan stayed)"),
+	TOP(cells_waiting, M_U64, M_GAUGE,
+	    "Child cgroups waiting in the root cell for a free cell slot"),
+	TOP(idle_pct, M_F64, M_GAUGE,
+	    "Placements of the last interval directly on an idle CPU of the task's cell, %"),
+	TOP(cell_q_pct, M_F64, M_GAUGE,
+	    "Cell queue %: placements of the last interval on the cell's queue"),
+	TOP(cpu_q_pct, M_F64, M_GAUGE,
+	    "CPU queue %: placements of the last interval on a per-CPU queue (affinity narrower than the cell)"),
+	TOP(borrowed_pct, M_F64, M_GAUGE,
+	    "Borrowed CPU %: placements of the last interval on an idle CPU of another cell"),
 	BPF(placed_idle, "Tasks placed directly on an idle CPU of their cell"),
 	BPF(queued_cell, "Tasks queued on their cell's queue"),
-	BPF(queued_pinned, "Tasks queued on a per-CPU queue because their affinity does not cover their cell"),
+	BPF(queued_pinned,
+	    "Tasks queued on a per-CPU queue because their affinity does not cover their cell"),
 	BPF(placed_borrowed, "Tasks placed on an idle CPU of another cell (borrowing)"),
 	BPF(reclaim_preemptions, "Borrowers preempted to give a CPU back to its owner cell"),
 	BPF(resolves, "Tasks (re-)resolved to a cell"),
@@ -57,13 +68,16 @@ static const struct mfield cell_fields[] = {
 	CELL(cgroup, M_STR, M_GAUGE, "Cgroup name of this cell (\"(root)\" for the root cell)"),
 	CELL(cpus, M_STR, M_GAUGE, "Primary CPUs of this cell as a CPU list"),
 	CELL(num_cpus, M_U64, M_GAUGE, "Number of cpus"),
-	CELL(util_pct, M_F64, M_GAUGE, "CPU utilization %: run time of the cell's tasks / (own CPUs x interval)"),
+	CELL(util_pct, M_F64, M_GAUGE,
+	     "CPU utilization %: run time of the cell's tasks / (own CPUs x interval)"),
 	CELL(smoothed_util_pct, M_F64, M_GAUGE, "EWMA-smoothed utilization %"),
 	CELL(demand_borrow_pct, M_F64, M_GAUGE, "Borrowed CPU time % of running"),
-	CELL(lent_pct, M_F64, M_GAUGE, "Lent CPU time %: other cells' run time on this cell's CPUs"),
+	CELL(lent_pct, M_F64, M_GAUGE,
+	     "Lent CPU time %: other cells' run time on this cell's CPUs"),
 	CELL(cpus_used, M_F64, M_GAUGE, "CPUs' worth of run time in the last interval"),
 	CELL(cpus_waiting, M_F64, M_GAUGE, "CPUs' worth of queue wait in the last interval"),
-	CELL(smoothed_cpus, M_F64, M_GAUGE, "Smoothed CPU demand (run + wait) that rebalancing uses"),
+	CELL(smoothed_cpus, M_F64, M_GAUGE,
+	     "Smoothed CPU demand (run + wait) that rebalancing uses"),
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -125,7 +139,8 @@ static json_t *values_json(const void *base, const struct mfield *fields, size_t
 
 static char *dump(json_t *o)
 {
-	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12)) : NULL;
+	char *s =
+		o ? json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12)) : NULL;
 
 	json_decref(o);
 	return s;
@@ -144,8 +159,9 @@ char *metrics_stats_json(const struct metrics_snapshot *s)
 		char key[16];
 
 		snprintf(key, sizeof(key), "%u", s->cells[i].id);
-		if (json_object_set_new(cells, key,
-					values_json(&s->cells[i], cell_fields, ARRAY_LEN(cell_fields))))
+		if (json_object_set_new(
+			    cells, key,
+			    values_json(&s->cells[i], cell_fields, ARRAY_LEN(cell_fields))))
 			goto fail;
 	}
 	return dump(o);
@@ -183,10 +199,10 @@ char *metrics_meta_json(void)
 	json_t *cell_f = fields_meta(cell_fields, ARRAY_LEN(cell_fields));
 	json_t *o = NULL;
 
-	if (top_f && !json_object_set_new(top_f, CELLS_KEY,
-					  json_pack("{s:s, s:{s:s, s:{s:s}}}", "desc", CELLS_DESC,
-						    "dict", "key", "u64", "datum", "struct",
-						    META_CELL)))
+	if (top_f &&
+	    !json_object_set_new(top_f, CELLS_KEY,
+				 json_pack("{s:s, s:{s:s, s:{s:s}}}", "desc", CELLS_DESC, "dict",
+					   "key", "u64", "datum", "struct", META_CELL)))
 		o = json_pack("{s:{s:s, s:s, s:s, s:{s:s}, s:O}, s:{s:s, s:s, s:{s:s, s:s}, s:O}}",
 			      META_TOP, "name", META_TOP, "desc", "scx_cells statistics", "top",
 			      "true", "user", "_om_prefix", OM_PREFIX, "fields", top_f, META_CELL,
@@ -304,7 +320,8 @@ int scxstats_parse_request(const char *line, size_t len, struct scxstats_req *re
 		set_err(err, errlen, "\"args\" is not an object");
 		goto out;
 	}
-	json_object_foreach(json_is_object(args) ? args : NULL, key, val) {
+	json_object_foreach(json_is_object(args) ? args : NULL, key, val)
+	{
 		if (!json_is_string(val)) {
 			set_err(err, errlen, "argument \"%.32s\" is not a string", key);
 			goto out;

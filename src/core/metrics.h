@@ -37,7 +37,8 @@ struct metrics_counters {
 };
 
 struct metrics_snapshot {
-	double start_time_seconds; /* wall clock (Unix time) when this daemon started: restarts show */
+	double start_time_seconds; /* wall clock (Unix time) when this daemon started: restarts show
+				    */
 	double uptime_seconds;
 	uint64_t plans_applied, rebalance_count, plans_rejected;
 	uint64_t cells_waiting;

@@ -20,10 +20,22 @@
 #define L ((size_t)-1)
 
 static const struct metrics_cell sample_cells[] = {
-	{.id = 0, .cgroup = "(root)", .cpus = "0-1", .num_cpus = 2, .util_pct = 48.25,
-	 .smoothed_util_pct = 25.4, .lent_pct = 24.7, .cpus_used = 0.96},
-	{.id = 3, .cgroup = "we\"ird\\name\n", .cpus = "2", .num_cpus = 1, .util_pct = 245.7,
-	 .demand_borrow_pct = 59.6, .cpus_used = 2.46, .cpus_waiting = 0.53},
+	{.id = 0,
+	 .cgroup = "(root)",
+	 .cpus = "0-1",
+	 .num_cpus = 2,
+	 .util_pct = 48.25,
+	 .smoothed_util_pct = 25.4,
+	 .lent_pct = 24.7,
+	 .cpus_used = 0.96},
+	{.id = 3,
+	 .cgroup = "we\"ird\\name\n",
+	 .cpus = "2",
+	 .num_cpus = 1,
+	 .util_pct = 245.7,
+	 .demand_borrow_pct = 59.6,
+	 .cpus_used = 2.46,
+	 .cpus_waiting = 0.53},
 };
 
 static struct metrics_snapshot sample(void)
@@ -110,7 +122,8 @@ static void check_described(json_t *values, json_t *meta_fields)
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(values, key, v) {
+	json_object_foreach(values, key, v)
+	{
 		json_t *m = json_object_get(meta_fields, key);
 		const char *datum;
 
@@ -164,12 +177,12 @@ static void test_meta_describes_stats(void **state)
 	check_described(json_object_get(json_object_get(r, "cells"), "0"),
 			json_object_get(cell, "fields"));
 	/* strings are skipped by OpenMetrics converters */
-	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(json_object_get(json_object_get(cell, "fields"),
-								    "cgroup"),
-						    "user"),
-				    "_om_skip")),
-			    "true");
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_object_get(json_object_get(json_object_get(cell, "fields"), "cgroup"),
+					"user"),
+			"_om_skip")),
+		"true");
 	json_decref(m);
 	json_decref(r);
 	free(meta);
@@ -201,8 +214,8 @@ static void test_openmetrics(void **state)
 	assert_non_null(strstr(t, "scx_cells_start_time_seconds 1764630000.5\n"));
 	assert_non_null(strstr(t, "scx_cells_cell_util_pct{cell=\"0\",cgroup=\"(root)\"} 48.25\n"));
 	/* label values escaped: quote, backslash, newline */
-	assert_non_null(
-		strstr(t, "scx_cells_cell_num_cpus{cell=\"3\",cgroup=\"we\\\"ird\\\\name\\n\"} 1\n"));
+	assert_non_null(strstr(
+		t, "scx_cells_cell_num_cpus{cell=\"3\",cgroup=\"we\\\"ird\\\\name\\n\"} 1\n"));
 	/* strings are not metrics */
 	assert_null(strstr(t, "scx_cells_cell_cgroup"));
 	assert_null(strstr(t, "scx_cells_cell_cpus{"));
@@ -267,7 +280,9 @@ static void test_parse_bad(void **state)
 	parse_bad("{\"req\":\"stats\",\"args\":[]}", L, "\"args\" is not an object");
 	parse_bad("{\"req\":\"stats\",\"args\":{\"target\":1}}", L, "argument \"target\"");
 	parse_bad("{\"req\":\"stats\",\"req\":\"stats\"}", L, "not JSON");
-	parse_bad("{\"req\":\"stats\",\"args\":{\"target\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}", L, "target too long");
+	parse_bad(
+		"{\"req\":\"stats\",\"args\":{\"target\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}",
+		L, "target too long");
 	parse_bad(nul, sizeof(nul) - 1, "not JSON");
 	memset(big, ' ', SCXSTATS_MAX_REQUEST + 10);
 	parse_bad(big, SCXSTATS_MAX_REQUEST + 10, "longer than");
@@ -292,9 +307,12 @@ static void test_error_reply(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stats_reply),	   cmocka_unit_test(test_nonfinite_is_zero),
-		cmocka_unit_test(test_meta_describes_stats), cmocka_unit_test(test_openmetrics),
-		cmocka_unit_test(test_parse_requests),	   cmocka_unit_test(test_parse_bad),
+		cmocka_unit_test(test_stats_reply),
+		cmocka_unit_test(test_nonfinite_is_zero),
+		cmocka_unit_test(test_meta_describes_stats),
+		cmocka_unit_test(test_openmetrics),
+		cmocka_unit_test(test_parse_requests),
+		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_error_reply),
 	};
 
