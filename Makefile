@@ -51,6 +51,8 @@ BPF_CFLAGS = -target bpf -O2 -g -mcpu=v3 -D__TARGET_ARCH_x86 -mlittle-endian -Wa
 USER_CFLAGS = $(CFLAGS_BASE) -O2 -DSCX_CELLS_VERSION='"$(VERSION)"' -I$(BUILD) \
 	-isystem $(SCX_INC) $(LIBBPF_CFLAGS) -Isrc/bpf
 USER_LIBS = $(LIBBPF_LIBS)
+# What src/core needs besides libc (jansson: the scx_stats protocol's JSON; linked static).
+CORE_LIBS := -ljansson -lm
 
 # Two layers. src/core: pure modules (no libbpf, epoll, inotify, sockets, globals, printing),
 # built once into an archive that the daemon, the unit tests, the fuzz targets, the benchmark and
@@ -122,7 +124,7 @@ $(BUILD)/libcore.a: $(CORE_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/scx_cells: $(DAEMON_OBJS) $(BUILD)/libcore.a
-	$(CC) -g $(USER_STATIC) -o $@ $(DAEMON_OBJS) $(BUILD)/libcore.a $(USER_LIBS)
+	$(CC) -g $(USER_STATIC) -o $@ $(DAEMON_OBJS) $(BUILD)/libcore.a $(USER_LIBS) $(CORE_LIBS)
 
 # ---- unit tests (host, cmocka, ASan+UBSan) ----------------------------------------------------
 # Each tests/unit/test_NAME.c links the sanitized archives; the linker takes what it uses.
@@ -158,7 +160,7 @@ SAN_LIBS := $(BUILD)/san/libtestlib.a $(BUILD)/san/libdaemon.a $(BUILD)/san/libc
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(SAN_LIBS) | $(BUILD)/tests
 	@mkdir -p $(BUILD)/deps
 	$(CC) $(SAN_CFLAGS) $(INC_DAEMON) -Itests/unit -Itests/lib $(DEPFLAGS) -MF $(BIN_DEP) -o $@ $< \
-		$(SAN_LIBS) -lcmocka
+		$(SAN_LIBS) -lcmocka $(CORE_LIBS)
 
 $(BUILD)/tests:
 	mkdir -p $@
@@ -174,7 +176,7 @@ VM_CPUS ?= 4
 VM_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/vm-bin/%,$(wildcard tests/vm/tools/*.c))
 $(BUILD)/vm-bin/%: tests/vm/tools/%.c $(BUILD)/libcore.a
 	@mkdir -p $(BUILD)/vm-bin
-	$(CC) $(CFLAGS_BASE) $(INC_CORE) -O2 -static -o $@ $< $(BUILD)/libcore.a
+	$(CC) $(CFLAGS_BASE) $(INC_CORE) -O2 -static -o $@ $< $(BUILD)/libcore.a $(CORE_LIBS)
 
 # Two boots: every case on $(VM_CPUS) vCPUs, then the llc_* cases on a VM with two LLCs.
 vm-test: $(BUILD)/scx_cells $(VM_TOOLS)
@@ -226,7 +228,7 @@ FUZZ_LIBS := $(FUZZ_LIB)/libtestlib.a $(FUZZ_LIB)/libdaemon.a $(FUZZ_LIB)/libcor
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBS)
 	@mkdir -p $(@D) $(BUILD)/deps
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $(INC_DAEMON) -Itests/lib \
-		$(DEPFLAGS) -MF $(BIN_DEP) -o $@ $< $(FUZZ_LIBS)
+		$(DEPFLAGS) -MF $(BIN_DEP) -o $@ $< $(FUZZ_LIBS) $(CORE_LIBS)
 
 fuzz-build: $(FUZZ_TARGETS_ALL)
 
@@ -237,7 +239,7 @@ fuzz:
 # ---- planner benchmark: `make bench-plan` builds with -O2 (no sanitizers) and prints the table --
 $(BUILD)/bench/bench_plan: bench/bench_plan.c $(BUILD)/libcore.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) -O2 $(INC_CORE) $(DEPFLAGS) -o $@ $< $(BUILD)/libcore.a -lm
+	$(CC) $(CFLAGS_BASE) -O2 $(INC_CORE) $(DEPFLAGS) -o $@ $< $(BUILD)/libcore.a $(CORE_LIBS)
 
 bench-plan: $(BUILD)/bench/bench_plan
 	$(BUILD)/bench/bench_plan

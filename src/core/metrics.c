@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errmsg.h"
+#include "util.h"
 #include "metrics.h"
 
 enum mtype { M_U64, M_F64, M_STR };
