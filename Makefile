@@ -188,6 +188,7 @@ vm-test: $(BUILD)/scx_cells $(VM_TOOLS)
 
 demo: $(BUILD)/scx_cells $(VM_TOOLS)
 	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus 8 --timeout 240 --out $(BUILD)/vm-demo --live demo
+	@scripts/demo_plot.py $(BUILD)/vm-demo/demo.log $(BUILD)/demo.png
 
 # ---- fuzzing (libFuzzer, bounded time; corpus in tests/fuzz/corpus) ----------------------------
 # tests/fuzz/run.sh picks the compiler and builds each target with `make fuzz-build FUZZ_CC=...`;
