@@ -1,5 +1,5 @@
 # scx_cells build. `make` builds build/scx_cells (static); `make test` runs every suite.
-# Toolchain locations come from scripts/env.sh (written by scripts/bootstrap.sh); see README.
+# Toolchain: scripts/bootstrap.sh (cache env.mk) or the system's own (scripts/toolchain.sh); see README.
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 BUILD := build
@@ -14,17 +14,45 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 
 VERSION := 0.1.0
 # Toolchain (libbpf, bpftool, sched_ext headers, vmlinux.h, VM kernel) from scripts/bootstrap.sh.
+# TOOLCHAIN=system builds with the system's own libbpf (>= 1.7, pkg-config), bpftool, clang and
+# sched_ext headers (scripts/toolchain.sh checks them and says what is missing); TOOLCHAIN=bootstrap
+# with ours. auto (default): a build folder that was configured for the system keeps it; else
+# bootstrap if its cache exists; else the system's tools if they are complete; else bootstrap.
 SCX_CELLS_CACHE ?= $(HOME)/.cache/scx_cells
 ENV_MK := $(SCX_CELLS_CACHE)/env.mk
+SYSTEM_MK := $(BUILD)/system.mk
+TOOLCHAIN ?= auto
+ifeq ($(TOOLCHAIN),auto)
+ifneq ($(wildcard $(SYSTEM_MK)),)
+TOOLCHAIN := system
+else ifneq ($(wildcard $(ENV_MK)),)
+TOOLCHAIN := bootstrap
+else
+TOOLCHAIN := $(shell scripts/toolchain.sh $(SYSTEM_MK) >/dev/null 2>&1 && echo system || echo bootstrap)
+endif
+endif
+ifeq ($(TOOLCHAIN),system)
+ENV_MK := $(SYSTEM_MK)
+-include $(SYSTEM_MK)
+else ifeq ($(TOOLCHAIN),bootstrap)
 -include $(ENV_MK)
 SCX_INC = $(KERNEL_SRC)/tools/sched_ext/include
+LIBBPF_CFLAGS = -isystem $(LIBBPF_DIR)/include
+LIBBPF_BPF_INC = $(LIBBPF_DIR)/include
+LIBBPF_LIBS = $(LIBBPF_DIR)/lib64/libbpf.a -lelf -lz
+USER_STATIC := -static
+else
+$(error TOOLCHAIN must be auto, system or bootstrap, not '$(TOOLCHAIN)')
+endif
 
 BPF_CFLAGS = -target bpf -O2 -g -mcpu=v3 -D__TARGET_ARCH_x86 -mlittle-endian -Wall \
 	-Wno-compare-distinct-pointer-types -Wno-missing-declarations -I$(BUILD)/include -I$(SCX_INC) \
-	-I$(SCX_INC)/bpf-compat -I$(LIBBPF_DIR)/include -Isrc/bpf
+	-I$(SCX_INC)/bpf-compat -I$(LIBBPF_BPF_INC) -Isrc/bpf
 USER_CFLAGS = $(CFLAGS_BASE) -O2 -DSCX_CELLS_VERSION='"$(VERSION)"' -I$(BUILD) \
-	-isystem $(SCX_INC) -isystem $(LIBBPF_DIR)/include -Isrc/bpf
-USER_LIBS = $(LIBBPF_DIR)/lib64/libbpf.a -lelf -lz
+	-isystem $(SCX_INC) $(LIBBPF_CFLAGS) -Isrc/bpf
+USER_LIBS = $(LIBBPF_LIBS)
+# What src/core needs besides libc (jansson: the scx_stats protocol's JSON; linked static).
+CORE_LIBS := -ljansson -lm
 
 # Two layers. src/core: pure modules (no libbpf, epoll, inotify, sockets, globals, printing),
 # built once into an archive that the daemon, the unit tests, the fuzz targets, the benchmark and
@@ -53,8 +81,13 @@ SAN_DAEMON_OBJS := $(patsubst src/%.c,$(BUILD)/san/%.o,$(DAEMON_LIB_SRCS))
 
 all: $(BUILD)/scx_cells
 
+ifeq ($(TOOLCHAIN),system)
+$(SYSTEM_MK):
+	scripts/toolchain.sh $@
+else
 $(ENV_MK):
 	scripts/bootstrap.sh
+endif
 
 bootstrap:
 	scripts/bootstrap.sh
@@ -91,7 +124,7 @@ $(BUILD)/libcore.a: $(CORE_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/scx_cells: $(DAEMON_OBJS) $(BUILD)/libcore.a
-	$(CC) -g -static -o $@ $(DAEMON_OBJS) $(BUILD)/libcore.a $(USER_LIBS)
+	$(CC) -g $(USER_STATIC) -o $@ $(DAEMON_OBJS) $(BUILD)/libcore.a $(USER_LIBS) $(CORE_LIBS)
 
 # ---- unit tests (host, cmocka, ASan+UBSan) ----------------------------------------------------
 # Each tests/unit/test_NAME.c links the sanitized archives; the linker takes what it uses.
@@ -127,7 +160,7 @@ SAN_LIBS := $(BUILD)/san/libtestlib.a $(BUILD)/san/libdaemon.a $(BUILD)/san/libc
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(SAN_LIBS) | $(BUILD)/tests
 	@mkdir -p $(BUILD)/deps
 	$(CC) $(SAN_CFLAGS) $(INC_DAEMON) -Itests/unit -Itests/lib $(DEPFLAGS) -MF $(BIN_DEP) -o $@ $< \
-		$(SAN_LIBS) -lcmocka
+		$(SAN_LIBS) -lcmocka $(CORE_LIBS)
 
 $(BUILD)/tests:
 	mkdir -p $@
@@ -143,7 +176,7 @@ VM_CPUS ?= 4
 VM_TOOLS := $(patsubst tests/vm/tools/%.c,$(BUILD)/vm-bin/%,$(wildcard tests/vm/tools/*.c))
 $(BUILD)/vm-bin/%: tests/vm/tools/%.c $(BUILD)/libcore.a
 	@mkdir -p $(BUILD)/vm-bin
-	$(CC) $(CFLAGS_BASE) $(INC_CORE) -O2 -static -o $@ $< $(BUILD)/libcore.a
+	$(CC) $(CFLAGS_BASE) $(INC_CORE) -O2 -static -o $@ $< $(BUILD)/libcore.a $(CORE_LIBS)
 
 # Two boots: every case on $(VM_CPUS) vCPUs, then the llc_* cases on a VM with two LLCs.
 vm-test: $(BUILD)/scx_cells $(VM_TOOLS)
@@ -155,6 +188,7 @@ vm-test: $(BUILD)/scx_cells $(VM_TOOLS)
 
 demo: $(BUILD)/scx_cells $(VM_TOOLS)
 	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus 8 --timeout 240 --out $(BUILD)/vm-demo --live demo
+	@scripts/demo_plot.py $(BUILD)/vm-demo/demo.log $(BUILD)/demo.png
 
 # ---- fuzzing (libFuzzer, bounded time; corpus in tests/fuzz/corpus) ----------------------------
 # tests/fuzz/run.sh picks the compiler and builds each target with `make fuzz-build FUZZ_CC=...`;
@@ -195,7 +229,7 @@ FUZZ_LIBS := $(FUZZ_LIB)/libtestlib.a $(FUZZ_LIB)/libdaemon.a $(FUZZ_LIB)/libcor
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBS)
 	@mkdir -p $(@D) $(BUILD)/deps
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $(INC_DAEMON) -Itests/lib \
-		$(DEPFLAGS) -MF $(BIN_DEP) -o $@ $< $(FUZZ_LIBS)
+		$(DEPFLAGS) -MF $(BIN_DEP) -o $@ $< $(FUZZ_LIBS) $(CORE_LIBS)
 
 fuzz-build: $(FUZZ_TARGETS_ALL)
 
@@ -206,7 +240,7 @@ fuzz:
 # ---- planner benchmark: `make bench-plan` builds with -O2 (no sanitizers) and prints the table --
 $(BUILD)/bench/bench_plan: bench/bench_plan.c $(BUILD)/libcore.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) -O2 $(INC_CORE) $(DEPFLAGS) -o $@ $< $(BUILD)/libcore.a -lm
+	$(CC) $(CFLAGS_BASE) -O2 $(INC_CORE) $(DEPFLAGS) -o $@ $< $(BUILD)/libcore.a $(CORE_LIBS)
 
 bench-plan: $(BUILD)/bench/bench_plan
 	$(BUILD)/bench/bench_plan
@@ -229,6 +263,41 @@ test:
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- install (PREFIX, DESTDIR as usual; the environment file goes to SYSCONFDIR) --------------
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+DEFAULTFILE := $(SYSCONFDIR)/default/scx_cells
+.PHONY: man install uninstall
+
+# The man page is generated from --help (the option table), so the two cannot drift apart.
+man: $(BUILD)/scx_cells.8
+$(BUILD)/scx_cells.8: $(BUILD)/scx_cells packaging/scx_cells.h2m
+	help2man --no-info --section 8 --include packaging/scx_cells.h2m \
+		--name "a sched_ext CPU scheduler that gives every workload cgroup its own CPUs" \
+		--output $@ $(BUILD)/scx_cells
+
+# The environment file is configuration: installed once, never overwritten, kept by uninstall.
+install: $(BUILD)/scx_cells $(BUILD)/scx_cells.8
+	install -D -m 0755 $(BUILD)/scx_cells $(DESTDIR)$(SBINDIR)/scx_cells
+	install -D -m 0644 $(BUILD)/scx_cells.8 $(DESTDIR)$(MANDIR)/man8/scx_cells.8
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DEFAULTFILE@|$(DEFAULTFILE)|g' \
+		packaging/scx_cells.service.in > $(DESTDIR)$(UNITDIR)/scx_cells.service
+	@if [ -e $(DESTDIR)$(DEFAULTFILE) ]; then \
+		echo "keeping existing $(DESTDIR)$(DEFAULTFILE)"; \
+	else \
+		install -D -m 0644 packaging/scx_cells.default $(DESTDIR)$(DEFAULTFILE); \
+	fi
+	@echo "installed; start with: systemctl daemon-reload && systemctl enable --now scx_cells"
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/scx_cells $(DESTDIR)$(MANDIR)/man8/scx_cells.8 \
+		$(DESTDIR)$(UNITDIR)/scx_cells.service
+	@echo "kept $(DESTDIR)$(DEFAULTFILE) (configuration); remove it by hand if unwanted"
 
 # The VM benchmarks (bench/vm.mk) and the compilers' header dependencies.
 -include bench/vm.mk

@@ -47,6 +47,8 @@ enum opt_kind {
 	K_COUNT,   /* -v: counts */
 	K_VERSION,
 	K_HELP,
+	K_COMPAT,  /* accepted for scx_mitosis command lines, no effect */
+	K_UNDEFOK, /* --undefok NAME,...: handled before getopt (see drop_undefok()) */
 };
 
 /*
@@ -298,6 +300,30 @@ static const struct opt_def opt_defs[] = {
 		.help = "print this help and exit",
 	},
 	{
+		.name = "undefok",
+		.kind = K_UNDEFOK,
+		.section = "Compatibility",
+		.usage = "--undefok NAME,...",
+		.help = "ignore these long options (names without '--')\n"
+			"if this version does not know them, with a\n"
+			"warning each; for rolling flag changes through a\n"
+			"fleet. Known options are applied as usual",
+	},
+	{
+		.name = "enable-llc-awareness",
+		.kind = K_COMPAT,
+		.usage = "--enable-llc-awareness",
+		.help = "accepted for scx_mitosis command lines; scx_cells\n"
+			"always queues per LLC (no effect)",
+	},
+	{
+		.name = "enable-work-stealing",
+		.kind = K_COMPAT,
+		.usage = "--enable-work-stealing",
+		.help = "accepted for scx_mitosis command lines; scx_cells\n"
+			"always steals within a cell (no effect)",
+	},
+	{
 		.name = "test-error-after-ms",
 		.kind = K_UINT,
 		.off = FIELD(test_error_after_ms),
@@ -336,6 +362,7 @@ static bool takes_value(const struct opt_def *d)
 	case K_COUNT:
 	case K_VERSION:
 	case K_HELP:
+	case K_COMPAT:
 		return false;
 	default:
 		return true;
@@ -613,17 +640,124 @@ static int apply(struct opts *o, const struct opt_def *d, const char *arg, int a
 		return 0;
 	case K_VERSION:
 	case K_HELP:
+	case K_COMPAT:
+	case K_UNDEFOK: /* checked and applied by drop_undefok() */
 		break;
 	}
 	return 0;
 }
+
+#define UNDEFOK_MAX	 64 /* names in all --undefok lists together */
+#define UNDEFOK_NAME_MAX 64
+
+struct undefok {
+	char names[UNDEFOK_MAX][UNDEFOK_NAME_MAX + 1];
+	unsigned int nr;
+};
+
+/* Add the comma-separated names of one --undefok value; 0 or OPTS_EXIT_USAGE. */
+static int undefok_add(struct undefok *u, const char *list, FILE *err)
+{
+	const char *p = list;
+
+	for (;;) {
+		const char *comma = strchrnul(p, ',');
+		size_t n = (size_t)(comma - p);
+
+		if (!n)
+			return usage_error(err, "--undefok: empty name in '%s'", list);
+		if (*p == '-')
+			return usage_error(err, "--undefok: names go without leading dashes (got '%.*s')", (int)n, p);
+		if (memchr(p, '=', n))
+			return usage_error(err, "--undefok: '%.*s' must name an option, not include a value", (int)n, p);
+		if (n > UNDEFOK_NAME_MAX)
+			return usage_error(err, "--undefok: name longer than %d bytes (got '%.*s')", UNDEFOK_NAME_MAX, (int)n, p);
+		if (u->nr >= UNDEFOK_MAX)
+			return usage_error(err, "--undefok: at most %d names", UNDEFOK_MAX);
+		memcpy(u->names[u->nr], p, n);
+		u->names[u->nr++][n] = '\0';
+		if (!*comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+static bool undefok_has(const struct undefok *u, const char *name, size_t len)
+{
+	for (unsigned int i = 0; i < u->nr; i++)
+		if (strlen(u->names[i]) == len && !memcmp(u->names[i], name, len))
+			return true;
+	return false;
+}
+
+static bool known_long(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NR_OPTS; i++)
+		if (strlen(opt_defs[i].name) == len && !memcmp(opt_defs[i].name, name, len))
+			return true;
+	return false;
+}
+
+/*
+ * --undefok, as scx_mitosis has it: collect every list, then copy @argv to @out without the
+ * options it names that this version does not know ("--name", "--name=value", or "--name value"
+ * when the next word does not start with '-'), warning about each on @err. Known options stay,
+ * whatever the lists say. Stops copying at "--". Returns the new argc or -OPTS_EXIT_USAGE.
+ */
+static int drop_undefok(int argc, char **argv, char **out, FILE *err)
+{
+	struct undefok u = {0};
+	int n = 0, i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *list = NULL;
+
+		if (!strncmp(argv[i], "--undefok=", 10))
+			list = argv[i] + 10;
+		else if (!strcmp(argv[i], "--undefok") && i + 1 < argc)
+			list = argv[++i];
+		if (list && undefok_add(&u, list, err))
+			return -OPTS_EXIT_USAGE;
+	}
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i], *eq;
+		size_t len;
+
+		if (i == 0 || !u.nr || strncmp(a, "--", 2) || !a[2]) {
+			out[n++] = argv[i];
+			if (i && !strcmp(a, "--"))
+				u.nr = 0; /* everything after "--" is kept as is */
+			continue;
+		}
+		if (!strcmp(a, "--undefok") && i + 1 < argc) {
+			out[n++] = argv[i++];
+			out[n++] = argv[i];
+			continue;
+		}
+		eq = strchrnul(a + 2, '=');
+		len = (size_t)(eq - (a + 2));
+		if (!undefok_has(&u, a + 2, len) || known_long(a + 2, len)) {
+			out[n++] = argv[i];
+			continue;
+		}
+		fprintf(err, PROG ": warning: ignoring unknown option '--%.*s' (listed in --undefok)\n", (int)len, a + 2);
+		if (!*eq && i + 1 < argc && argv[i + 1][0] != '-')
+			i++; /* its value */
+	}
+	out[n] = NULL;
+	return n;
+}
+
+static int parse_kept(struct opts *o, int argc, char **argv, const char *shorts,
+		      const struct option *long_options, FILE *out, FILE *err);
 
 int opts_parse(struct opts *o, int argc, char **argv, FILE *out, FILE *err)
 {
 	struct option long_options[NR_OPTS + 1];
 	char shorts[4 + NR_OPTS + 1] = "+:";
 	size_t ns = strlen(shorts);
-	int c, ret;
+	char **kept;
+	int ret;
 
 	/* getopt_long's tables, from the one table */
 	for (size_t i = 0; i < NR_OPTS; i++) {
@@ -643,6 +777,26 @@ int opts_parse(struct opts *o, int argc, char **argv, FILE *out, FILE *err)
 	shorts[ns] = '\0';
 
 	opts_init(o);
+	/* getopt sees @argv without what --undefok lets us ignore */
+	kept = calloc((size_t)(argc > 0 ? argc : 0) + 1, sizeof(*kept));
+	if (!kept)
+		return usage_error(err, "out of memory parsing the command line");
+	argc = argc > 0 ? drop_undefok(argc, argv, kept, err) : 0;
+	if (argc < 0) {
+		free(kept);
+		return -argc;
+	}
+	ret = parse_kept(o, argc, kept, shorts, long_options, out, err);
+	free(kept);
+	return ret;
+}
+
+/* opts_parse() on the words --undefok kept. */
+static int parse_kept(struct opts *o, int argc, char **argv, const char *shorts,
+		      const struct option *long_options, FILE *out, FILE *err)
+{
+	int c, ret;
+
 	optind = 0; /* glibc: full reset, including the state of a half-read "-vvv" */
 	opterr = 0; /* our messages, on @err, instead of getopt's on stderr */
 

@@ -27,6 +27,7 @@ declare -A MAX_LEN=(
 	[topology]=256
 	[inotify]=512
 	[wire]=4096
+	[scxstats]=4200
 )
 
 if [ -n "${FUZZ_TARGETS:-}" ]; then

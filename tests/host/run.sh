@@ -388,5 +388,11 @@ for args in "--cell-parent-cgroup $T/nonexistent --sysfs-root $S4" \
 	fi
 done
 
+# ---- install, systemd unit, man page ------------------------------------------------------------
+. "$here/install.sh"
+
+# ---- building with the system's toolchain (TOOLCHAIN=system) -------------------------------------
+. "$here/toolchain.sh"
+
 echo "host: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -586,6 +586,62 @@ static void test_repeated_parsing(void **state)
 	}
 }
 
+/* --undefok: unknown options it names are dropped with a warning; nothing else changes. */
+static void test_undefok(void **state)
+{
+	struct run *r = *state;
+
+	RUN(r, "--undefok", "run-id,log-level", "--run-id", "7", "--log-level=info", "--slice-us",
+	    "300");
+	assert_int_equal(r->ret, OPTS_RUN);
+	assert_int_equal(r->o.slice_us, 300);
+	assert_contains(r->err, "ignoring unknown option '--run-id' (listed in --undefok)");
+	assert_contains(r->err, "ignoring unknown option '--log-level' (listed in --undefok)");
+	assert_string_equal(r->out, "");
+
+	/* several lists add up; --undefok=LIST spelling; a flag without value keeps the next option */
+	RUN(r, "--undefok=a", "--undefok", "b", "--a", "--b", "--json");
+	assert_int_equal(r->ret, OPTS_RUN);
+	assert_int_equal(r->o.stats_format, OPTS_STATS_JSON);
+
+	/* not listed: still an error */
+	RUN(r, "--undefok", "a", "--c");
+	assert_usage(r, "unknown or ambiguous option '--c'");
+
+	/* a known option is applied (and validated) even when listed */
+	RUN(r, "--undefok", "slice-us", "--slice-us", "5");
+	assert_usage(r, "--slice-us: must be an integer from 100 to 1000000 (got '5')");
+	RUN(r, "--undefok", "slice-us", "--slice-us", "500");
+	assert_run_ok(r);
+	assert_int_equal(r->o.slice_us, 500);
+
+	/* bad lists */
+	RUN(r, "--undefok", "-x");
+	assert_usage(r, "--undefok: names go without leading dashes (got '-x')");
+	RUN(r, "--undefok", "a=1");
+	assert_usage(r, "--undefok: 'a=1' must name an option, not include a value");
+	RUN(r, "--undefok", "a,,b");
+	assert_usage(r, "--undefok: empty name in 'a,,b'");
+	RUN(r, "--undefok");
+	assert_usage(r, "--undefok: missing value");
+
+	/* after "--" nothing is dropped: the stray word is reported */
+	RUN(r, "--undefok", "a", "--", "--a");
+	assert_usage(r, "unexpected argument '--a'");
+}
+
+/* scx_mitosis's --enable-llc-awareness and --enable-work-stealing are accepted. */
+static void test_mitosis_compat_flags(void **state)
+{
+	struct run *r = *state;
+
+	RUN(r, "--enable-llc-awareness", "--enable-work-stealing", "--enable-borrowing");
+	assert_run_ok(r);
+	assert_true(r->o.enable_borrowing);
+	RUN(r, "--enable-llc-awareness=1");
+	assert_usage(r, "--enable-llc-awareness: takes no value");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -616,6 +672,8 @@ int main(void)
 		T(test_help),
 		T(test_version),
 		T(test_repeated_parsing),
+		T(test_undefok),
+		T(test_mitosis_compat_flags),
 #undef T
 	};
 
