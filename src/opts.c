@@ -54,6 +54,7 @@ enum {
 	OPT_MONITOR,
 	OPT_DEBOUNCE_MS,
 	OPT_SLICE_US,
+	OPT_BORROW_SLICE_US,
 	OPT_EXIT_AFTER_S,
 	OPT_DRY_RUN,
 	OPT_SYSFS_ROOT,
@@ -78,6 +79,7 @@ static const struct option long_options[] = {
 	{"monitor", optional_argument, NULL, OPT_MONITOR},
 	{"debounce-ms", required_argument, NULL, OPT_DEBOUNCE_MS},
 	{"slice-us", required_argument, NULL, OPT_SLICE_US},
+	{"borrow-slice-us", required_argument, NULL, OPT_BORROW_SLICE_US},
 	{"exit-after-s", required_argument, NULL, OPT_EXIT_AFTER_S},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT},
@@ -111,6 +113,7 @@ static const struct num_rule rule_demand_smoothing = {.min = 0, .max = 1, .min_o
 static const struct num_rule rule_interval_s = {.min = 0.001, .max = 3600};
 static const struct num_rule rule_debounce_ms = {.min = 0, .max = 60000, .integer = true};
 static const struct num_rule rule_slice_us = {.min = 100, .max = 1000000, .integer = true};
+static const struct num_rule rule_borrow_slice_us = {.min = 50, .max = 1000000, .integer = true};
 static const struct num_rule rule_exit_after_s = {.min = 0, .max = 31536000};
 static const struct num_rule rule_test_error_after_ms = {.min = 1, .max = 3600000, .integer = true};
 
@@ -143,6 +146,10 @@ static void help(FILE *out)
 		"  --no-reclaim               with borrowing, do not preempt a borrower when\n"
 		"                             the owning cell's task waits (it keeps its slice).\n"
 		"                             Default: reclaim on\n"
+		"  --borrow-slice-us US       slice of a task running on a borrowed CPU, in\n"
+		"                             microseconds, 50..1000000: how long the owner\n"
+		"                             can wait for it without reclaim.\n"
+		"                             Default: --slice-us / 8, at least 50\n"
 		"  --enable-rebalancing       move CPUs between cells by measured demand.\n"
 		"                             Default: off\n"
 		"  --rebalance-threshold PCT  spread of smoothed utilisation (max - min, in\n"
@@ -406,6 +413,8 @@ static int apply(struct opts *o, int c, int argc, char **argv, FILE *err)
 		return parse_uint(c, &rule_debounce_ms, arg, &o->debounce_ms, err);
 	case OPT_SLICE_US:
 		return parse_uint(c, &rule_slice_us, arg, &o->slice_us, err);
+	case OPT_BORROW_SLICE_US:
+		return parse_uint(c, &rule_borrow_slice_us, arg, &o->borrow_slice_us, err);
 	case OPT_EXIT_AFTER_S:
 		return parse_num(c, &rule_exit_after_s, arg, &o->exit_after_s, err);
 	case OPT_DRY_RUN:
