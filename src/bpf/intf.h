@@ -44,8 +44,19 @@ enum cells_stat {
 	STAT_REENQ,	    /* queued task re-examined after a publication */
 	STAT_REENQ_AFFN,    /* of those, affinity no longer covers the cell: per-CPU queue */
 	STAT_CFG_KICK,	    /* CPU kicked because it changed cell */
-	NR_CELLS_STATS,
+	/* Owner wait with borrowing (#10): what a waking task found, what reclaim did. */
+	STAT_OWNER_BUSY,      /* wake-up of an unpinned task found all its cell's CPUs busy */
+	STAT_OWNER_BUSY_LENT, /* of those, one of them ran (or was given to) a borrower */
+	STAT_RECLAIM_RUN,     /* a task started running on a CPU reclaimed for its cell */
+	STAT_RECLAIM_TICK,    /* of the reclaims, a borrower's slice ended on a tick */
+	STAT_WAKEUPS,	      /* wake-ups of unpinned tasks, from runnable to running */
+	STAT_WAKE_WAIT_NS,    /* their total wait from wake-up to running */
+	STAT_WAKE_WAIT_HIST,  /* + bucket: how many waited < 1 us, 1-2 us, 2-4 us, ... */
+	NR_CELLS_STATS = STAT_WAKE_WAIT_HIST + 16,
 };
+
+/* Buckets of STAT_WAKE_WAIT_HIST: bucket b counts waits in [2^(b-1), 2^b) us; the last, more. */
+#define CELLS_WAIT_BUCKETS 16
 
 /* Per-cell per-CPU counters (PERCPU_ARRAY keyed by cell id). */
 struct cell_cpu_stats {

@@ -39,8 +39,9 @@
 
 char _license[] SEC("license") = "GPL";
 
-const volatile u32 nr_cpus = 1;		   /* possible CPUs, set by userspace */
-const volatile u64 slice_ns = 20000000ULL; /* scheduling slice */
+const volatile u32 nr_cpus = 1;			 /* possible CPUs, set by userspace */
+const volatile u64 slice_ns = 20000000ULL;	 /* scheduling slice */
+const volatile u64 borrow_slice_ns = 2500000ULL; /* slice on a borrowed CPU */
 const volatile bool enable_borrowing;
 const volatile bool enable_reclaim = true; /* preempt borrowers when the owner waits */
 const volatile u64 test_error_after_ns;	   /* test hook: raise an error this long after init */
@@ -88,6 +89,25 @@ u32 running_cell[CELLS_MAX_CPUS];
  */
 static u32 counted_owner[CELLS_MAX_CPUS];
 static s32 nr_borrowers_on[CELLS_MAX_CELLS];
+/* Per CPU the cell it was last reclaimed for (CELL_NONE: none pending); for STAT_RECLAIM_RUN. */
+static u32 reclaim_for[CELLS_MAX_CPUS];
+
+/*
+ * Per cell, the CPUs of it that run (or were just given to) a borrower: the same information as
+ * counted_owner[], as a mask, so a waking owner finds a CPU to take back without a loop over
+ * every CPU. Kept in set_lent(); a bit can briefly outlive its counted_owner[] entry when two
+ * updates race, so readers check counted_owner[] and drop stale bits.
+ */
+struct lent_mask {
+	struct bpf_cpumask __kptr *mask;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, u32);
+	__type(value, struct lent_mask);
+	__uint(max_entries, CELLS_MAX_CELLS);
+} lent_masks SEC(".maps");
 
 /* The cpumasks of one cell in one configuration slot; key = slot * CELLS_MAX_CELLS + cell. */
 struct cell_masks {
@@ -117,12 +137,13 @@ struct {
 } cell_stats SEC(".maps");
 
 struct task_ctx {
-	u64 cfg_seq;	/* configuration the cell was resolved against */
-	u64 cgid;	/* task's cgroup id at resolution */
-	u32 cell;	/* cell the task belongs to */
-	bool pinned;	/* affinity does not cover the cell's CPUs */
-	u64 started_at; /* when the task last started running */
-	u64 queued_at;	/* when it was last enqueued (0: not waiting) */
+	u64 cfg_seq;	 /* configuration the cell was resolved against */
+	u64 cgid;	 /* task's cgroup id at resolution */
+	u32 cell;	 /* cell the task belongs to */
+	bool pinned;	 /* affinity does not cover the cell's CPUs */
+	u64 started_at;	 /* when the task last started running */
+	u64 queued_at;	 /* when it was last enqueued (0: not waiting) */
+	u64 runnable_at; /* when it last woke up (0: ran since) */
 };
 
 struct {
@@ -132,12 +153,17 @@ struct {
 	__type(value, struct task_ctx);
 } task_ctxs SEC(".maps");
 
-static void stat_inc(u32 idx)
+static void stat_add(u32 idx, u64 v)
 {
 	u64 *cnt = bpf_map_lookup_elem(&stats, &idx);
 
 	if (cnt)
-		(*cnt)++;
+		(*cnt) += v;
+}
+
+static void stat_inc(u32 idx)
+{
+	stat_add(idx, 1);
 }
 
 static struct task_ctx *lookup_task_ctx(struct task_struct *p)
@@ -176,6 +202,20 @@ static u64 cell_dsq(u32 cell, u32 llc)
 {
 	return CELL_DSQ_BASE + (u64)(cell % CELLS_MAX_CELLS) * CELLS_MAX_LLCS +
 	       llc % CELLS_MAX_LLCS;
+}
+
+/* Tasks queued in all of @cell's LLC queues. */
+static s32 cell_nr_queued(u32 cell)
+{
+	s32 n = 0;
+	u32 l;
+
+	bpf_for(l, 0, nr_llcs) {
+		if (l >= CELLS_MAX_LLCS)
+			break;
+		n += scx_bpf_dsq_nr_queued(cell_dsq(cell, l));
+	}
+	return n;
 }
 
 static struct cell_masks *lookup_cell_masks(u32 cell, u32 slot)
@@ -310,18 +350,88 @@ static s32 any_cpu_of(u32 cell, u32 slot)
 	return cpu < nr_cpus ? (s32)cpu : -1;
 }
 
-/* Some CPU of @cell runs another cell's task, and reclaim is on. Racy snapshot. */
-static bool can_reclaim(u32 cell)
-{
-	return enable_reclaim && READ_ONCE(nr_borrowers_on[cell % CELLS_MAX_CELLS]) > 0;
-}
-
 /* @cpu runs a task that borrowed it from @cell (not one pinned there). Racy snapshot. */
 static bool runs_borrower(s32 cpu, u32 cell)
 {
 	if ((u32)cpu >= CELLS_MAX_CPUS)
 		return false;
 	return READ_ONCE(counted_owner[(u32)cpu & (CELLS_MAX_CPUS - 1)]) == cell;
+}
+
+static struct bpf_cpumask *lent_mask_of(u32 cell)
+{
+	u32 key = cell % CELLS_MAX_CELLS;
+	struct lent_mask *lm = bpf_map_lookup_elem(&lent_masks, &key);
+
+	if (!lm) {
+		scx_bpf_error("lent_masks lookup failed for cell %u", cell);
+		return NULL;
+	}
+	return lm->mask;
+}
+
+/*
+ * @cpu now runs (or was just given to) a borrower of @owner's CPU, or no borrower (CELL_NONE).
+ * The exchange pairs every count increment with one decrement even when two CPUs race here.
+ */
+static void set_lent(s32 cpu, u32 owner)
+{
+	u32 idx = (u32)cpu & (CELLS_MAX_CPUS - 1), old;
+	struct bpf_cpumask *m;
+
+	if ((u32)cpu >= CELLS_MAX_CPUS)
+		return;
+	old = __sync_lock_test_and_set(&counted_owner[idx], owner);
+	if (old == owner)
+		return;
+	if (old != CELL_NONE) {
+		__sync_fetch_and_sub(&nr_borrowers_on[old % CELLS_MAX_CELLS], 1);
+		m = lent_mask_of(old);
+		if (m)
+			bpf_cpumask_clear_cpu(cpu, m);
+	}
+	if (owner != CELL_NONE) {
+		__sync_fetch_and_add(&nr_borrowers_on[owner % CELLS_MAX_CELLS], 1);
+		m = lent_mask_of(owner);
+		if (m)
+			bpf_cpumask_set_cpu(cpu, m);
+	}
+}
+
+/*
+ * A CPU of @cell that runs (or was just given to) a borrower, @prev first (its cache is there),
+ * or -1. O(1) in the number of CPUs: one mask lookup.
+ */
+static s32 lent_cpu(u32 cell, u32 slot, s32 prev)
+{
+	const struct cpumask *prim;
+	struct bpf_cpumask *lm;
+	u32 cpu;
+
+	if (READ_ONCE(nr_borrowers_on[cell % CELLS_MAX_CELLS]) <= 0)
+		return -1;
+	prim = cell_primary(cell, slot);
+	lm = lent_mask_of(cell);
+	if (!prim || !lm)
+		return -1;
+	if (runs_borrower(prev, cell) && bpf_cpumask_test_cpu(prev, prim))
+		return prev;
+	cpu = bpf_cpumask_any_and_distribute((const struct cpumask *)lm, prim);
+	if (cpu >= nr_cpus)
+		return -1;
+	if (!runs_borrower(cpu, cell)) {
+		bpf_cpumask_clear_cpu(cpu, lm); /* stale: see lent_masks */
+		return -1;
+	}
+	return cpu;
+}
+
+/* Count a reclaim of @cpu for @cell; running() counts the owner task that then runs there. */
+static void note_reclaim(s32 cpu, u32 cell)
+{
+	if ((u32)cpu < CELLS_MAX_CPUS)
+		WRITE_ONCE(reclaim_for[(u32)cpu & (CELLS_MAX_CPUS - 1)], cell);
+	stat_inc(STAT_RECLAIM_KICK);
 }
 
 /*
@@ -336,6 +446,9 @@ static s32 pick_borrow(struct task_struct *p, u32 cell, u32 slot)
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 		return -EBUSY;
 	}
+	/* Counted as lent now, not when it starts: an owner waking meanwhile must see it. */
+	if (cpu >= 0)
+		set_lent(cpu, cpu_cell(slot, cpu));
 	return cpu;
 }
 
@@ -365,14 +478,25 @@ s32 BPF_STRUCT_OPS(cells_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 		stat_inc(STAT_SELECT_IDLE);
 		return cpu;
 	}
-	/*
-	 * Borrow only when none of the cell's own CPUs is lent out: taking back our own CPU
-	 * (enqueue preempts the borrower) keeps the task local and its wake-up cheap.
-	 */
-	if (enable_borrowing && !can_reclaim(tctx->cell)) {
+	stat_inc(STAT_OWNER_BUSY);
+	if (enable_borrowing) {
+		/*
+		 * One of our CPUs is lent: take it back now. The task goes straight to that CPU's
+		 * local queue, ahead of everything, and SCX_ENQ_PREEMPT ends the borrower's slice,
+		 * so the wait is one context switch, not the rest of a slice, and the CPU cannot
+		 * serve another queue first. Taking back our own CPU also beats borrowing another.
+		 */
+		cpu = lent_cpu(tctx->cell, slot, prev_cpu);
+		if (cpu >= 0)
+			stat_inc(STAT_OWNER_BUSY_LENT);
+		if (cpu >= 0 && enable_reclaim) {
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, SCX_ENQ_PREEMPT);
+			note_reclaim(cpu, tctx->cell);
+			return cpu;
+		}
 		cpu = pick_borrow(p, tctx->cell, slot);
 		if (cpu >= 0) {
-			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, borrow_slice_ns, 0);
 			stat_inc(STAT_BORROW_SELECT);
 			return cpu;
 		}
@@ -382,37 +506,6 @@ s32 BPF_STRUCT_OPS(cells_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 		return prev_cpu;
 	cpu = any_cpu_of(tctx->cell, slot);
 	return cpu >= 0 ? cpu : prev_cpu;
-}
-
-/*
- * Lender reclaim: @cell has a task waiting and no idle CPU. If one of its CPUs runs a borrower,
- * preempt it so the owner's task gets the CPU now instead of after the borrower's slice.
- */
-static void reclaim_cpu(u32 cell, u32 slot, s32 prev)
-{
-	const struct cpumask *prim;
-	s32 cpu;
-
-	if (!can_reclaim(cell))
-		return;
-	prim = cell_primary(cell, slot);
-	if (!prim)
-		return;
-	/* The task's previous CPU first: reclaiming it keeps the task where its cache is. */
-	if (runs_borrower(prev, cell) && bpf_cpumask_test_cpu(prev, prim)) {
-		cpu = prev;
-		goto kick;
-	}
-	bpf_for(cpu, 0, nr_cpus) {
-		if (cpu >= CELLS_MAX_CPUS)
-			return;
-		if (bpf_cpumask_test_cpu(cpu, prim) && runs_borrower(cpu, cell))
-			goto kick;
-	}
-	return;
-kick:
-	scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
-	stat_inc(STAT_RECLAIM_KICK);
 }
 
 /*
@@ -432,8 +525,7 @@ static bool may_stay(struct task_struct *p, struct task_ctx *tctx, u32 slot, s32
 		return false;
 	borrow = cell_borrow(tctx->cell, slot);
 	return borrow && bpf_cpumask_test_cpu(cpu, borrow) &&
-	       bpf_cpumask_test_cpu(cpu, p->cpus_ptr) &&
-	       !scx_bpf_dsq_nr_queued(cell_dsq(owner, llc_of(cpu)));
+	       bpf_cpumask_test_cpu(cpu, p->cpus_ptr) && !cell_nr_queued(owner);
 }
 
 /*
@@ -455,6 +547,7 @@ static u32 queue_llc(struct task_struct *p, u32 cell, u32 slot)
 void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
+	bool wakeup_unseen;
 	u32 slot;
 	s32 cpu;
 
@@ -475,8 +568,14 @@ void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 	 * flag the kernel would silently extend the slice, and a task that never sleeps would never
 	 * notice a plan change or a cgroup move. Keep it here only if it may stay.
 	 */
-	if ((enq_flags & SCX_ENQ_LAST) && may_stay(p, tctx, slot, scx_bpf_task_cpu(p))) {
-		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
+	cpu = scx_bpf_task_cpu(p);
+	if ((enq_flags & SCX_ENQ_LAST) && may_stay(p, tctx, slot, cpu)) {
+		/* A borrower that stays keeps the short slice: the owner is re-checked soon. */
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL,
+				   cpu_cell(slot, cpu) == tctx->cell || tctx->pinned
+					   ? slice_ns
+					   : borrow_slice_ns,
+				   enq_flags);
 		return;
 	}
 
@@ -499,6 +598,11 @@ void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 	 * select_cpu() did not run (or found nothing): look for an idle CPU of the cell here too.
 	 * SCX_DSQ_LOCAL would mean the CPU this runs on, so insert on the picked CPU's local queue.
 	 */
+	/*
+	 * A wake-up that select_cpu() did not see: the kernel skips it for tasks allowed on one
+	 * CPU only (a cell of one CPU with a cpuset). Count it here like select_cpu() does.
+	 */
+	wakeup_unseen = (enq_flags & SCX_ENQ_WAKEUP) && !(enq_flags & SCX_ENQ_CPU_SELECTED);
 	if (!(enq_flags & SCX_ENQ_CPU_SELECTED) || !(enq_flags & SCX_ENQ_WAKEUP)) {
 		cpu = pick_idle(cell_primary(tctx->cell, slot), scx_bpf_task_cpu(p));
 		if (cpu >= 0) {
@@ -508,10 +612,22 @@ void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 			return;
 		}
 	}
-	if (enable_borrowing && !can_reclaim(tctx->cell)) {
+	if (wakeup_unseen)
+		stat_inc(STAT_OWNER_BUSY);
+	if (enable_borrowing) {
+		/* As in select_cpu(): take a lent CPU back at once, else borrow one. */
+		cpu = lent_cpu(tctx->cell, slot, scx_bpf_task_cpu(p));
+		if (cpu >= 0 && wakeup_unseen)
+			stat_inc(STAT_OWNER_BUSY_LENT);
+		if (cpu >= 0 && enable_reclaim) {
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice_ns,
+					   enq_flags | SCX_ENQ_PREEMPT);
+			note_reclaim(cpu, tctx->cell);
+			return;
+		}
 		cpu = pick_borrow(p, tctx->cell, slot);
 		if (cpu >= 0) {
-			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice_ns, enq_flags);
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, borrow_slice_ns, enq_flags);
 			scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 			stat_inc(STAT_BORROW_ENQ);
 			return;
@@ -520,8 +636,6 @@ void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 	scx_bpf_dsq_insert_vtime(p, cell_dsq(tctx->cell, queue_llc(p, tctx->cell, slot)), slice_ns,
 				 task_vtime(p, tctx->cell), enq_flags);
 	stat_inc(STAT_CELL_QUEUED);
-	if (enable_borrowing)
-		reclaim_cpu(tctx->cell, slot, scx_bpf_task_cpu(p));
 }
 
 /* Move the first task of any of @cell's LLC queues, starting at @first, to the local queue. */
@@ -536,19 +650,6 @@ static bool move_from_cell(u32 cell, u32 first)
 			return true;
 	}
 	return false;
-}
-
-static s32 cell_nr_queued(u32 cell)
-{
-	s32 n = 0;
-	u32 l;
-
-	bpf_for(l, 0, nr_llcs) {
-		if (l >= CELLS_MAX_LLCS)
-			break;
-		n += scx_bpf_dsq_nr_queued(cell_dsq(cell, l));
-	}
-	return n;
 }
 
 /*
@@ -629,28 +730,64 @@ static void set_running(s32 cpu, u32 cell, bool pinned)
 
 	if ((u32)cpu >= CELLS_MAX_CPUS)
 		return;
-	if (counted_owner[idx] != CELL_NONE) {
-		__sync_fetch_and_sub(&nr_borrowers_on[counted_owner[idx] % CELLS_MAX_CELLS], 1);
-		counted_owner[idx] = CELL_NONE;
-	}
 	owner = cpu_cell(active_slot(), cpu);
-	if (cell != CELL_NONE && cell != owner && !pinned) {
-		__sync_fetch_and_add(&nr_borrowers_on[owner], 1);
-		counted_owner[idx] = owner;
-	}
+	set_lent(cpu, cell != CELL_NONE && cell != owner && !pinned ? owner : CELL_NONE);
 	running_cell[idx] = cell;
+}
+
+/* Histogram bucket of a wait of @ns: 0 below 1 us, b for [2^(b-1), 2^b) us, capped. */
+static u32 wait_bucket(u64 ns)
+{
+	u64 us = ns / 1000;
+	u32 b = 0;
+
+	bpf_for(b, 0, CELLS_WAIT_BUCKETS - 1) {
+		if (!us)
+			break;
+		us >>= 1;
+	}
+	return b < CELLS_WAIT_BUCKETS ? b : CELLS_WAIT_BUCKETS - 1;
+}
+
+void BPF_STRUCT_OPS(cells_runnable, struct task_struct *p, u64 enq_flags)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+
+	if (tctx && (enq_flags & SCX_ENQ_WAKEUP))
+		tctx->runnable_at = bpf_ktime_get_ns();
 }
 
 void BPF_STRUCT_OPS(cells_running, struct task_struct *p)
 {
 	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-	u32 cell;
+	u32 cell, idx;
+	u64 wait;
+	s32 cpu;
 
 	if (!tctx)
 		return;
 	cell = tctx->cell % CELLS_MAX_CELLS;
 	tctx->started_at = bpf_ktime_get_ns();
-	set_running(scx_bpf_task_cpu(p), cell, tctx->pinned);
+	cpu = scx_bpf_task_cpu(p);
+	idx = (u32)cpu & (CELLS_MAX_CPUS - 1);
+	set_running(cpu, cell, tctx->pinned);
+	/* However it got here, a borrower runs a short slice (see --borrow-slice-us). */
+	if (READ_ONCE(counted_owner[idx]) != CELL_NONE && p->scx.slice > borrow_slice_ns)
+		scx_bpf_task_set_slice(p, borrow_slice_ns);
+	if (READ_ONCE(reclaim_for[idx]) == cell) {
+		WRITE_ONCE(reclaim_for[idx], CELL_NONE);
+		stat_inc(STAT_RECLAIM_RUN);
+	}
+	/* Wake-up to running: the owner's run-queue wait that borrowing must keep short. */
+	if (tctx->runnable_at) {
+		if (!tctx->pinned && tctx->started_at > tctx->runnable_at) {
+			wait = tctx->started_at - tctx->runnable_at;
+			stat_inc(STAT_WAKEUPS);
+			stat_add(STAT_WAKE_WAIT_NS, wait);
+			stat_inc(STAT_WAKE_WAIT_HIST + wait_bucket(wait));
+		}
+		tctx->runnable_at = 0;
+	}
 	/* Time spent runnable but waiting: the demand a saturated cell cannot show as run time. */
 	if (tctx->queued_at) {
 		u32 key = cell; /* passing &cell would cost the verifier its bounds */
@@ -697,9 +834,25 @@ static void charge(struct task_struct *p, struct task_ctx *tctx, u64 now)
 void BPF_STRUCT_OPS(cells_tick, struct task_struct *p)
 {
 	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
+	s32 cpu = scx_bpf_task_cpu(p);
+	u32 owner;
 
-	if (tctx && tctx->started_at)
+	if (!tctx)
+		return;
+	if (tctx->started_at)
 		charge(p, tctx, bpf_ktime_get_ns());
+	/*
+	 * A borrower whose owner has work queued (it woke when no lent CPU was known, or
+	 * reclaim raced) gives the CPU back at this tick instead of at the end of its slice.
+	 */
+	if (!enable_borrowing || !enable_reclaim || (u32)cpu >= CELLS_MAX_CPUS)
+		return;
+	owner = READ_ONCE(counted_owner[(u32)cpu & (CELLS_MAX_CPUS - 1)]);
+	if (owner != CELL_NONE && owner != tctx->cell && cell_nr_queued(owner) > 0) {
+		scx_bpf_task_set_slice(p, 0);
+		note_reclaim(cpu, owner);
+		stat_inc(STAT_RECLAIM_TICK);
+	}
 }
 
 void BPF_STRUCT_OPS(cells_stopping, struct task_struct *p, bool runnable)
@@ -794,6 +947,13 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(cells_init)
 	bpf_for(i, 0, CELLS_MAX_CPUS) {
 		running_cell[i] = CELL_NONE;
 		counted_owner[i] = CELL_NONE;
+		reclaim_for[i] = CELL_NONE;
+	}
+	bpf_for(i, 0, CELLS_MAX_CELLS) {
+		struct lent_mask *lm = bpf_map_lookup_elem(&lent_masks, &i);
+
+		if (!lm || alloc_mask(&lm->mask))
+			return -ENOMEM;
 	}
 	bpf_for(i, 0, CELLS_MAX_CELLS * CELLS_MAX_LLCS) {
 		if (i % CELLS_MAX_LLCS >= nr_llcs)
@@ -990,6 +1150,7 @@ int BPF_PROG(cells_cpuset_partition_write, struct kernfs_open_file *of, char *bu
 /* clang-format off */
 SCX_OPS_DEFINE(cells_ops,
 	       .select_cpu		= (void *)cells_select_cpu,
+	       .runnable		= (void *)cells_runnable,
 	       .enqueue			= (void *)cells_enqueue,
 	       .dispatch		= (void *)cells_dispatch,
 	       .tick			= (void *)cells_tick,

@@ -220,6 +220,10 @@ int main(int argc, char **argv)
 	params = (struct sched_params){
 		.nr_cpus = d.nr_cpus,
 		.slice_ns = (uint64_t)o.slice_us * 1000ULL,
+		/* --borrow-slice-us, else an eighth of the slice: short enough to bound the wait */
+		.borrow_slice_ns = o.borrow_slice_us
+					   ? (uint64_t)o.borrow_slice_us * 1000ULL
+					   : (o.slice_us / 8 < 50 ? 50 : o.slice_us / 8) * 1000ULL,
 		.enable_borrowing = o.enable_borrowing,
 		.enable_reclaim = !o.no_reclaim,
 		.test_error_after_ns = (uint64_t)o.test_error_after_ms * 1000000ULL,

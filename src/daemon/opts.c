@@ -145,6 +145,17 @@ static const struct opt_def opt_defs[] = {
 			"Default: reclaim on",
 	},
 	{
+		.name = "borrow-slice-us",
+		.kind = K_UINT,
+		.off = FIELD(borrow_slice_us),
+		.rule = {.min = 50, .max = 1000000, .integer = true},
+		.usage = "--borrow-slice-us US",
+		.help = "slice of a task running on a borrowed CPU, in\n"
+			"microseconds, {min}..{max}: how long the owner\n"
+			"can wait for it without reclaim.\n"
+			"Default: --slice-us / 8, at least 50",
+	},
+	{
 		.name = "enable-rebalancing",
 		.kind = K_FLAG,
 		.off = FIELD(enable_rebalancing),

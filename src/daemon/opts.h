@@ -36,7 +36,8 @@ struct opts {
 
 	/* Work conservation */
 	bool enable_borrowing;
-	bool no_reclaim; /* borrowers keep their slice when the owner waits */
+	bool no_reclaim;	      /* borrowers keep their slice when the owner waits */
+	unsigned int borrow_slice_us; /* 50..1000000; 0 = slice_us / 8 (at least 50) */
 	bool enable_rebalancing;
 	double rebalance_threshold;  /* percentage points of spread, 0..100 */
 	double rebalance_cooldown_s; /* 0..86400 */

@@ -110,6 +110,7 @@ int sched_start(struct sched **out, const struct sched_params *params, char *err
 	SCX_ENUM_INIT(s->skel);
 	s->skel->rodata->nr_cpus = params->nr_cpus;
 	s->skel->rodata->slice_ns = params->slice_ns;
+	s->skel->rodata->borrow_slice_ns = params->borrow_slice_ns;
 	s->skel->rodata->enable_borrowing = params->enable_borrowing;
 	s->skel->rodata->enable_reclaim = params->enable_reclaim;
 	s->skel->rodata->test_error_after_ns = params->test_error_after_ns;

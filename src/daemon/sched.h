@@ -20,6 +20,7 @@ struct sched;
 struct sched_params {
 	unsigned int nr_cpus; /* possible CPUs */
 	uint64_t slice_ns;
+	uint64_t borrow_slice_ns; /* slice of a task on a borrowed CPU */
 	bool enable_borrowing;
 	bool enable_reclaim;	      /* preempt borrowers when the owner waits */
 	uint64_t test_error_after_ns; /* 0 = off */

@@ -65,7 +65,17 @@ static void publish_stats(struct daemon *d, double elapsed_s)
 	v.counters = (struct view_counters){
 		.reenq = d->stats[STAT_REENQ],
 		.reenq_affn = d->stats[STAT_REENQ_AFFN],
+		.owner_busy = d->stats[STAT_OWNER_BUSY],
+		.owner_busy_lent = d->stats[STAT_OWNER_BUSY_LENT],
+		.reclaims = d->stats[STAT_RECLAIM_KICK],
+		.reclaim_ticks = d->stats[STAT_RECLAIM_TICK],
+		.reclaim_runs = d->stats[STAT_RECLAIM_RUN],
+		.wakeups = d->stats[STAT_WAKEUPS],
+		.wake_wait_ns = d->stats[STAT_WAKE_WAIT_NS],
 	};
+	_Static_assert(VIEW_WAIT_BUCKETS == CELLS_WAIT_BUCKETS, "one histogram layout");
+	for (int b = 0; b < VIEW_WAIT_BUCKETS; b++)
+		v.counters.wake_wait_hist[b] = d->stats[STAT_WAKE_WAIT_HIST + b];
 	sched_read_running(d->sched, d->running);
 	tf = open_memstream(&text, &tlen);
 	jf = open_memstream(&json, &jlen);
@@ -138,13 +148,17 @@ void stats_summary(struct daemon *d)
 {
 	const uint64_t *st = d->stats;
 
-	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected; placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; %llu reclaim preemptions; %llu queued tasks re-examined after publications, %llu of them moved for affinity\n",
+	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected; placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; %llu reclaim preemptions; %llu queued tasks re-examined after publications, %llu of them moved for affinity; %llu wake-ups found their cell busy, %llu of them with a CPU lent; %llu owner tasks ran on reclaimed CPUs; %llu wake-ups, wait mean %.1f us\n",
 	       (double)(now_ns() - d->start_ns) / 1e9, (unsigned long long)d->nr_plans,
 	       (unsigned long long)d->nr_rebalances, (unsigned long long)d->nr_rejected,
 	       (unsigned long long)(st[STAT_SELECT_IDLE] + st[STAT_ENQ_IDLE]),
 	       (unsigned long long)st[STAT_CELL_QUEUED], (unsigned long long)st[STAT_PINNED_QUEUED],
 	       (unsigned long long)(st[STAT_BORROW_SELECT] + st[STAT_BORROW_ENQ]),
 	       (unsigned long long)st[STAT_RECLAIM_KICK], (unsigned long long)st[STAT_REENQ],
-	       (unsigned long long)st[STAT_REENQ_AFFN]);
+	       (unsigned long long)st[STAT_REENQ_AFFN], (unsigned long long)st[STAT_OWNER_BUSY],
+	       (unsigned long long)st[STAT_OWNER_BUSY_LENT],
+	       (unsigned long long)st[STAT_RECLAIM_RUN], (unsigned long long)st[STAT_WAKEUPS],
+	       st[STAT_WAKEUPS] ? (double)st[STAT_WAKE_WAIT_NS] / (double)st[STAT_WAKEUPS] / 1e3
+				: 0.0);
 	fflush(stdout);
 }

@@ -70,24 +70,41 @@ static void header(FILE *f, const struct view *v, bool json)
 {
 	const struct view_placement *pl = &v->placement;
 	const struct view_counters *c = &v->counters;
+	double mean_us = c->wakeups ? (double)c->wake_wait_ns / (double)c->wakeups / 1e3 : 0.0;
 
-	if (json)
+	if (!json) {
 		fprintf(f,
-			"{\"t\":%.3f,\"plans\":%llu,\"rebalances\":%llu,\"rejected\":%llu,"
-			"\"waiting\":%u,\"queue\":{\"idle\":%.1f,\"cell\":%.1f,\"pinned\":%.1f,"
-			"\"borrowed\":%.1f},\"counters\":{\"reenq\":%llu,\"reenq_affn\":%llu},",
+			"[%8.1fs] plans %llu, rebalances %llu, rejected %llu | placement: idle %.0f%% cell-queue %.0f%% pinned %.0f%% borrowed %.0f%%\n",
 			v->elapsed_s, (unsigned long long)v->nr_plans,
 			(unsigned long long)v->nr_rebalances, (unsigned long long)v->nr_rejected,
-			v->nr_waiting, pl->idle, pl->cell, pl->pinned, pl->borrowed,
+			pl->idle, pl->cell, pl->pinned, pl->borrowed);
+		fprintf(f, "  re-examined after publications %llu (moved for affinity %llu)",
 			(unsigned long long)c->reenq, (unsigned long long)c->reenq_affn);
-	else
-		fprintf(f,
-			"[%8.1fs] plans %llu, rebalances %llu, rejected %llu | placement: idle %.0f%% cell-queue %.0f%% pinned %.0f%% borrowed %.0f%%\n"
-			"  re-examined after publications %llu (moved for affinity %llu)\n",
-			v->elapsed_s, (unsigned long long)v->nr_plans,
-			(unsigned long long)v->nr_rebalances, (unsigned long long)v->nr_rejected,
-			pl->idle, pl->cell, pl->pinned, pl->borrowed, (unsigned long long)c->reenq,
-			(unsigned long long)c->reenq_affn);
+		fprintf(f, " | wake-ups %llu, wait mean %.1f us", (unsigned long long)c->wakeups,
+			mean_us);
+		fprintf(f, "; cell busy %llu (lent %llu)", (unsigned long long)c->owner_busy,
+			(unsigned long long)c->owner_busy_lent);
+		fprintf(f, ", reclaims %llu (%llu on a tick, %llu ran the cell's task)\n",
+			(unsigned long long)c->reclaims, (unsigned long long)c->reclaim_ticks,
+			(unsigned long long)c->reclaim_runs);
+		return;
+	}
+	fprintf(f,
+		"{\"t\":%.3f,\"plans\":%llu,\"rebalances\":%llu,\"rejected\":%llu,"
+		"\"waiting\":%u,\"queue\":{\"idle\":%.1f,\"cell\":%.1f,\"pinned\":%.1f,"
+		"\"borrowed\":%.1f},\"counters\":{\"reenq\":%llu,\"reenq_affn\":%llu,"
+		"\"owner_busy\":%llu,\"owner_busy_lent\":%llu,\"reclaims\":%llu,"
+		"\"reclaim_ticks\":%llu,\"reclaim_runs\":%llu,\"wakeups\":%llu,"
+		"\"wake_wait_mean_us\":%.1f,\"wake_wait_hist\":[",
+		v->elapsed_s, (unsigned long long)v->nr_plans, (unsigned long long)v->nr_rebalances,
+		(unsigned long long)v->nr_rejected, v->nr_waiting, pl->idle, pl->cell, pl->pinned,
+		pl->borrowed, (unsigned long long)c->reenq, (unsigned long long)c->reenq_affn,
+		(unsigned long long)c->owner_busy, (unsigned long long)c->owner_busy_lent,
+		(unsigned long long)c->reclaims, (unsigned long long)c->reclaim_ticks,
+		(unsigned long long)c->reclaim_runs, (unsigned long long)c->wakeups, mean_us);
+	for (int b = 0; b < VIEW_WAIT_BUCKETS; b++)
+		fprintf(f, "%s%llu", b ? "," : "", (unsigned long long)c->wake_wait_hist[b]);
+	fprintf(f, "]},");
 }
 
 static void cell_row(FILE *f, const struct view *v, unsigned int i, bool json)

@@ -113,6 +113,7 @@ static void assert_defaults(const struct opts *o)
 	assert_dbl_equal(o->monitor_interval_s, 1.0);
 	assert_int_equal(o->debounce_ms, 100);
 	assert_int_equal(o->slice_us, 20000);
+	assert_int_equal(o->borrow_slice_us, 0); /* derived from the slice */
 	assert_dbl_equal(o->exit_after_s, 0.0);
 	assert_false(o->dry_run);
 	assert_string_equal(o->sysfs_root, "/sys");
@@ -212,6 +213,8 @@ static void test_bounds_accepted(void **state)
 		C("--debounce-ms", debounce_ms, true, "60000", 60000),
 		C("--slice-us", slice_us, true, "100", 100),
 		C("--slice-us", slice_us, true, "1000000", 1000000),
+		C("--borrow-slice-us", borrow_slice_us, true, "50", 50),
+		C("--borrow-slice-us", borrow_slice_us, true, "1000000", 1000000),
 		C("--exit-after-s", exit_after_s, false, "0", 0),
 		C("--exit-after-s", exit_after_s, false, "31536000", 31536000),
 		C("--test-error-after-ms", test_error_after_ms, true, "1", 1),
@@ -284,6 +287,7 @@ BAD_TEST(test_bad_monitor_interval_s, "--monitor-interval-s", "0", "0.0", "0.000
 BAD_TEST(test_bad_monitor, "--monitor", "0", "0.0001", "3601", "x")
 BAD_TEST(test_bad_debounce_ms, "--debounce-ms", "60001", "0.5", "-0.5")
 BAD_TEST(test_bad_slice_us, "--slice-us", "0", "99", "1000001", "20000.0")
+BAD_TEST(test_bad_borrow_slice_us, "--borrow-slice-us", "0", "49", "1000001", "2500.0")
 BAD_TEST(test_bad_exit_after_s, "--exit-after-s", "31536000.1", "-0.5", "1e-400")
 BAD_TEST(test_bad_test_error_after_ms, "--test-error-after-ms", "0", "3600001", "1.5")
 
@@ -493,6 +497,7 @@ static void test_help(void **state)
 		"--max-cells N",
 		"--enable-borrowing",
 		"--no-reclaim",
+		"--borrow-slice-us US",
 		"--enable-rebalancing",
 		"--rebalance-threshold PCT",
 		"--rebalance-cooldown-s S",
@@ -658,6 +663,7 @@ int main(void)
 		T(test_bad_monitor),
 		T(test_bad_debounce_ms),
 		T(test_bad_slice_us),
+		T(test_bad_borrow_slice_us),
 		T(test_bad_exit_after_s),
 		T(test_bad_test_error_after_ms),
 		T(test_message_format),

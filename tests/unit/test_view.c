@@ -76,7 +76,16 @@ static struct view base_view(struct fixture *fx)
 		.nr_rejected = 0,
 		.nr_waiting = 2,
 		.placement = {.idle = 10, .cell = 70, .pinned = 5, .borrowed = 15},
-		.counters = {.reenq = 7, .reenq_affn = 2},
+		.counters = {.reenq = 7,
+			     .reenq_affn = 2,
+			     .owner_busy = 9,
+			     .owner_busy_lent = 4,
+			     .reclaims = 3,
+			     .reclaim_ticks = 1,
+			     .reclaim_runs = 2,
+			     .wakeups = 10,
+			     .wake_wait_ns = 25000,
+			     .wake_wait_hist = {[0] = 6, [2] = 3, [15] = 1}},
 		.plan = fx->plan,
 		.running = fx->running,
 		.label = label,
@@ -112,7 +121,10 @@ static void test_text(void **state)
 	out = render(fx, &v, false);
 	assert_contains(out, "[    12.5s] plans 3, rebalances 1, rejected 0");
 	assert_contains(out, "idle 10% cell-queue 70% pinned 5% borrowed 15%");
-	assert_contains(out, "re-examined after publications 7 (moved for affinity 2)");
+	assert_contains(out,
+			"re-examined after publications 7 (moved for affinity 2) | wake-ups 10, "
+			"wait mean 2.5 us; cell busy 9 (lent 4), reclaims 3 (1 on a tick, 2 ran "
+			"the cell's task)");
 	assert_contains(out, "  cpu     0   1   2   3\n");
 	assert_contains(out, "  1*");
 	assert_contains(out, "   .");
@@ -135,7 +147,11 @@ static void test_json(void **state)
 			"{\"t\":12.500,\"plans\":3,\"rebalances\":1,\"rejected\":0,\"waiting\":2,");
 	assert_contains(out,
 			"\"queue\":{\"idle\":10.0,\"cell\":70.0,\"pinned\":5.0,\"borrowed\":15.0}");
-	assert_contains(out, "\"counters\":{\"reenq\":7,\"reenq_affn\":2},");
+	assert_contains(
+		out, "\"counters\":{\"reenq\":7,\"reenq_affn\":2,\"owner_busy\":9,"
+		     "\"owner_busy_lent\":4,\"reclaims\":3,\"reclaim_ticks\":1,\"reclaim_runs\":2,"
+		     "\"wakeups\":10,\"wake_wait_mean_us\":2.5,"
+		     "\"wake_wait_hist\":[6,0,3,0,0,0,0,0,0,0,0,0,0,0,0,1]},");
 	assert_contains(out, "\"cpu_map\":[{\"cpu\":0,");
 	assert_contains(out, "\"running\":-1");
 	assert_contains(out, "\"cgroup\":\"ba\\\"tch\"");
