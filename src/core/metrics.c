@@ -112,6 +112,53 @@ static const char *get_str(const void *base, const struct mfield *f)
 	return s ? s : "";
 }
 
+/* Is @s valid UTF-8 (what JSON strings and Prometheus label values must be)? */
+static bool utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned int n = *p < 0x80			     ? 0
+				 : (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 1
+				 : (*p & 0xf0) == 0xe0		     ? 2
+				 : (*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 3
+								     : 4;
+
+		if (n == 4)
+			return false;
+		p++;
+		for (unsigned int i = 0; i < n; i++, p++)
+			if ((*p & 0xc0) != 0x80)
+				return false;
+	}
+	return true;
+}
+
+/*
+ * A cgroup name need not be UTF-8, and one odd name must not make a whole reply or exposition
+ * invalid: such a name is shown with every byte outside ASCII as '?'. Returns @s itself when it
+ * is valid, else a copy in @buf (truncated to @len).
+ */
+static const char *printable(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	if (utf8_valid(s))
+		return s;
+	for (i = 0; s[i] && i < len - 1; i++)
+		buf[i] = (unsigned char)s[i] >= 0x80 ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+/* @s as a JSON string (see printable()). */
+static json_t *string_json(const char *s)
+{
+	char buf[512];
+
+	return json_string(printable(s, buf, sizeof(buf)));
+}
+
 /* One struct's values as a JSON object; NULL on ENOMEM. */
 static json_t *values_json(const void *base, const struct mfield *fields, size_t n)
 {
@@ -128,7 +175,7 @@ static json_t *values_json(const void *base, const struct mfield *fields, size_t
 		else if (f->type == M_F64)
 			v = json_real(round(get_f64(base, f) * 1000.0) / 1000.0);
 		else
-			v = json_string(get_str(base, f));
+			v = string_json(get_str(base, f));
 		if (json_object_set_new(o, f->name, v)) {
 			json_decref(o);
 			return NULL;
@@ -260,6 +307,8 @@ static void om_value(FILE *f, const void *base, const struct mfield *m)
 
 int metrics_openmetrics(FILE *f, const struct metrics_snapshot *s)
 {
+	char buf[512];
+
 	for (size_t i = 0; i < ARRAY_LEN(top_fields); i++) {
 		const struct mfield *m = &top_fields[i];
 
@@ -276,11 +325,17 @@ int metrics_openmetrics(FILE *f, const struct metrics_snapshot *s)
 		for (uint64_t c = 0; c < s->num_cells; c++) {
 			om_name(f, OM_CPREFIX, m);
 			fprintf(f, "{%s=\"%u\",cgroup=\"", OM_LABEL, s->cells[c].id);
-			om_escaped(f, s->cells[c].cgroup ? s->cells[c].cgroup : "", true);
+			om_escaped(f,
+				   printable(s->cells[c].cgroup ? s->cells[c].cgroup : "", buf,
+					     sizeof(buf)),
+				   true);
 			fputs("\"}", f);
 			om_value(f, &s->cells[c], m);
 		}
 	}
+	/* OpenMetrics' terminator; a comment to the Prometheus text parser. A reader that does
+	 * not find it has a torn file. */
+	fputs("# EOF\n", f);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -381,4 +436,70 @@ char *scxstats_error_reply(int errnum, const char *msg)
 	line = reply_line(errnum, body);
 	free(body);
 	return line;
+}
+
+/* Up to 60 bytes of @line for a message, non-printable bytes as '?'. */
+static void excerpt(const char *line, size_t len, char *buf, size_t buflen)
+{
+	size_t n = 0;
+
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	for (size_t i = 0; i < len && n < 60 && n + 1 < buflen; i++)
+		buf[n++] = line[i] >= 0x20 && line[i] < 0x7f ? line[i] : '?';
+	buf[n] = '\0';
+}
+
+int scxstats_decode_reply(const char *line, size_t len, bool want_object, char **view, char *err,
+			  size_t errlen)
+{
+	json_t *o = json_loadb(line, len, 0, NULL), *resp;
+	json_int_t errnum;
+	char shown[64];
+	int ret = 0;
+
+	*view = NULL;
+	excerpt(line, len, shown, sizeof(shown));
+	if (!json_is_object(o) || !json_is_integer(json_object_get(o, "errno")) ||
+	    !json_is_object(json_object_get(o, "args"))) {
+		set_err(err, errlen, "reply '%s' is not of the scx_stats protocol", shown);
+		ret = -EBADMSG;
+		goto out;
+	}
+	errnum = json_integer_value(json_object_get(o, "errno"));
+	resp = json_object_get(json_object_get(o, "args"), "resp");
+	if (errnum == EAGAIN)
+		goto out; /* no snapshot yet */
+	if (errnum) {
+		char why[128];
+
+		excerpt(json_is_string(resp) ? json_string_value(resp) : "no reason given",
+			json_is_string(resp) ? strlen(json_string_value(resp)) : 15, why,
+			sizeof(why));
+		set_err(err, errlen, "scx_cells refused the request: %s (errno %lld)", why,
+			(long long)errnum);
+		ret = -EPROTO;
+		goto out;
+	}
+	if (want_object ? !json_is_object(resp) : !json_is_string(resp)) {
+		set_err(err, errlen, "scx_cells sent a stats reply of the wrong type (%s)", shown);
+		ret = -EBADMSG;
+		goto out;
+	}
+	if (want_object) {
+		char *l = json_dumps(resp, JSON_COMPACT | JSON_REAL_PRECISION(12));
+
+		if (l && asprintf(view, "%s\n", l) < 0)
+			*view = NULL;
+		free(l);
+	} else {
+		*view = strdup(json_string_value(resp));
+	}
+	if (!*view) {
+		set_err(err, errlen, "out of memory printing the stats");
+		ret = -ENOMEM;
+	}
+out:
+	json_decref(o);
+	return ret;
 }

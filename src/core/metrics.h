@@ -16,6 +16,7 @@
 #ifndef SCX_CELLS_METRICS_H
 #define SCX_CELLS_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,5 +89,17 @@ int scxstats_parse_request(const char *line, size_t len, struct scxstats_req *re
  */
 char *scxstats_reply(const char *resp_json);
 char *scxstats_error_reply(int errnum, const char *msg);
+
+/*
+ * The client side: decode one reply line of @len bytes (no NUL needed; a trailing newline is
+ * allowed). @want_object: the "resp" must be an object (target "top", printed as one compact JSON
+ * line) rather than a string (target "text", printed as is). Returns 0 and sets *@view to the
+ * malloc'd text to print, or to NULL when the daemon had no snapshot yet (errno EAGAIN: ask
+ * again later); -EPROTO when the daemon refused the request (its reason in @err); -EBADMSG when
+ * the line is not a reply of the protocol or of the wrong type (an excerpt in @err, non-printable
+ * bytes as '?'); -ENOMEM.
+ */
+int scxstats_decode_reply(const char *line, size_t len, bool want_object, char **view, char *err,
+			  size_t errlen);
 
 #endif /* SCX_CELLS_METRICS_H */

@@ -17,6 +17,7 @@
 #include "demand.h"
 #include "intf.h"
 #include "manager.h"
+#include "metrics.h"
 #include "opts.h"
 #include "sched.h"
 #include "statsock.h"
@@ -46,6 +47,7 @@ struct daemon {
 	int fds[NR_LOOP_FDS];
 	int epfd;
 	uint64_t start_ns, last_interval_ns;
+	double start_wall_s; /* Unix time at start: start_time_seconds, so restarts show */
 	bool rescan_pending, cpusets_pending;
 	uint64_t cpuset_seq;
 	/* scratch, sized once */
@@ -59,6 +61,15 @@ struct daemon {
 	/* counters for the stats view */
 	uint64_t nr_plans, nr_rebalances, nr_rejected;
 	uint64_t stats[NR_CELLS_STATS], prev_stats[NR_CELLS_STATS];
+	/*
+	 * The BPF counters summed over this daemon's life: the BPF side's own start at 0 on every
+	 * (re)load, these never go backwards (what Prometheus counters must do).
+	 */
+	uint64_t totals[NR_CELLS_STATS];
+	struct metrics_cell *mcells; /* [max_cells] the snapshot's cells */
+	char *mcpus;		     /* [max_cells * mcpus_len] their CPU lists */
+	size_t mcpus_len;
+	bool metrics_failing; /* the last --metrics-file write failed (logged once) */
 };
 
 static inline uint64_t now_ns(void)

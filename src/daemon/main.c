@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cgroup.h"
@@ -128,13 +129,17 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 	d->running = calloc(d->nr_cpus, sizeof(*d->running));
 	d->view = calloc(d->max_cells, sizeof(*d->view));
 	d->weights = calloc(d->max_cells, sizeof(*d->weights));
+	d->mcells = calloc(d->max_cells, sizeof(*d->mcells));
+	/* The longest CPU list: every CPU number (at most 5 digits here) and a comma. */
+	d->mcpus_len = (size_t)d->nr_cpus * 6 + 1;
+	d->mcpus = calloc(d->max_cells, d->mcpus_len);
 	if (!d->demand || !d->run_ns || !d->wait_ns || !d->owner || !d->col || !d->running ||
-	    !d->view || !d->weights) {
+	    !d->view || !d->weights || !d->mcells || !d->mcpus) {
 		fprintf(stderr, "scx_cells: out of memory setting up the daemon\n");
 		cells_diff_free(&diff);
 		return -ENOMEM;
 	}
-	ret = statsock_listen(&d->stats_sock, o->stats_socket, err, sizeof(err));
+	ret = statsock_listen(&d->stats_sock, o->stats_socket, NULL, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "scx_cells: stats socket: %s\n", err);
 		cells_diff_free(&diff);
@@ -159,6 +164,8 @@ static void daemon_free(struct daemon *d)
 	free(d->running);
 	free(d->view);
 	free(d->weights);
+	free(d->mcells);
+	free(d->mcpus);
 }
 
 static volatile sig_atomic_t monitor_stop;
@@ -173,14 +180,21 @@ static void monitor_signal(int sig)
 static int monitor(const struct opts *o)
 {
 	struct sigaction sa = {.sa_handler = monitor_signal}; /* no SA_RESTART: wake poll() */
+	struct monitor_cfg cfg = {
+		.path = o->stats_socket,
+		.json = o->stats_format == OPTS_STATS_JSON,
+		.redraw = isatty(STDOUT_FILENO),
+		.period_s = o->monitor_s,
+		.out = stdout,
+		.stop = &monitor_stop,
+	};
 	char err[512];
 	int ret;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	ret = monitor_run(o->stats_socket, o->stats_format == OPTS_STATS_JSON, o->monitor_s, stdout,
-			  &monitor_stop, err, sizeof(err));
+	ret = monitor_run(&cfg, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "scx_cells: %s\n", err);
 		return 1;
@@ -236,6 +250,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.start_ns = now_ns();
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		d.start_wall_s = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	}
 	do {
 		params.llc_id = manager_topology(d.mgr)->llc_id;
 		params.nr_llcs = manager_topology(d.mgr)->nr_llcs;

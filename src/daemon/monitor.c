@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * monitor - `scx_cells --monitor`: connect to the daemon's stats socket, ask for snapshots, print
- * them. See monitor.h; the frames are taken apart by wire.c.
+ * monitor - the `--monitor` client of the scx_stats protocol. See monitor.h.
+ *
+ * One connection for the whole run: send a request, wait for its reply line (polling in steps of
+ * at most 250 ms so a signal is noticed), print it unless it is the view printed last, sleep
+ * until the next period while watching the socket (a daemon that stops is noticed at once), and
+ * again.
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,84 +17,53 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "monitor.h"
+#include "statsock.h"
 #include "util.h"
-#include "wire.h"
 
-struct monitor {
-	double period_s;
-	FILE *out;
-	struct wire_reader rd; /* received, not yet framed */
-	char *latest;	       /* latest complete snapshot, decoded, not yet printed */
-	size_t latest_len;
-	bool have_latest, printed_any;
-	double next_due; /* monotonic seconds */
+#define MAX_WAIT_MS 250
+#define REQ_TOP	    "{\"req\":\"stats\",\"args\":{\"target\":\"top\"}}\n"
+#define REQ_TEXT    "{\"req\":\"stats\",\"args\":{\"target\":\"text\"}}\n"
+/* Cursor up N lines, then clear from the cursor to the end of the screen. */
+#define CURSOR_UP   "\033[%uA"
+#define CLEAR_DOWN  "\033[J"
+
+struct mon {
+	const struct monitor_cfg *cfg;
+	int fd;
+	char *in; /* received, not yet taken: [0, in_len) */
+	size_t in_len;
+	char *last; /* the view printed last (as printed), NULL before the first */
+	unsigned int last_lines;
 };
 
-#define MONITOR_MAX_WAIT_MS 250
+#define IN_CAP (STATSOCK_MAX_REPLY + 1)
 
-static double mono_s(void)
+static uint64_t mono_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int monitor_print(struct monitor *m, char *err, size_t errlen)
+static bool stopped(const struct mon *m)
 {
-	int ret;
-
-	m->have_latest = false;
-	m->printed_any = true;
-	m->next_due = mono_s() + m->period_s;
-	errno = 0;
-	if (fwrite(m->latest, 1, m->latest_len, m->out) != m->latest_len || fflush(m->out)) {
-		ret = errno ? -errno : -EIO;
-		set_err(err, errlen, "cannot write the stats to the output: %s", strerror(-ret));
-		return ret;
-	}
-	return 0;
+	return m->cfg->stop && *m->cfg->stop;
 }
 
-/* Take every complete snapshot out of the reader; print those that are due. */
-static int monitor_parse(struct monitor *m, char *err, size_t errlen)
+static int connect_daemon(const char *path, char *err, size_t errlen)
 {
-	int ret;
-
-	while ((ret = wire_reader_next(&m->rd, m->latest, &m->latest_len, err, errlen)) > 0) {
-		m->have_latest = true;
-		if (!m->printed_any || m->period_s <= 0 || mono_s() >= m->next_due) {
-			ret = monitor_print(m, err, errlen);
-			if (ret)
-				return ret;
-		}
-	}
-	return ret;
-}
-
-/* The daemon closed the connection. */
-static int monitor_eof(struct monitor *m, const char *path, char *err, size_t errlen)
-{
-	if (wire_refusal(m->rd.in, m->rd.in_len, err, errlen))
-		return -EPROTO;
-	if (m->rd.in_len) {
-		set_err(err, errlen,
-			"scx_cells closed %s in the middle of a snapshot (it drops monitors that fall too far behind)",
-			path);
-		return -ECONNRESET;
-	}
-	return m->have_latest ? monitor_print(m, err, errlen) : 0;
-}
-
-static int monitor_connect(const char *path, char *err, size_t errlen)
-{
-	struct sockaddr_un sun;
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	int fd, ret;
 
-	ret = wire_addr(&sun, path, err, errlen);
-	if (ret)
-		return ret;
+	if (!path || !*path || strlen(path) >= sizeof(sun.sun_path)) {
+		set_err(err, errlen, "stats socket path '%s' is empty or longer than %zu bytes",
+			path ? path : "", sizeof(sun.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		ret = -errno;
@@ -123,77 +97,170 @@ static int monitor_connect(const char *path, char *err, size_t errlen)
 	return ret;
 }
 
-int monitor_run(const char *path, bool json, double period_s, FILE *out,
-		volatile sig_atomic_t *stop, char *err, size_t errlen)
+/*
+ * Wait up to @timeout_ms for one complete line. Returns its length (newline included) at the
+ * start of m->in, 0 when the daemon closed the connection (or *stop was set), or -errno.
+ */
+static ssize_t read_line(struct mon *m, int timeout_ms, char *err, size_t errlen)
 {
-	const char *req = json ? "json\n" : "text\n";
-	struct monitor m = {.period_s = period_s, .out = out, .rd.json = json};
-	int fd, ret = 0;
+	uint64_t deadline = mono_ms() + (uint64_t)timeout_ms;
 
-	fd = monitor_connect(path, err, errlen);
-	if (fd < 0)
-		return fd;
-	m.rd.in = malloc(WIRE_READER_CAP);
-	m.latest = malloc(STATSOCK_MAX_FRAME);
-	if (!m.rd.in || !m.latest) {
-		set_err(err, errlen, "out of memory for the monitor buffers");
-		ret = -ENOMEM;
-		goto out;
-	}
-	/* A fresh socket's buffer always takes a few bytes. */
-	errno = 0;
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
-		ret = errno ? -errno : -EIO;
-		set_err(err, errlen, "cannot send the request to %s: %s", path, strerror(-ret));
-		goto out;
-	}
-	while (!(stop && *stop)) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		int timeout = MONITOR_MAX_WAIT_MS;
+	for (;;) {
+		char *nl = memchr(m->in, '\n', m->in_len);
+		struct pollfd p = {.fd = m->fd, .events = POLLIN};
+		uint64_t now = mono_ms();
 		ssize_t n;
 
-		/* A snapshot held back by the period: wake up when it is due. */
-		if (m.have_latest) {
-			double wait_ms = (m.next_due - mono_s()) * 1e3;
-
-			if (wait_ms <= 0) {
-				ret = monitor_print(&m, err, errlen);
-				if (ret)
-					break;
-				continue;
-			}
-			if (wait_ms < timeout)
-				timeout = (int)wait_ms + 1;
+		if (nl)
+			return nl - m->in + 1;
+		if (m->in_len == IN_CAP) {
+			set_err(err, errlen, "a reply from scx_cells is longer than %d bytes",
+				STATSOCK_MAX_REPLY);
+			return -EMSGSIZE;
 		}
-		n = poll(&pfd, 1, timeout);
+		if (stopped(m))
+			return 0;
+		if (now >= deadline) {
+			set_err(err, errlen, "scx_cells at %s did not answer within %d ms",
+				m->cfg->path, timeout_ms);
+			return -ETIMEDOUT;
+		}
+		n = poll(&p, 1, deadline - now < MAX_WAIT_MS ? (int)(deadline - now) : MAX_WAIT_MS);
 		if (n < 0 && errno != EINTR) {
-			ret = -errno;
-			set_err(err, errlen, "poll on %s failed: %s", path, strerror(errno));
-			break;
+			n = -errno;
+			set_err(err, errlen, "poll on %s failed: %s", m->cfg->path,
+				strerror(errno));
+			return n;
 		}
 		if (n <= 0)
 			continue;
-		n = recv(fd, m.rd.in + m.rd.in_len, WIRE_READER_CAP - m.rd.in_len, 0);
+		n = recv(m->fd, m->in + m->in_len, IN_CAP - m->in_len, MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
-		/* ECONNRESET: the daemon closed with our request unread; the data came first. */
-		if (n == 0 || (n < 0 && errno == ECONNRESET)) {
-			ret = monitor_eof(&m, path, err, errlen);
-			break;
-		}
+		/* ECONNRESET: the daemon closed with input of ours unread; its data came first. */
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return 0;
 		if (n < 0) {
-			ret = -errno;
-			set_err(err, errlen, "cannot read from %s: %s", path, strerror(errno));
+			n = -errno;
+			set_err(err, errlen, "cannot read from %s: %s", m->cfg->path,
+				strerror(errno));
+			return n;
+		}
+		m->in_len += (size_t)n;
+	}
+}
+
+static int print_view(struct mon *m, char *view, char *err, size_t errlen)
+{
+	FILE *out = m->cfg->out;
+	size_t len = strlen(view);
+	unsigned int lines = 0;
+
+	if (m->last && !strcmp(m->last, view)) {
+		free(view); /* the daemon has not published a new snapshot since */
+		return 0;
+	}
+	for (size_t i = 0; i < len; i++)
+		lines += view[i] == '\n';
+	errno = 0;
+	if (!m->cfg->json && m->cfg->redraw && m->last_lines)
+		fprintf(out, CURSOR_UP CLEAR_DOWN, m->last_lines);
+	fputs(view, out);
+	if (!len || view[len - 1] != '\n') {
+		fputc('\n', out);
+		lines++;
+	}
+	free(m->last);
+	m->last = view;
+	m->last_lines = lines;
+	if (fflush(out) || ferror(out)) {
+		int ret = errno ? -errno : -EIO;
+
+		set_err(err, errlen, "cannot write the stats to the output: %s", strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* One reply line of @len bytes: print it, skip it (EAGAIN) or turn it into an error. */
+static int handle_reply(struct mon *m, size_t len, char *err, size_t errlen)
+{
+	char *view, why[256];
+	int ret = scxstats_decode_reply(m->in, len, m->cfg->json, &view, why, sizeof(why));
+
+	if (ret == -EBADMSG)
+		set_err(err, errlen,
+			"%s does not speak the scx_stats protocol as expected: %s; is it scx_cells?",
+			m->cfg->path, why);
+	else if (ret)
+		set_err(err, errlen, "%s", why);
+	if (ret || !view)
+		return ret;
+	return print_view(m, view, err, errlen);
+}
+
+/* Sleep until @due (ms), waking for a stop request or the daemon closing. 0, or 1 on EOF. */
+static int wait_until(struct mon *m, uint64_t due)
+{
+	for (;;) {
+		struct pollfd p = {.fd = m->fd, .events = POLLIN};
+		uint64_t now = mono_ms();
+		ssize_t n;
+
+		if (stopped(m) || now >= due)
+			return 0;
+		if (poll(&p, 1, due - now < MAX_WAIT_MS ? (int)(due - now) : MAX_WAIT_MS) <= 0)
+			continue;
+		if (m->in_len == IN_CAP)
+			return 0; /* read_line() reports it */
+		/* The daemon sends nothing between replies; readable means it closed. */
+		n = recv(m->fd, m->in + m->in_len, IN_CAP - m->in_len, MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return 1;
+		if (n > 0)
+			m->in_len += (size_t)n;
+	}
+}
+
+int monitor_run(const struct monitor_cfg *cfg, char *err, size_t errlen)
+{
+	const char *req = cfg->json ? REQ_TOP : REQ_TEXT;
+	struct mon m = {.cfg = cfg};
+	uint64_t period_ms = cfg->period_s > 0 ? (uint64_t)(cfg->period_s * 1000.0) : 0;
+	int ret = 0;
+
+	m.fd = connect_daemon(cfg->path, err, errlen);
+	if (m.fd < 0)
+		return m.fd;
+	m.in = malloc(IN_CAP);
+	if (!m.in) {
+		set_err(err, errlen, "out of memory for the monitor buffer");
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (!stopped(&m)) {
+		uint64_t due = mono_ms() + period_ms;
+		ssize_t len;
+
+		/*
+		 * A request is a few bytes on a socket with nothing else outstanding: it fits. If
+		 * the daemon already closed (it refused us), its error reply is still read below.
+		 */
+		(void)!send(m.fd, req, strlen(req), MSG_NOSIGNAL);
+		len = read_line(&m, MONITOR_REPLY_TIMEOUT_MS, err, errlen);
+		if (len <= 0) {
+			ret = (int)len;
 			break;
 		}
-		m.rd.in_len += (size_t)n;
-		ret = monitor_parse(&m, err, errlen);
-		if (ret)
+		ret = handle_reply(&m, (size_t)len, err, errlen);
+		memmove(m.in, m.in + len, m.in_len - (size_t)len);
+		m.in_len -= (size_t)len;
+		if (ret || wait_until(&m, due))
 			break;
 	}
 out:
-	close(fd);
-	free(m.rd.in);
-	free(m.latest);
+	close(m.fd);
+	free(m.in);
+	free(m.last);
 	return ret;
 }

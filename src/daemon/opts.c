@@ -43,6 +43,7 @@ enum opt_kind {
 	K_FORMAT,  /* --stats-format text|json */
 	K_JSON,	   /* --json */
 	K_SOCKET,  /* --stats-socket: a path that fits sun_path */
+	K_METRICS, /* --metrics-file: a file name, room for the temporary suffix */
 	K_MONITOR, /* --monitor[=S]: a flag with an optional K_NUM */
 	K_COUNT,   /* -v: counts */
 	K_VERSION,
@@ -261,9 +262,10 @@ static const struct opt_def opt_defs[] = {
 		.dfl_num = 1,
 		.section = "Output",
 		.usage = "--monitor[=S]",
-		.help = "do not schedule: attach to the running instance\n"
-			"and print its stats every S seconds,\n"
-			"{min} <= S <= {max}. Default S: {default}",
+		.help = "do not schedule: ask the running instance for its\n"
+			"stats every S seconds and print them (text view;\n"
+			"with --json the scx_stats \"stats\" object, one line\n"
+			"each), {min} <= S <= {max}. Default S: {default}",
 	},
 	{
 		.name = "stats-format",
@@ -285,8 +287,20 @@ static const struct opt_def opt_defs[] = {
 		.off = FIELD(stats_socket),
 		.dfl_str = STATSOCK_DEFAULT_PATH,
 		.usage = "--stats-socket PATH",
-		.help = "unix socket that serves stats to --monitor.\n"
+		.help = "unix socket serving the scx_stats protocol (to\n"
+			"--monitor and scx tools); missing parent\n"
+			"directories are created.\n"
 			"Default: {default}",
+	},
+	{
+		.name = "metrics-file",
+		.kind = K_METRICS,
+		.off = FIELD(metrics_file),
+		.usage = "--metrics-file PATH",
+		.help = "every interval, write the stats to PATH as\n"
+			"Prometheus text (atomically: a temporary file in\n"
+			"the same directory, then rename), for the node\n"
+			"exporter's textfile collector. Default: none",
 	},
 	{
 		.name = "verbose",
@@ -568,6 +582,22 @@ static int set_stats_socket(struct opts *o, int val, const char *arg, FILE *err)
 	return set_path(val, &o->stats_socket, arg, err);
 }
 
+static int set_metrics_file(struct opts *o, int val, const char *arg, FILE *err)
+{
+	size_t len = strlen(arg);
+
+	/* The temporary file is PATH + ".tmp.PID"; the name itself must be a file name. */
+	if (len && (arg[len - 1] == '/' || !strcmp(arg, ".") || !strcmp(arg, "..") ||
+		    (len >= 2 && !strcmp(arg + len - 2, "/.")) ||
+		    (len >= 3 && !strcmp(arg + len - 3, "/.."))))
+		return usage_error(
+			err, "--metrics-file: must name a file, not a directory (got '%s')", arg);
+	if (len > PATH_MAX - 32)
+		return usage_error(err, "--metrics-file: path longer than %d bytes (got '%s')",
+				   PATH_MAX - 32, arg);
+	return set_path(val, &o->metrics_file, arg, err);
+}
+
 static int set_stats_format(struct opts *o, const char *arg, FILE *err)
 {
 	if (!strcmp(arg, "text"))
@@ -639,6 +669,8 @@ static int apply(struct opts *o, const struct opt_def *d, const char *arg, int a
 		return 0;
 	case K_SOCKET:
 		return set_stats_socket(o, val, arg, err);
+	case K_METRICS:
+		return set_metrics_file(o, val, arg, err);
 	case K_MONITOR:
 		/* POSIX mode: the next word is ours unless it is an option */
 		if (!arg && optind < argc && argv[optind][0] != '-')
@@ -678,11 +710,16 @@ static int undefok_add(struct undefok *u, const char *list, FILE *err)
 		if (!n)
 			return usage_error(err, "--undefok: empty name in '%s'", list);
 		if (*p == '-')
-			return usage_error(err, "--undefok: names go without leading dashes (got '%.*s')", (int)n, p);
+			return usage_error(
+				err, "--undefok: names go without leading dashes (got '%.*s')",
+				(int)n, p);
 		if (memchr(p, '=', n))
-			return usage_error(err, "--undefok: '%.*s' must name an option, not include a value", (int)n, p);
+			return usage_error(
+				err, "--undefok: '%.*s' must name an option, not include a value",
+				(int)n, p);
 		if (n > UNDEFOK_NAME_MAX)
-			return usage_error(err, "--undefok: name longer than %d bytes (got '%.*s')", UNDEFOK_NAME_MAX, (int)n, p);
+			return usage_error(err, "--undefok: name longer than %d bytes (got '%.*s')",
+					   UNDEFOK_NAME_MAX, (int)n, p);
 		if (u->nr >= UNDEFOK_MAX)
 			return usage_error(err, "--undefok: at most %d names", UNDEFOK_MAX);
 		memcpy(u->names[u->nr], p, n);
@@ -751,7 +788,9 @@ static int drop_undefok(int argc, char **argv, char **out, FILE *err)
 			out[n++] = argv[i];
 			continue;
 		}
-		fprintf(err, PROG ": warning: ignoring unknown option '--%.*s' (listed in --undefok)\n", (int)len, a + 2);
+		fprintf(err,
+			PROG ": warning: ignoring unknown option '--%.*s' (listed in --undefok)\n",
+			(int)len, a + 2);
 		if (!*eq && i + 1 < argc && argv[i + 1][0] != '-')
 			i++; /* its value */
 	}

@@ -56,7 +56,8 @@ struct opts {
 	double monitor_s; /* its print period, (0, 3600] */
 	enum opts_stats_format stats_format;
 	const char *stats_socket;
-	int verbose; /* number of -v */
+	const char *metrics_file; /* NULL: none */
+	int verbose;		  /* number of -v */
 
 	/* Testing */
 	unsigned int test_error_after_ms; /* 0 = off; else the BPF side errors after this long */

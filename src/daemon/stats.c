@@ -4,9 +4,15 @@
  * the BPF side (into the demand model), placement counters, and the stats view they make (stdout
  * and the stats socket). See daemon.h.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "cpumask.h"
 #include "daemon.h"
 #include "view.h"
 
@@ -24,9 +30,102 @@ static const char *label_cb(const void *ctx, int id)
 	return cell_label((struct daemon *)ctx, (unsigned int)id);
 }
 
+/* This interval's statistics in the form metrics.h exports (the stats socket, --metrics-file). */
+static void fill_snapshot(struct daemon *d, const struct view *v, struct metrics_snapshot *m)
+{
+	const uint64_t *t = d->totals;
+	const struct plan *p = v->plan;
+
+	*m = (struct metrics_snapshot){
+		.start_time_seconds = d->start_wall_s,
+		.uptime_seconds = v->elapsed_s,
+		.plans_applied = d->nr_plans,
+		.rebalance_count = d->nr_rebalances,
+		.plans_rejected = d->nr_rejected,
+		.cells_waiting = v->nr_waiting,
+		.idle_pct = v->placement.idle,
+		.cell_q_pct = v->placement.cell,
+		.cpu_q_pct = v->placement.pinned,
+		.borrowed_pct = v->placement.borrowed,
+		.bpf =
+			{
+				.placed_idle = t[STAT_SELECT_IDLE] + t[STAT_ENQ_IDLE],
+				.queued_cell = t[STAT_CELL_QUEUED],
+				.queued_pinned = t[STAT_PINNED_QUEUED],
+				.placed_borrowed = t[STAT_BORROW_SELECT] + t[STAT_BORROW_ENQ],
+				.reclaim_preemptions = t[STAT_RECLAIM_KICK],
+				.resolves = t[STAT_RESOLVE],
+				.cfg_kicks = t[STAT_CFG_KICK],
+			},
+		.cells = d->mcells,
+	};
+	for (unsigned int i = 0; p && i < p->nr_cells && i < d->max_cells; i++) {
+		const struct plan_cell_out *pc = &p->cells[i];
+		const struct demand_cell *dc = demand_cell(d->demand, (unsigned int)pc->id);
+		struct metrics_cell *mc = &d->mcells[m->num_cells++];
+		char *cpus = d->mcpus + i * d->mcpus_len;
+
+		cpumask_format(pc->primary, cpus, d->mcpus_len);
+		*mc = (struct metrics_cell){
+			.id = (unsigned int)pc->id,
+			.cgroup = cell_label(d, (unsigned int)pc->id),
+			.cpus = cpus,
+			.num_cpus = pc->nr_primary,
+		};
+		if (dc) {
+			mc->util_pct = dc->util_pct;
+			mc->smoothed_util_pct = dc->smoothed_util_pct;
+			mc->demand_borrow_pct = dc->demand_borrow_pct;
+			mc->lent_pct = dc->lent_pct;
+			mc->cpus_used = dc->cpus_used;
+			mc->cpus_waiting = dc->cpus_waiting;
+			mc->smoothed_cpus = dc->smoothed_cpus;
+		}
+	}
+}
+
 /*
- * Render this interval's view as text and as JSON: the chosen one goes to stdout, both to the
- * stats socket's clients.
+ * --metrics-file: the textfile collector may read at any moment, so write a temporary file in
+ * the same directory and rename it over the old one (atomic within a file system). Its name
+ * does not end in ".prom", so the collector ignores it. A failure is logged once, and again
+ * when writing works again; scheduling goes on either way.
+ */
+static void write_metrics_file(struct daemon *d, const struct metrics_snapshot *m)
+{
+	const char *path = d->o->metrics_file;
+	char tmp[PATH_MAX];
+	FILE *f = NULL;
+	int fd, ret = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 || !(f = fdopen(fd, "w")))
+		ret = -errno;
+	if (!ret)
+		ret = metrics_openmetrics(f, m);
+	if (f && fclose(f) && !ret)
+		ret = -errno;
+	else if (!f && fd >= 0)
+		close(fd);
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret) {
+		if (fd >= 0)
+			unlink(tmp);
+		if (!d->metrics_failing)
+			fprintf(stderr,
+				"scx_cells: cannot write the metrics file %s: %s; scheduling goes on, retrying every interval\n",
+				path, strerror(-ret));
+		d->metrics_failing = true;
+	} else if (d->metrics_failing) {
+		fprintf(stderr, "scx_cells: the metrics file %s is written again\n", path);
+		d->metrics_failing = false;
+	}
+}
+
+/*
+ * Render this interval's view as text and as JSON: the chosen one goes to stdout; the text view
+ * and the metrics snapshot to the stats socket, the snapshot to the --metrics-file.
  */
 static void publish_stats(struct daemon *d, double elapsed_s)
 {
@@ -44,12 +143,16 @@ static void publish_stats(struct daemon *d, double elapsed_s)
 		.label = label_cb,
 		.ctx = d,
 	};
+	struct metrics_snapshot snap;
 	char *text = NULL, *json = NULL;
 	size_t tlen, jlen;
 	FILE *tf, *jf;
 
 	for (int i = 0; i < NR_CELLS_STATS; i++) {
 		delta[i] = d->stats[i] - d->prev_stats[i];
+		/* A counter below its previous value was reset by a reload: no wrap to 2^64. */
+		if (d->stats[i] >= d->prev_stats[i])
+			d->totals[i] += delta[i];
 		d->prev_stats[i] = d->stats[i];
 	}
 	for (int i = STAT_SELECT_IDLE; i <= STAT_BORROW_ENQ; i++)
@@ -87,13 +190,21 @@ static void publish_stats(struct daemon *d, double elapsed_s)
 		tf = jf = NULL;
 		fputs(d->o->stats_format == OPTS_STATS_JSON ? json : text, stdout);
 		fflush(stdout);
-		if (d->stats_sock)
-			statsock_publish(d->stats_sock, json, text);
 	}
 	if (tf)
 		fclose(tf);
 	if (jf)
 		fclose(jf);
+	fill_snapshot(d, &v, &snap);
+	if (d->stats_sock) {
+		char *top = metrics_stats_json(&snap);
+
+		/* NULL (out of memory) keeps the previous snapshot of that target. */
+		statsock_publish(d->stats_sock, top, text);
+		free(top);
+	}
+	if (d->o->metrics_file)
+		write_metrics_file(d, &snap);
 	free(text);
 	free(json);
 }

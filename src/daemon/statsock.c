@@ -1,83 +1,119 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * statsock - the stats socket server (inside the daemon); the client is monitor.c, the bytes
- * both exchange are wire.c.
+ * statsock - the scx_stats protocol server inside the daemon. See statsock.h.
  *
- * Server: one listening unix stream socket and up to STATSOCK_MAX_CLIENTS clients, all registered
- * in a private level-triggered epoll fd that the daemon's own loop watches as a single fd. Each
- * client is a small state machine:
+ * One listening unix stream socket, up to STATSOCK_MAX_CLIENTS clients and a timer, all in a
+ * private level-triggered epoll fd that the daemon's own loop watches as a single fd.
  *
- *	REQUEST  reading the request line into a fixed 64-byte buffer (never more is buffered)
- *	STREAM   receives the latest snapshot, then every new one
+ * Each client has a fixed input buffer of STATSOCK_MAX_REQUEST bytes and an output buffer that
+ * holds at most one reply. Requests are taken from the input buffer one line at a time, and only
+ * while no reply is waiting: a client that sends requests without reading the replies fills its
+ * own socket buffers and then simply stops being read (the kernel's flow control pushes back on
+ * it), so what we hold for it stays bounded without dropping anyone who is merely slow. The
+ * timer enforces the time limits (statsock.h) and runs only while clients are connected.
  *
- * Output goes straight to the socket while the socket takes it; the rest waits in a per-client
- * buffer flushed on EPOLLOUT. The buffer is bounded: a client that would need more is dropped,
- * because the alternative (blocking, or unbounded memory) would let one stuck `--monitor` hurt
- * the scheduler.
- *
- * Framing (one line per JSON snapshot, dot-stuffed text) is wire.c's; the latest frame of each
- * format is kept and queued for every new client.
+ * Replies are built once per snapshot (statsock_publish()) and copied to each client that asks,
+ * so a request costs a copy and a send, never a rendering.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
+#include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "statsock.h"
 #include "util.h"
-#include "wire.h"
 
 #define LISTEN_TAG	UINT64_MAX
+#define TIMER_TAG	(UINT64_MAX - 1)
 #define LISTEN_BACKLOG	16
 #define DISPATCH_EVENTS 16
 #define ACCEPT_BATCH	8
-#define DISCARD_CHUNK	512
-#define OUT_MIN_CAP	(16 * 1024)
 
-enum client_state {
-	C_REQUEST,
-	C_STREAM,
+struct reply {
+	char *line; /* NULL until built */
+	size_t len;
 };
 
 struct client {
 	int fd; /* -1: free slot */
 	uint32_t gen;
-	enum client_state state;
-	bool json;
-	bool rd_closed;	 /* peer shut down its write side: stop watching EPOLLIN */
-	uint32_t events; /* what is registered in epoll */
-	uint64_t born;	 /* statsock_stats.published when accepted */
-	size_t req_len;
-	char req[STATSOCK_MAX_REQUEST];
-	char *out; /* queued output: [out_off, out_len) not yet sent */
+	bool rd_closed;	    /* peer shut down its write side: answer what is buffered, then close */
+	bool closing;	    /* close once the queued reply is sent (after a fatal error reply) */
+	uint32_t events;    /* what is registered in epoll */
+	uint64_t active_ns; /* accepted, or last complete request */
+	uint64_t partial_ns; /* first byte of the unfinished request line arrived */
+	uint64_t out_ns;     /* the queued reply became pending */
+	size_t in_len;
+	char in[STATSOCK_MAX_REQUEST];
+	char *out; /* queued reply: [out_off, out_len) not yet sent */
 	size_t out_off, out_len, out_cap;
 };
 
-struct frame {
-	char *buf; /* NULL until the first snapshot */
-	size_t len;
-};
-
 struct statsock {
-	int lfd, epfd;
+	int lfd, epfd, tfd;
 	bool listen_paused; /* out of fds: accepting resumes at the next publish */
+	bool timer_armed;
 	uid_t euid;
 	char *path;
 	dev_t dev; /* of the socket file we created */
 	ino_t ino;
 	uint32_t next_gen;
-	struct frame json, text;
-	struct statsock_stats st; /* counters; clients/streaming/queued computed on demand */
+	struct statsock_cfg cfg;
+	struct reply stats, text, meta;
+	struct statsock_stats st; /* counters; clients/queued computed on demand */
 	struct client clients[STATSOCK_MAX_CLIENTS];
 };
 
-/* ---- server ---------------------------------------------------------------------------------- */
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int fill_addr(struct sockaddr_un *sun, const char *path, char *err, size_t errlen)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (!path || !*path || strlen(path) >= sizeof(sun->sun_path)) {
+		set_err(err, errlen, "stats socket path '%s' is empty or longer than %zu bytes",
+			path ? path : "", sizeof(sun->sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+/* mkdir -p of @path's parent directories, mode 0755; existing ones are left as they are. */
+static int make_parents(const char *path, char *err, size_t errlen)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *p = dir + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		/* 0755 whatever the umask, but only on directories we create. */
+		if (mkdir(dir, 0755) ? errno != EEXIST : chmod(dir, 0755)) {
+			int ret = -errno;
+
+			set_err(err, errlen, "cannot create directory %s for the stats socket: %s",
+				dir, strerror(errno));
+			return ret;
+		}
+		*p = '/';
+	}
+	return 0;
+}
 
 /*
  * Decide what to do about something already at @path. Returns 0 if the path is free (possibly
@@ -164,16 +200,19 @@ static int check_socket_file(struct statsock *s, char *err, size_t errlen)
 	return 0;
 }
 
-int statsock_listen(struct statsock **out, const char *path, char *err, size_t errlen)
+int statsock_listen(struct statsock **out, const char *path, const struct statsock_cfg *cfg,
+		    char *err, size_t errlen)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = LISTEN_TAG};
+	struct epoll_event tev = {.events = EPOLLIN, .data.u64 = TIMER_TAG};
 	struct sockaddr_un sun;
 	struct statsock *s;
 	bool bound = false;
+	char *meta;
 	int ret;
 
 	*out = NULL;
-	ret = wire_addr(&sun, path, err, errlen);
+	ret = fill_addr(&sun, path, err, errlen);
 	if (ret)
 		return ret;
 	s = calloc(1, sizeof(*s));
@@ -182,11 +221,30 @@ int statsock_listen(struct statsock **out, const char *path, char *err, size_t e
 		set_err(err, errlen, "out of memory setting up the stats socket");
 		return -ENOMEM;
 	}
-	s->lfd = s->epfd = -1;
+	s->lfd = s->epfd = s->tfd = -1;
 	s->euid = geteuid();
+	s->cfg = cfg ? *cfg
+		     : (struct statsock_cfg){
+			       .request_timeout_ms = STATSOCK_REQUEST_TIMEOUT_MS,
+			       .idle_timeout_ms = STATSOCK_IDLE_TIMEOUT_MS,
+			       .stall_timeout_ms = STATSOCK_STALL_TIMEOUT_MS,
+		       };
 	for (int i = 0; i < STATSOCK_MAX_CLIENTS; i++)
 		s->clients[i].fd = -1;
+	/* stats_meta never changes: its reply is built once. */
+	meta = metrics_meta_json();
+	s->meta.line = scxstats_reply(meta);
+	free(meta);
+	if (!s->meta.line) {
+		set_err(err, errlen, "out of memory setting up the stats socket");
+		ret = -ENOMEM;
+		goto fail;
+	}
+	s->meta.len = strlen(s->meta.line);
 
+	ret = make_parents(path, err, errlen);
+	if (ret)
+		goto fail;
 	ret = clear_path(&sun, err, errlen);
 	if (ret)
 		goto fail;
@@ -218,7 +276,9 @@ int statsock_listen(struct statsock **out, const char *path, char *err, size_t e
 		goto fail;
 	}
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (s->epfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev)) {
+	s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->epfd < 0 || s->tfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev) ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->tfd, &tev)) {
 		ret = -errno;
 		set_err(err, errlen, "cannot set up epoll for stats socket %s: %s", path,
 			strerror(errno));
@@ -233,6 +293,9 @@ fail:
 		close(s->lfd);
 	if (s->epfd >= 0)
 		close(s->epfd);
+	if (s->tfd >= 0)
+		close(s->tfd);
+	free(s->meta.line);
 	free(s->path);
 	free(s);
 	return ret;
@@ -248,53 +311,31 @@ static size_t client_pending(const struct client *c)
 	return c->out_len - c->out_off;
 }
 
-/* Best effort: a short message to a peer we are about to close, which may not even read it. */
-static void say_and_close(int fd, const char *msg)
+/* Best effort: one error reply to a peer we are about to close, which may not even read it. */
+static void say_and_close(int fd, int errnum, const char *msg)
 {
-	char discard[DISCARD_CHUNK];
+	char *line = scxstats_error_reply(errnum, msg);
 
-	(void)!send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
-	/*
-	 * Closing a unix socket with unread input makes the peer's next read fail with ECONNRESET
-	 * instead of EOF; reading what is there first lets a well-behaved peer see a clean EOF.
-	 */
-	(void)!recv(fd, discard, sizeof(discard), MSG_DONTWAIT);
+	if (line)
+		(void)!send(fd, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL);
+	free(line);
 	close(fd);
 }
 
-static void close_client(struct client *c, const char *msg)
+static void close_client(struct client *c)
 {
-	if (msg)
-		say_and_close(c->fd, msg);
-	else
+	if (c->fd >= 0)
 		close(c->fd); /* also removes it from the epoll set */
 	free(c->out);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 }
 
-static void bad_request(struct statsock *s, struct client *c, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void bad_request(struct statsock *s, struct client *c, const char *fmt, ...)
-{
-	char msg[160];
-	size_t n;
-	va_list ap;
-
-	n = (size_t)snprintf(msg, sizeof(msg), WIRE_ERROR_PREFIX);
-	va_start(ap, fmt);
-	vsnprintf(msg + n, sizeof(msg) - n - 1, fmt, ap);
-	va_end(ap);
-	strcat(msg, "\n");
-	s->st.bad_requests++;
-	close_client(c, msg);
-}
-
 /* Register what @c needs now; returns false (client closed) if epoll refuses. */
 static bool set_events(struct statsock *s, struct client *c)
 {
-	uint32_t want = (c->rd_closed ? 0 : EPOLLIN) | (client_pending(c) ? EPOLLOUT : 0);
+	bool reading = !c->rd_closed && !c->closing && !client_pending(c);
+	uint32_t want = (reading ? EPOLLIN : 0) | (client_pending(c) ? EPOLLOUT : 0);
 	struct epoll_event ev = {.events = want};
 
 	/* EPOLLHUP and EPOLLERR are reported even with an empty mask, so a gone peer is noticed. */
@@ -302,7 +343,7 @@ static bool set_events(struct statsock *s, struct client *c)
 		return true;
 	ev.data.u64 = ((uint64_t)c->gen << 32) | (uint64_t)(c - s->clients);
 	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev)) {
-		close_client(c, NULL);
+		close_client(c);
 		return false;
 	}
 	c->events = want;
@@ -310,7 +351,7 @@ static bool set_events(struct statsock *s, struct client *c)
 }
 
 /* Send what the socket takes now. Returns false if the client had to be closed. */
-static bool flush_client(struct statsock *s, struct client *c)
+static bool flush_client(struct client *c)
 {
 	while (client_pending(c)) {
 		ssize_t n = send(c->fd, c->out + c->out_off, client_pending(c),
@@ -319,139 +360,160 @@ static bool flush_client(struct statsock *s, struct client *c)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
-			close_client(c, NULL); /* peer gone */
+			close_client(c); /* peer gone */
 			return false;
 		}
 		c->out_off += (size_t)n;
 	}
 	if (!client_pending(c))
 		c->out_off = c->out_len = 0;
-	return set_events(s, c);
+	return true;
 }
 
-/* Queue one frame for @c; drops the client if it is too far behind. */
-static void queue_frame(struct statsock *s, struct client *c, const struct frame *f)
+/* Queue one reply line for @c (there is none pending: see process_requests()). */
+static bool queue_reply(struct client *c, const char *line, size_t len)
 {
-	const char *buf = f->buf;
-	size_t len = f->len;
+	if (c->out_cap < len) {
+		char *p = realloc(c->out, len);
 
-	if (!client_pending(c)) {
-		ssize_t n = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR) {
-				close_client(c, NULL);
-				return;
-			}
-			n = 0;
-		}
-		buf += n;
-		len -= (size_t)n;
-		c->out_off = c->out_len = 0;
-		if (!len)
-			return;
-	}
-	if (client_pending(c) + len > STATSOCK_CLIENT_BUF) {
-		s->st.dropped++;
-		close_client(c, NULL);
-		return;
-	}
-	if (c->out_off && c->out_len + len > c->out_cap) {
-		memmove(c->out, c->out + c->out_off, client_pending(c));
-		c->out_len -= c->out_off;
-		c->out_off = 0;
-	}
-	if (c->out_len + len > c->out_cap) {
-		size_t cap = c->out_cap ? c->out_cap : OUT_MIN_CAP;
-		char *p;
-
-		while (cap < c->out_len + len)
-			cap *= 2;
-		if (cap > STATSOCK_CLIENT_BUF)
-			cap = STATSOCK_CLIENT_BUF;
-		p = realloc(c->out, cap);
 		if (!p) {
-			s->st.dropped++;
-			close_client(c, NULL);
-			return;
+			close_client(c);
+			return false;
 		}
 		c->out = p;
-		c->out_cap = cap;
+		c->out_cap = len;
 	}
-	memcpy(c->out + c->out_len, buf, len);
-	c->out_len += len;
-	set_events(s, c);
+	memcpy(c->out, line, len);
+	c->out_off = 0;
+	c->out_len = len;
+	c->out_ns = now_ms();
+	return flush_client(c);
 }
 
-/* @len: length of the line in c->req without its newline. */
-static void handle_request(struct statsock *s, struct client *c, size_t len)
+/*
+ * An error reply, counted as a bad request unless it is EAGAIN (not the client's fault); @fatal:
+ * the connection is closed once it is sent.
+ */
+static bool queue_error(struct statsock *s, struct client *c, int errnum, const char *msg,
+			bool fatal)
 {
-	char shown[33];
-	size_t n = 0;
+	char *line = scxstats_error_reply(errnum, msg);
+	bool ok;
 
-	if (len && c->req[len - 1] == '\r')
-		len--;
-	if (len == 4 && (!memcmp(c->req, "json", 4) || !memcmp(c->req, "text", 4))) {
-		const struct frame *f;
-
-		c->state = C_STREAM;
-		c->json = c->req[0] == 'j';
-		f = c->json ? &s->json : &s->text;
-		if (!set_events(s, c))
-			return;
-		if (f->buf)
-			queue_frame(s, c, f);
-		return;
+	if (errnum != EAGAIN)
+		s->st.bad_requests++;
+	if (!line) {
+		close_client(c);
+		return false;
 	}
-	for (size_t i = 0; i < len && n < sizeof(shown) - 1; i++)
-		shown[n++] = c->req[i] >= 0x20 && c->req[i] < 0x7f ? c->req[i] : '?';
-	shown[n] = '\0';
-	bad_request(s, c, "unknown request '%s%s'; send 'json' or 'text' and a newline", shown,
-		    len > n ? "..." : "");
+	ok = queue_reply(c, line, strlen(line));
+	free(line);
+	if (ok && fatal)
+		c->closing = true;
+	return ok;
+}
+
+/* Answer one request line (@len bytes, newline excluded). Returns false if @c was closed. */
+static bool answer(struct statsock *s, struct client *c, const char *line, size_t len)
+{
+	const struct reply *r = NULL;
+	struct scxstats_req req;
+	char err[160], msg[192];
+
+	if (scxstats_parse_request(line, len, &req, err, sizeof(err)))
+		return queue_error(s, c, EINVAL, err, false);
+	if (req.kind == SCXSTATS_STATS_META) {
+		r = &s->meta;
+	} else if (!strcmp(req.target, "top")) {
+		r = &s->stats;
+	} else if (!strcmp(req.target, "text")) {
+		r = &s->text;
+	} else {
+		snprintf(msg, sizeof(msg), "unknown target \"%s\" (known: top, text)", req.target);
+		return queue_error(s, c, EINVAL, msg, false);
+	}
+	if (!r->line)
+		return queue_error(
+			s, c, EAGAIN,
+			"no stats yet: scx_cells publishes its first snapshot one --monitor-interval-s after it starts; ask again",
+			false);
+	s->st.requests++;
+	return queue_reply(c, r->line, r->len);
+}
+
+/*
+ * Answer the complete lines in c->in while no reply is waiting, then register what the client
+ * needs next (more input, output, or nothing: closed). Bounded: once the client's socket stops
+ * taking replies, one stays queued and the rest of the input waits. Returns false if @c was
+ * closed.
+ */
+static bool process_requests(struct statsock *s, struct client *c)
+{
+	while (!client_pending(c) && !c->closing) {
+		char *nl = memchr(c->in, '\n', c->in_len);
+		size_t len, used;
+
+		if (!nl) {
+			if (c->in_len == sizeof(c->in)) {
+				char msg[80];
+
+				snprintf(msg, sizeof(msg), "request longer than %d bytes; closing",
+					 STATSOCK_MAX_REQUEST - 1);
+				if (!queue_error(s, c, EINVAL, msg, true))
+					return false;
+				break;
+			}
+			if (!c->rd_closed || !c->in_len)
+				break;
+			/* `printf '{"req":"stats"}' | socat ...`: end of input ends the line. */
+			nl = c->in + c->in_len;
+		}
+		len = (size_t)(nl - c->in);
+		used = len < c->in_len ? len + 1 : len;
+		c->active_ns = now_ms();
+		if (len && c->in[len - 1] == '\r')
+			len--;
+		if (!answer(s, c, c->in, len))
+			return false;
+		memmove(c->in, c->in + used, c->in_len - used);
+		c->in_len -= used;
+		c->partial_ns = c->active_ns;
+	}
+	if (!client_pending(c) && (c->closing || (c->rd_closed && !c->in_len))) {
+		close_client(c);
+		return false;
+	}
+	return set_events(s, c);
 }
 
 static void client_readable(struct statsock *s, struct client *c)
 {
-	char *nl;
 	ssize_t n;
 
-	if (c->state == C_STREAM) {
-		char discard[DISCARD_CHUNK];
-
-		/* Nothing more is expected after the request; read and ignore, bounded per call. */
-		n = recv(c->fd, discard, sizeof(discard), MSG_DONTWAIT);
-		if (n == 0) {
-			c->rd_closed = true; /* half-closed: keep streaming */
-			set_events(s, c);
-		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			close_client(c, NULL);
-		}
+	if (c->in_len == sizeof(c->in)) {
+		process_requests(s, c);
 		return;
 	}
-	n = recv(c->fd, c->req + c->req_len, sizeof(c->req) - c->req_len, MSG_DONTWAIT);
+	n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
-			close_client(c, NULL);
+			close_client(c);
 		return;
 	}
 	if (n == 0) {
-		if (!c->req_len) {
-			close_client(c, NULL); /* e.g. another daemon probing for a live socket */
-			return;
-		}
-		/* `printf json | socat ...`: end of input ends the line too. */
 		c->rd_closed = true;
-		handle_request(s, c, c->req_len);
-		return;
+	} else {
+		if (!c->in_len)
+			c->partial_ns = now_ms();
+		c->in_len += (size_t)n;
 	}
-	nl = memchr(c->req + c->req_len, '\n', (size_t)n);
-	c->req_len += (size_t)n;
-	if (nl)
-		handle_request(s, c, (size_t)(nl - c->req));
-	else if (c->req_len == sizeof(c->req))
-		bad_request(s, c,
-			    "request longer than %d bytes; send 'json' or 'text' and a newline",
-			    STATSOCK_MAX_REQUEST);
+	process_requests(s, c);
+}
+
+static void client_writable(struct statsock *s, struct client *c)
+{
+	if (flush_client(c))
+		process_requests(s, c);
 }
 
 static void pause_listen(struct statsock *s)
@@ -466,6 +528,69 @@ static void resume_listen(struct statsock *s)
 
 	if (s->listen_paused && !epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev))
 		s->listen_paused = false;
+}
+
+/* The timer ticks at a quarter of the shortest limit (5 ms .. 1 s), only while clients exist. */
+static void arm_timer(struct statsock *s, bool on)
+{
+	unsigned int ms = s->cfg.request_timeout_ms;
+	struct itimerspec its = {0};
+
+	if (on == s->timer_armed)
+		return;
+	if (s->cfg.idle_timeout_ms < ms)
+		ms = s->cfg.idle_timeout_ms;
+	if (s->cfg.stall_timeout_ms < ms)
+		ms = s->cfg.stall_timeout_ms;
+	ms /= 4;
+	ms = ms < 5 ? 5 : ms > 1000 ? 1000 : ms;
+	if (on) {
+		its.it_value.tv_sec = its.it_interval.tv_sec = ms / 1000;
+		its.it_value.tv_nsec = its.it_interval.tv_nsec = (long)(ms % 1000) * 1000000L;
+	}
+	if (!timerfd_settime(s->tfd, 0, &its, NULL))
+		s->timer_armed = on;
+}
+
+static void check_limits(struct statsock *s)
+{
+	uint64_t now = now_ms(), ticks;
+	unsigned int live = 0;
+
+	(void)!read(s->tfd, &ticks, sizeof(ticks));
+	for (int i = 0; i < STATSOCK_MAX_CLIENTS; i++) {
+		struct client *c = &s->clients[i];
+
+		if (c->fd < 0)
+			continue;
+		if (client_pending(c)) {
+			if (now - c->out_ns >= s->cfg.stall_timeout_ms) {
+				s->st.dropped++;
+				close_client(c);
+				continue;
+			}
+		} else if (c->in_len && !c->closing) {
+			if (now - c->partial_ns >= s->cfg.request_timeout_ms) {
+				char msg[96];
+
+				snprintf(msg, sizeof(msg),
+					 "request line not finished within %u ms; closing",
+					 s->cfg.request_timeout_ms);
+				s->st.bad_requests++;
+				say_and_close(c->fd, EINVAL, msg);
+				c->fd = -1; /* closed: close_client() only frees */
+				close_client(c);
+				continue;
+			}
+		} else if (now - c->active_ns >= s->cfg.idle_timeout_ms) {
+			s->st.idle_closed++;
+			close_client(c);
+			continue;
+		}
+		live++;
+	}
+	if (!live)
+		arm_timer(s, false);
 }
 
 static bool peer_allowed(const struct statsock *s, int fd)
@@ -506,15 +631,15 @@ static void listen_readable(struct statsock *s)
 		}
 		if (!peer_allowed(s, fd)) {
 			s->st.refused++;
-			say_and_close(fd, WIRE_ERROR_PREFIX
-				      "permission denied: only root may read scx_cells stats\n");
+			say_and_close(fd, EACCES,
+				      "permission denied: only root may read scx_cells stats");
 			continue;
 		}
 		c = free_slot(s);
 		if (!c) {
 			s->st.busy++;
-			say_and_close(fd, WIRE_ERROR_PREFIX
-				      "too many clients (at most 32 at a time); try again later\n");
+			say_and_close(fd, EBUSY,
+				      "too many clients (at most 32 at a time); try again later");
 			continue;
 		}
 		c->gen = ++s->next_gen;
@@ -524,10 +649,10 @@ static void listen_readable(struct statsock *s)
 			continue;
 		}
 		c->fd = fd;
-		c->state = C_REQUEST;
 		c->events = EPOLLIN;
-		c->born = s->st.published;
+		c->active_ns = now_ms();
 		s->st.accepted++;
+		arm_timer(s, true);
 	}
 }
 
@@ -547,75 +672,83 @@ int statsock_dispatch(struct statsock *s)
 			listen_readable(s);
 			continue;
 		}
+		if (tag == TIMER_TAG) {
+			check_limits(s);
+			continue;
+		}
 		c = &s->clients[(uint32_t)tag];
 		/* The slot may have been closed, or even reused, earlier in this batch. */
 		if (c->fd < 0 || c->gen != (uint32_t)(tag >> 32))
 			continue;
+		/* Hung up in both directions: no reply can reach it any more. */
 		if (e & (EPOLLERR | EPOLLHUP)) {
-			close_client(c, NULL);
+			close_client(c);
 			continue;
 		}
-		if ((e & EPOLLOUT) && !flush_client(s, c))
-			continue;
-		if (e & EPOLLIN)
+		if (e & EPOLLOUT)
+			client_writable(s, c);
+		else if (e & EPOLLIN)
 			client_readable(s, c);
 	}
 	return 0;
 }
 
-static void broadcast(struct statsock *s, bool json)
+/* @resp_json as a reply line into @r, unless it is too long. */
+static int build_reply(struct reply *r, const char *resp_json)
 {
-	const struct frame *f = json ? &s->json : &s->text;
+	char *line = scxstats_reply(resp_json);
+	size_t len;
 
-	for (int i = 0; i < STATSOCK_MAX_CLIENTS; i++) {
-		struct client *c = &s->clients[i];
-
-		if (c->fd >= 0 && c->state == C_STREAM && c->json == json)
-			queue_frame(s, c, f);
+	if (!line)
+		return -ENOMEM;
+	len = strlen(line);
+	if (len > STATSOCK_MAX_REPLY) {
+		free(line);
+		return -EMSGSIZE;
 	}
+	free(r->line);
+	r->line = line;
+	r->len = len;
+	return 0;
 }
 
-/* A new snapshot built by wire_frame_*() replaces @f's (on their failure @f keeps its own). */
-static void frame_set(struct frame *f, char *buf, size_t len)
+/* @text as a JSON string; bytes that are not valid UTF-8 make every non-ASCII byte a '?'. */
+static char *text_json(const char *text)
 {
-	free(f->buf);
-	f->buf = buf;
-	f->len = len;
+	json_t *j = json_string(text);
+	char *out;
+
+	if (!j) {
+		char *copy = strdup(text);
+
+		if (!copy)
+			return NULL;
+		for (char *p = copy; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		j = json_string(copy);
+		free(copy);
+	}
+	out = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	json_decref(j);
+	return out;
 }
 
-int statsock_publish(struct statsock *s, const char *json_line, const char *text)
+int statsock_publish(struct statsock *s, const char *stats_json, const char *text)
 {
-	size_t len = 0;
-	char *buf = NULL;
 	int ret = 0, r;
 
 	s->st.published++;
-	if (json_line) {
-		r = wire_frame_json(json_line, &buf, &len);
-		if (r) {
-			ret = r;
-		} else {
-			frame_set(&s->json, buf, len);
-			broadcast(s, true);
-		}
-	}
+	if (stats_json)
+		ret = build_reply(&s->stats, stats_json);
 	if (text) {
-		r = wire_frame_text(text, &buf, &len);
-		if (r) {
-			ret = ret ?: r;
-		} else {
-			frame_set(&s->text, buf, len);
-			broadcast(s, false);
-		}
-	}
-	for (int i = 0; i < STATSOCK_MAX_CLIENTS; i++) {
-		struct client *c = &s->clients[i];
+		char *t = strlen(text) > STATSOCK_MAX_REPLY ? NULL : text_json(text);
 
-		if (c->fd >= 0 && c->state == C_REQUEST &&
-		    s->st.published - c->born >= STATSOCK_REQUEST_PUBLISHES)
-			bad_request(
-				s, c,
-				"no request received; send 'json' or 'text' and a newline right after connecting");
+		r = t					? build_reply(&s->text, t)
+		    : strlen(text) > STATSOCK_MAX_REPLY ? -EMSGSIZE
+							: -ENOMEM;
+		free(t);
+		ret = ret ?: r;
 	}
 	resume_listen(s);
 	return ret;
@@ -624,7 +757,7 @@ int statsock_publish(struct statsock *s, const char *json_line, const char *text
 void statsock_get_stats(const struct statsock *s, struct statsock_stats *st)
 {
 	*st = s->st;
-	st->clients = st->streaming = 0;
+	st->clients = 0;
 	st->queued_bytes = 0;
 	for (int i = 0; i < STATSOCK_MAX_CLIENTS; i++) {
 		const struct client *c = &s->clients[i];
@@ -632,7 +765,6 @@ void statsock_get_stats(const struct statsock *s, struct statsock_stats *st)
 		if (c->fd < 0)
 			continue;
 		st->clients++;
-		st->streaming += c->state == C_STREAM;
 		st->queued_bytes += client_pending(c);
 	}
 }
@@ -651,16 +783,18 @@ void statsock_close(struct statsock *s)
 		if (client_pending(c))
 			(void)!send(c->fd, c->out + c->out_off, client_pending(c),
 				    MSG_DONTWAIT | MSG_NOSIGNAL);
-		close_client(c, NULL);
+		close_client(c);
 	}
 	close(s->epfd);
 	close(s->lfd);
+	close(s->tfd);
 	/* Only our own socket: a successor may already have replaced a file we lost track of. */
 	if (!lstat(s->path, &st) && S_ISSOCK(st.st_mode) && st.st_dev == s->dev &&
 	    st.st_ino == s->ino)
 		unlink(s->path);
-	free(s->json.buf);
-	free(s->text.buf);
+	free(s->stats.line);
+	free(s->text.line);
+	free(s->meta.line);
 	free(s->path);
 	free(s);
 }

@@ -26,8 +26,8 @@ declare -A MAX_LEN=(
 	[mountinfo]=2048
 	[topology]=256
 	[inotify]=512
-	[wire]=4096
 	[scxstats]=4200
+	[reply]=4096
 )
 
 if [ -n "${FUZZ_TARGETS:-}" ]; then

@@ -166,6 +166,9 @@ done <<EOF
 --sysfs-root --sysfs-root EMPTY
 --stats-socket --stats-socket EMPTY
 --stats-socket --stats-socket /tmp/$LONG
+--metrics-file --metrics-file EMPTY
+--metrics-file --metrics-file /tmp/
+--metrics-file --metrics-file ..
 --cell-parent-cgroup --cell-parent-cgroup
 --cell-exclude --cell-exclude
 --cell0-min-cpus --cell0-min-cpus
@@ -180,6 +183,7 @@ done <<EOF
 --sysfs-root --sysfs-root
 --stats-format --stats-format
 --stats-socket --stats-socket
+--metrics-file --metrics-file
 --test-error-after-ms --test-error-after-ms
 --json --json=1
 --dry-run --dry-run=yes
@@ -198,9 +202,10 @@ EOF
 
 # ---- 3. --help, --version ---------------------------------------------------------------------
 OPTIONS="--cell-parent-cgroup --cell-exclude --cell0-min-cpus --max-cells --enable-borrowing
---no-reclaim --enable-rebalancing --rebalance-threshold --rebalance-cooldown-s --demand-smoothing
+--no-reclaim --borrow-slice-us --enable-rebalancing --rebalance-threshold --rebalance-cooldown-s --demand-smoothing
 --monitor-interval-s --monitor --debounce-ms --slice-us --exit-after-s --dry-run --sysfs-root
---stats-format --json --stats-socket --test-error-after-ms --verbose --version --help"
+--stats-format --json --stats-socket --metrics-file --undefok --enable-llc-awareness
+--enable-work-stealing --test-error-after-ms --verbose --version --help"
 for h in --help -h; do
 	run "$h"
 	missing=
@@ -393,6 +398,9 @@ done
 
 # ---- building with the system's toolchain (TOOLCHAIN=system) -------------------------------------
 . "$here/toolchain.sh"
+
+# ---- the --metrics-file format (promtool) --------------------------------------------------------
+. "$here/metrics.sh"
 
 echo "host: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -120,7 +120,8 @@ static void assert_defaults(const struct opts *o)
 	assert_false(o->monitor);
 	assert_dbl_equal(o->monitor_s, 1.0);
 	assert_int_equal(o->stats_format, OPTS_STATS_TEXT);
-	assert_string_equal(o->stats_socket, "/run/scx_cells.sock");
+	assert_string_equal(o->stats_socket, "/var/run/scx/root/stats");
+	assert_null(o->metrics_file);
 	assert_int_equal(o->verbose, 0);
 	assert_int_equal(o->test_error_after_ms, 0);
 }
@@ -154,8 +155,8 @@ static void test_every_option_valid(void **state)
 	    "--enable-rebalancing", "--rebalance-threshold", "12.5", "--rebalance-cooldown-s",
 	    "0.5", "--demand-smoothing", "0.75", "--monitor-interval-s", "0.25", "--debounce-ms",
 	    "0", "--slice-us", "5000", "--exit-after-s", "3", "--dry-run", "--sysfs-root",
-	    "/tmp/sys", "--stats-format", "json", "--stats-socket", "/tmp/c.sock",
-	    "--test-error-after-ms", "1500", "--verbose");
+	    "/tmp/sys", "--stats-format", "json", "--stats-socket", "/tmp/c.sock", "--metrics-file",
+	    "/tmp/m.prom", "--test-error-after-ms", "1500", "--verbose");
 	assert_run_ok(r);
 	assert_string_equal(r->o.cell_parent_cgroup, "/workloads.slice");
 	assert_int_equal(r->o.nr_cell_exclude, 1);
@@ -177,6 +178,7 @@ static void test_every_option_valid(void **state)
 	assert_false(r->o.monitor);
 	assert_int_equal(r->o.stats_format, OPTS_STATS_JSON);
 	assert_string_equal(r->o.stats_socket, "/tmp/c.sock");
+	assert_string_equal(r->o.metrics_file, "/tmp/m.prom");
 	assert_int_equal(r->o.test_error_after_ms, 1500);
 	assert_int_equal(r->o.verbose, 1);
 
@@ -372,6 +374,20 @@ static void test_strings(void **state)
 	RUN(r, "--stats-socket", long_path);
 	assert_usage(r, "--stats-socket: path longer than 107 bytes");
 
+	RUN(r, "--metrics-file", "");
+	assert_usage(r, "--metrics-file: must not be empty");
+	RUN(r, "--metrics-file", "/var/lib/node_exporter/");
+	assert_usage(
+		r,
+		"--metrics-file: must name a file, not a directory (got '/var/lib/node_exporter/')");
+	RUN(r, "--metrics-file", "..");
+	assert_usage(r, "--metrics-file: must name a file");
+	RUN(r, "--metrics-file", "/tmp/x/.");
+	assert_usage(r, "--metrics-file: must name a file");
+	RUN(r, "--metrics-file", "scx.prom");
+	assert_run_ok(r);
+	assert_string_equal(r->o.metrics_file, "scx.prom");
+
 	RUN(r, "--stats-format", "xml");
 	assert_usage(r, "--stats-format: must be 'text' or 'json' (got 'xml')");
 	RUN(r, "--stats-format", "JSON");
@@ -512,6 +528,7 @@ static void test_help(void **state)
 		"--stats-format text|json",
 		"--json",
 		"--stats-socket PATH",
+		"--metrics-file PATH",
 		"--test-error-after-ms MS",
 		"-v, --verbose",
 		"-V, --version",
@@ -528,7 +545,7 @@ static void test_help(void **state)
 		"Default: 20000\n",
 		"Default: 256\n",
 		"Default: /sys\n",
-		"Default: /run/scx_cells.sock\n",
+		"Default: /var/run/scx/root/stats\n",
 		"root",
 		"sched_ext",
 	};
@@ -604,7 +621,8 @@ static void test_undefok(void **state)
 	assert_contains(r->err, "ignoring unknown option '--log-level' (listed in --undefok)");
 	assert_string_equal(r->out, "");
 
-	/* several lists add up; --undefok=LIST spelling; a flag without value keeps the next option */
+	/* several lists add up; --undefok=LIST spelling; a flag without value keeps the next option
+	 */
 	RUN(r, "--undefok=a", "--undefok", "b", "--a", "--b", "--json");
 	assert_int_equal(r->ret, OPTS_RUN);
 	assert_int_equal(r->o.stats_format, OPTS_STATS_JSON);

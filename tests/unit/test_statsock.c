@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for statsock: real unix sockets in a mkdtemp() directory. The server side runs in
- * this process and is driven by hand (pump() dispatches while its fd is readable); unix stream
- * sockets deliver synchronously, so "nothing arrived" is checked with a zero-timeout poll, never
- * by sleeping. The --monitor client runs against a server in a forked child.
+ * Unit tests for statsock (the scx_stats protocol server) and monitor (the --monitor client):
+ * real unix sockets in a mkdtemp() directory. The server side runs in this process and is driven
+ * by hand (pump() dispatches while its fd is readable); unix stream sockets deliver
+ * synchronously, so "nothing arrived" is checked with a zero-timeout poll, never by sleeping.
+ * Time limits are tested with limits of tens of milliseconds, waiting for what the server does
+ * (a reply, a close) with generous deadlines. The monitor runs against a server in a forked
+ * child.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,8 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <jansson.h>
 
-#include "fixture.h"
 #include "monitor.h"
 #include "statsock.h"
 
@@ -34,6 +37,7 @@ struct fx {
 	char dir[64];
 	char path[128];
 	struct statsock *s;
+	const struct statsock_cfg *cfg; /* NULL: the default limits */
 };
 
 /* ---- helpers --------------------------------------------------------------------------------- */
@@ -53,9 +57,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
+	char cmd[160];
 
 	statsock_close(f->s);
-	if (fx_rm_rf(f->dir))
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd))
 		return -1;
 	free(f);
 	return 0;
@@ -64,7 +70,7 @@ static int teardown(void **state)
 static void do_listen(struct fx *f)
 {
 	char err[256] = "";
-	int ret = statsock_listen(&f->s, f->path, err, sizeof(err));
+	int ret = statsock_listen(&f->s, f->path, f->cfg, err, sizeof(err));
 
 	if (ret)
 		print_error("statsock_listen: %s\n", err);
@@ -174,27 +180,14 @@ static void rd_fill(struct rd *r, struct statsock *s)
 		assert_true(errno == EAGAIN);
 }
 
-/* Length of the first complete frame in @buf, 0 if none yet. */
-static size_t frame_len(const char *buf, size_t len, bool json)
-{
-	for (size_t i = 0; i < len; i++) {
-		if (buf[i] != '\n')
-			continue;
-		if (json)
-			return i + 1;
-		if (buf[i - 1] == '.' && (i == 1 || buf[i - 2] == '\n'))
-			return i + 1;
-	}
-	return 0;
-}
-
-/* Next complete frame (raw bytes, NUL-terminated, caller frees), or NULL at EOF. */
-static char *rd_frame(struct rd *r, struct statsock *s, bool json)
+/* Next complete line (NUL-terminated, newline included, caller frees), or NULL at EOF. */
+static char *rd_line(struct rd *r, struct statsock *s)
 {
 	for (int i = 0; i < 10000; i++) {
-		size_t n = frame_len(r->buf, r->len, json);
+		char *nl = memchr(r->buf, '\n', r->len);
 
-		if (n) {
+		if (nl) {
+			size_t n = (size_t)(nl - r->buf) + 1;
 			char *out = strndup(r->buf, n);
 
 			memmove(r->buf, r->buf + n, r->len - n);
@@ -205,7 +198,7 @@ static char *rd_frame(struct rd *r, struct statsock *s, bool json)
 			return NULL;
 		rd_fill(r, s);
 	}
-	fail_msg("no frame after 10000 reads");
+	fail_msg("no line after 10000 reads");
 	return NULL;
 }
 
@@ -227,14 +220,49 @@ static bool quiet(int fd)
 	return poll(&p, 1, 0) == 0;
 }
 
-static void expect_frame(struct rd *r, struct statsock *s, bool json, const char *want)
+/* The next reply must be exactly @want. */
+static void expect_line(struct rd *r, struct statsock *s, const char *want)
 {
-	char *got = rd_frame(r, s, json);
+	char *got = rd_line(r, s);
 
 	assert_non_null(got);
 	assert_string_equal(got, want);
 	free(got);
 }
+
+/*
+ * The next reply must be an error with @errnum whose message contains @needle; the reply must be
+ * valid JSON of the protocol's shape.
+ */
+static void expect_error(struct rd *r, struct statsock *s, int errnum, const char *needle)
+{
+	char *got = rd_line(r, s);
+	json_error_t jerr;
+	json_t *o, *resp;
+
+	assert_non_null(got);
+	print_message("reply: %s", got);
+	o = json_loads(got, 0, &jerr);
+	assert_non_null(o);
+	assert_int_equal(json_integer_value(json_object_get(o, "errno")), errnum);
+	resp = json_object_get(json_object_get(o, "args"), "resp");
+	assert_true(json_is_string(resp));
+	assert_non_null(strstr(json_string_value(resp), needle));
+	json_decref(o);
+	free(got);
+}
+
+/* Send one request line (newline added) and let the server take it. */
+static void ask(struct rd *r, struct statsock *s, const char *req)
+{
+	say(r->fd, req);
+	say(r->fd, "\n");
+	pump(s);
+}
+
+#define REQ_TOP	 "{\"req\":\"stats\",\"args\":{\"target\":\"top\"}}"
+#define REQ_TEXT "{\"req\":\"stats\",\"args\":{\"target\":\"text\"}}"
+#define REQ_META "{\"req\":\"stats_meta\"}"
 
 static void publish(struct statsock *s, const char *json, const char *text)
 {
@@ -243,7 +271,11 @@ static void publish(struct statsock *s, const char *json, const char *text)
 
 static void write_file(const char *path, const char *text)
 {
-	assert_int_equal(fx_write_str(path, text), 0);
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
 }
 
 static char *read_file(const char *path)
@@ -273,61 +305,110 @@ static void make_stale_socket(const char *path)
 
 /* ---- server ---------------------------------------------------------------------------------- */
 
-static void test_json_latest_then_next(void **state)
+static void test_stats_top_text_meta(void **state)
 {
 	struct fx *f = *state;
-	struct rd early, late;
+	struct rd r;
+	char *meta;
+	json_t *o;
 
 	do_listen(f);
-	/* Before any snapshot: the request is accepted, nothing is sent yet. */
-	rd_init(&early, client(f, "json\n"));
-	assert_true(quiet(early.fd));
-	assert_int_equal(stats(f->s).streaming, 1);
+	rd_init(&r, client(f, NULL));
+	/* Before the first snapshot: errno EAGAIN, and the connection stays usable. */
+	ask(&r, f->s, REQ_TOP);
+	expect_error(&r, f->s, EAGAIN, "no stats yet");
+	ask(&r, f->s, REQ_TEXT);
+	expect_error(&r, f->s, EAGAIN, "no stats yet");
 
-	publish(f->s, "{\"n\":1}", "one\n");
-	expect_frame(&early, f->s, true, "{\"n\":1}\n");
+	publish(f->s, "{\"n\":1}", "one\n\"two\"\n");
+	/* Several requests on one connection; args {} or missing mean target "top". */
+	ask(&r, f->s, REQ_TOP);
+	expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":{\"n\":1}}}\n");
+	ask(&r, f->s, "{\"req\":\"stats\",\"args\":{}}");
+	expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":{\"n\":1}}}\n");
+	ask(&r, f->s, "{\"req\":\"stats\"}");
+	expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":{\"n\":1}}}\n");
+	ask(&r, f->s, REQ_TEXT);
+	expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":\"one\\n\\\"two\\\"\\n\"}}\n");
 
-	/* A late client gets the latest snapshot at once, then the next one. */
-	rd_init(&late, client(f, "json\n"));
-	expect_frame(&late, f->s, true, "{\"n\":1}\n");
-	assert_true(quiet(late.fd));
-	publish(f->s, "{\"n\":2}\n", "two\n");
-	expect_frame(&late, f->s, true, "{\"n\":2}\n");
-	expect_frame(&early, f->s, true, "{\"n\":2}\n");
-	assert_true(quiet(early.fd) && quiet(late.fd));
+	/* stats_meta: the table of metrics.c, as the protocol's reply. */
+	ask(&r, f->s, REQ_META);
+	meta = rd_line(&r, f->s);
+	assert_non_null(meta);
+	o = json_loads(meta, 0, NULL);
+	assert_non_null(o);
+	assert_int_equal(json_integer_value(json_object_get(o, "errno")), 0);
+	assert_true(json_is_object(json_object_get(
+		json_object_get(json_object_get(o, "args"), "resp"), "CellMetrics")));
+	json_decref(o);
+	free(meta);
 
-	/* Only one format changes: the other format's clients get nothing. */
-	publish(f->s, NULL, "three\n");
-	assert_true(quiet(early.fd) && quiet(late.fd));
-
-	assert_int_equal(stats(f->s).clients, 2);
-	assert_int_equal(stats(f->s).accepted, 2);
-	assert_int_equal(stats(f->s).published, 3);
-	rd_free(&early);
-	rd_free(&late);
+	/* A new snapshot is what the next request gets. */
+	publish(f->s, "{\"n\":2}", NULL);
+	ask(&r, f->s, REQ_TOP);
+	expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":{\"n\":2}}}\n");
+	ask(&r, f->s, REQ_TEXT);
+	expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":\"one\\n\\\"two\\\"\\n\"}}\n");
+	assert_true(quiet(r.fd));
+	assert_int_equal(stats(f->s).requests, 7);
+	assert_int_equal(stats(f->s).bad_requests, 0);
+	assert_int_equal(stats(f->s).clients, 1);
+	rd_free(&r);
 	pump(f->s);
 	assert_int_equal(stats(f->s).clients, 0);
 }
 
-static void test_text_framing(void **state)
+static void test_pipelined(void **state)
 {
 	struct fx *f = *state;
-	struct rd t, j;
+	struct rd r;
 
 	do_listen(f);
-	rd_init(&t, client(f, "text\n"));
-	rd_init(&j, client(f, "json\n"));
-	/* Lines starting with '.' get one more; the frame ends with a line holding only ".". */
-	publish(f->s, "{\"a\":\n1}\r\n", "header\n.\n..dots\n.x\n\nlast");
-	expect_frame(&t, f->s, false, "header\n..\n...dots\n..x\n\nlast\n.\n");
-	/* Newlines inside the JSON document travel as spaces: always one line. */
-	expect_frame(&j, f->s, true, "{\"a\": 1}\n");
-	publish(f->s, "{}", "");
-	expect_frame(&t, f->s, false, ".\n");
-	expect_frame(&j, f->s, true, "{}\n");
-	assert_true(quiet(t.fd) && quiet(j.fd));
-	rd_free(&t);
-	rd_free(&j);
+	publish(f->s, "{\"n\":1}", "t\n");
+	/* Four requests in one write, one of them bad: four replies, in order. */
+	rd_init(&r, client(f, REQ_TOP "\n" REQ_TEXT "\nnonsense\n" REQ_TOP "\r\n"));
+	expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":{\"n\":1}}}\n");
+	expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":\"t\\n\"}}\n");
+	expect_error(&r, f->s, EINVAL, "not JSON");
+	expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":{\"n\":1}}}\n");
+	assert_true(quiet(r.fd));
+	rd_free(&r);
+}
+
+static void test_bad_requests_keep_connection(void **state)
+{
+	static const struct {
+		const char *req, *needle;
+	} bad[] = {
+		{"", "not JSON"},
+		{"hello", "not JSON"},
+		{"{\"req\":\"stats\"", "not JSON"},
+		{"[1,2]", "not a JSON object"},
+		{"{}", "no \"req\""},
+		{"{\"req\":7}", "no \"req\""},
+		{"{\"req\":\"nope\"}", "unknown request"},
+		{"{\"req\":\"stats\",\"args\":[]}", "\"args\" is not an object"},
+		{"{\"req\":\"stats\",\"args\":{\"target\":5}}", "not a string"},
+		{"{\"req\":\"stats\",\"args\":{\"target\":\"bogus\"}}", "unknown target \"bogus\""},
+		{"{\"req\":\"stats\",\"req\":\"stats\"}", "not JSON"},
+		{"\x01\xff{", "not JSON"},
+	};
+	struct fx *f = *state;
+	struct rd r;
+
+	do_listen(f);
+	publish(f->s, "{\"n\":1}", "t\n");
+	rd_init(&r, client(f, NULL));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ask(&r, f->s, bad[i].req);
+		expect_error(&r, f->s, EINVAL, bad[i].needle);
+		/* ... and the same connection still answers. */
+		ask(&r, f->s, REQ_TOP);
+		expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":{\"n\":1}}}\n");
+	}
+	assert_int_equal(stats(f->s).bad_requests, sizeof(bad) / sizeof(bad[0]));
+	assert_int_equal(stats(f->s).clients, 1);
+	rd_free(&r);
 }
 
 static void test_request_variants(void **state)
@@ -337,140 +418,152 @@ static void test_request_variants(void **state)
 
 	do_listen(f);
 	publish(f->s, "{\"n\":1}", "one\n");
-	/* The request may arrive in pieces and end in CRLF. */
-	rd_init(&split, client(f, "js"));
+	/* A request may arrive in pieces and end in CRLF. */
+	rd_init(&split, client(f, "{\"req\":\"st"));
 	assert_true(quiet(split.fd));
-	say(split.fd, "on\r\n");
+	say(split.fd, "ats\"}\r");
 	pump(f->s);
-	expect_frame(&split, f->s, true, "{\"n\":1}\n");
+	assert_true(quiet(split.fd));
+	say(split.fd, "\n");
+	pump(f->s);
+	expect_line(&split, f->s, "{\"errno\":0,\"args\":{\"resp\":{\"n\":1}}}\n");
 
-	/* End of input ends the line too, and a half-closed client keeps streaming. */
-	rd_init(&halfclosed, client(f, "text"));
-	assert_true(quiet(halfclosed.fd));
+	/* End of input ends the last line: `printf REQ | socat`; then the server closes. */
+	rd_init(&halfclosed, client(f, REQ_META "\n" REQ_TEXT));
 	assert_int_equal(shutdown(halfclosed.fd, SHUT_WR), 0);
 	pump(f->s);
-	expect_frame(&halfclosed, f->s, false, "one\n.\n");
-	publish(f->s, "{\"n\":2}", "two\n");
-	pump(f->s);
-	expect_frame(&halfclosed, f->s, false, "two\n.\n");
-	expect_frame(&split, f->s, true, "{\"n\":2}\n");
-	assert_int_equal(stats(f->s).streaming, 2);
+	free(rd_line(&halfclosed, f->s));
+	expect_line(&halfclosed, f->s, "{\"errno\":0,\"args\":{\"resp\":\"one\\n\"}}\n");
+	assert_null(rd_line(&halfclosed, f->s));
 	assert_int_equal(stats(f->s).bad_requests, 0);
+	assert_int_equal(stats(f->s).clients, 1);
 	rd_free(&split);
 	rd_free(&halfclosed);
 }
 
-static void test_bad_requests(void **state)
+static void test_request_length_bound(void **state)
 {
 	struct fx *f = *state;
-	struct rd good, longreq, unknown;
-	char big[100];
-	const char *got;
-
-	do_listen(f);
-	publish(f->s, "{\"n\":1}", "one\n");
-	rd_init(&good, client(f, "json\n"));
-	expect_frame(&good, f->s, true, "{\"n\":1}\n");
-
-	/* 64 bytes without a newline is already too long; the rest is never buffered. */
-	memset(big, 'x', sizeof(big) - 1);
-	big[sizeof(big) - 1] = '\0';
-	rd_init(&longreq, client(f, big));
-	got = rd_all(&longreq, f->s);
-	print_message("too long -> %s", got);
-	assert_non_null(strstr(got, "error: request longer than 64 bytes"));
-	assert_int_equal(got[strlen(got) - 1], '\n');
-
-	rd_init(&unknown, client(f, "xml\n"));
-	got = rd_all(&unknown, f->s);
-	print_message("unknown -> %s", got);
-	assert_non_null(strstr(got, "error: unknown request 'xml'"));
-
-	/* The well-behaved client is not affected. */
-	publish(f->s, "{\"n\":2}", "two\n");
-	expect_frame(&good, f->s, true, "{\"n\":2}\n");
-	assert_int_equal(stats(f->s).bad_requests, 2);
-	assert_int_equal(stats(f->s).clients, 1);
-	rd_free(&good);
-	rd_free(&longreq);
-	rd_free(&unknown);
-}
-
-static void test_exactly_64_bytes(void **state)
-{
-	struct fx *f = *state;
-	char req[STATSOCK_MAX_REQUEST + 1];
+	char *big = malloc(STATSOCK_MAX_REQUEST + 2);
 	struct rd r;
-
-	/* 63 bytes and a newline is the longest request: it is read, and refused as unknown. */
-	do_listen(f);
-	memset(req, 'y', STATSOCK_MAX_REQUEST - 1);
-	req[STATSOCK_MAX_REQUEST - 1] = '\n';
-	req[STATSOCK_MAX_REQUEST] = '\0';
-	rd_init(&r, client(f, req));
-	assert_non_null(strstr(rd_all(&r, f->s), "error: unknown request 'yyyy"));
-	rd_free(&r);
-}
-
-static void test_silent_client_evicted(void **state)
-{
-	struct fx *f = *state;
-	struct rd r;
-
-	do_listen(f);
-	rd_init(&r, client(f, NULL));
-	publish(f->s, "{}", "x\n");
-	assert_int_equal(stats(f->s).clients, 1);
-	assert_true(quiet(r.fd));
-	for (int i = 1; i < STATSOCK_REQUEST_PUBLISHES; i++)
-		publish(f->s, "{}", "x\n");
-	assert_int_equal(stats(f->s).clients, 0);
-	assert_int_equal(stats(f->s).bad_requests, 1);
-	assert_non_null(strstr(rd_all(&r, f->s), "error: no request received"));
-	rd_free(&r);
-}
-
-static void test_stalled_client_dropped(void **state)
-{
-	struct fx *f = *state;
-	size_t big_len = 60 * 1024;
-	char *big = malloc(big_len + 1);
-	struct rd good, stalled;
-	int i;
 
 	assert_non_null(big);
 	do_listen(f);
-	rd_init(&stalled, client(f, "json\n"));
-	rd_init(&good, client(f, "json\n"));
-	/* Hang guard only: publish must never block, so this never fires when the code is right. */
-	alarm(30);
-	for (i = 0; i < 100 && stats(f->s).dropped == 0; i++) {
-		struct statsock_stats st;
-		char *got;
+	publish(f->s, "{}", NULL);
+	/* The longest request line that is read: 4095 bytes (padded JSON) and a newline... */
+	memset(big, ' ', STATSOCK_MAX_REQUEST - 1);
+	memcpy(big, REQ_TOP, strlen(REQ_TOP));
+	big[STATSOCK_MAX_REQUEST - 1] = '\n';
+	big[STATSOCK_MAX_REQUEST] = '\0';
+	rd_init(&r, client(f, big));
+	expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":{}}}\n");
+	rd_free(&r);
 
-		memset(big, 'a' + i % 26, big_len);
-		big[big_len] = '\0';
-		publish(f->s, big, NULL);
-		st = stats(f->s);
-		/* The stalled client never holds more than its bound in our memory. */
-		assert_true(st.queued_bytes <= 2 * (size_t)STATSOCK_CLIENT_BUF);
-		got = rd_frame(&good, f->s, true);
-		assert_non_null(got);
-		assert_int_equal(strlen(got), big_len + 1);
-		assert_int_equal(got[0], 'a' + i % 26);
-		free(got);
+	/* ... 4096 without a newline is not: an error reply, and the connection is closed. */
+	memset(big, 'x', STATSOCK_MAX_REQUEST);
+	big[STATSOCK_MAX_REQUEST] = '\0';
+	rd_init(&r, client(f, big));
+	expect_error(&r, f->s, EINVAL, "request longer than 4095 bytes");
+	assert_null(rd_line(&r, f->s));
+	rd_free(&r);
+	assert_int_equal(stats(f->s).clients, 0);
+	free(big);
+}
+
+static const struct statsock_cfg fast_limits = {
+	.request_timeout_ms = 40,
+	.idle_timeout_ms = 60,
+	.stall_timeout_ms = 80,
+};
+
+/* Dispatch until @cond holds or WAIT_MS pass; the server's timer makes its fd readable. */
+#define PUMP_UNTIL(s, cond)                                                                        \
+	do {                                                                                       \
+		for (int _i = 0; _i < 1000 && !(cond); _i++) {                                     \
+			struct pollfd _p = {.fd = statsock_fd(s), .events = POLLIN};               \
+			assert_int_equal(poll(&_p, 1, WAIT_MS), 1);                                \
+			assert_int_equal(statsock_dispatch(s), 0);                                 \
+		}                                                                                  \
+		assert_true(cond);                                                                 \
+	} while (0)
+
+static void test_time_limits(void **state)
+{
+	struct fx *f = *state;
+	struct rd partial, idle, busy;
+
+	f->cfg = &fast_limits;
+	do_listen(f);
+	publish(f->s, "{}", NULL);
+	/* A request line left unfinished: an error reply, then the end of the connection. */
+	rd_init(&partial, client(f, "{\"req\":"));
+	expect_error(&partial, f->s, EINVAL, "not finished within 40 ms");
+	assert_null(rd_line(&partial, f->s));
+	assert_int_equal(stats(f->s).bad_requests, 1);
+
+	/* A connection that sends nothing: closed after the idle limit. */
+	rd_init(&idle, client(f, NULL));
+	/* One that keeps asking (every 20 ms, under the limit) is not. */
+	rd_init(&busy, client(f, NULL));
+	for (int i = 0; i < 6; i++) {
+		struct pollfd p = {.fd = -1};
+
+		ask(&busy, f->s, REQ_TOP);
+		expect_line(&busy, f->s, "{\"errno\":0,\"args\":{\"resp\":{}}}\n");
+		(void)poll(&p, 0, 20); /* the client's pace, not a wait for the server */
+		pump(f->s);
 	}
-	alarm(0);
-	print_message("stalled client dropped after %d snapshots of %zu bytes\n", i, big_len);
-	assert_int_equal(stats(f->s).dropped, 1);
-	/* It took the kernel's socket buffer plus ours, then some: not dropped at the first. */
-	assert_true(i > STATSOCK_CLIENT_BUF / (int)big_len);
+	PUMP_UNTIL(f->s, stats(f->s).idle_closed == 1);
+	assert_string_equal(rd_all(&idle, f->s), "");
 	assert_int_equal(stats(f->s).clients, 1);
+	ask(&busy, f->s, REQ_TOP);
+	expect_line(&busy, f->s, "{\"errno\":0,\"args\":{\"resp\":{}}}\n");
+	rd_free(&partial);
+	rd_free(&idle);
+	rd_free(&busy);
+}
+
+static const struct statsock_cfg stall_limits = {
+	.request_timeout_ms = 60000,
+	.idle_timeout_ms = 60000,
+	.stall_timeout_ms = 80,
+};
+
+static void test_stalled_client_dropped(void **state)
+{
+	size_t big_len = 200 * 1024;
+	char *big = malloc(big_len + 1), *got;
+	struct fx *f = *state;
+	struct rd good, stalled;
+
+	assert_non_null(big);
+	memset(big, ' ', big_len);
+	big[0] = '{';
+	big[big_len - 1] = '}';
+	big[big_len] = '\0';
+	f->cfg = &stall_limits;
+	do_listen(f);
+	publish(f->s, big, NULL);
+	/* Asks 50 times for 200 KiB and never reads. */
+	rd_init(&stalled, client(f, NULL));
+	for (int i = 0; i < 50; i++)
+		(void)!send(stalled.fd, REQ_TOP "\n", strlen(REQ_TOP) + 1, MSG_DONTWAIT);
+	pump(f->s);
+	/* We hold at most one reply for it, however much it asks. */
+	assert_true(stats(f->s).queued_bytes <= STATSOCK_MAX_REPLY);
+	assert_int_equal(stats(f->s).dropped, 0);
+	/* Meanwhile a client that reads is served. */
+	rd_init(&good, client(f, REQ_TOP "\n"));
+	got = rd_line(&good, f->s);
+	assert_non_null(got);
+	assert_int_equal(strlen(got), big_len + strlen("{\"errno\":0,\"args\":{\"resp\":}}\n"));
+	free(got);
+	PUMP_UNTIL(f->s, stats(f->s).dropped == 1);
+	assert_true(stats(f->s).requests < 50);
+	assert_int_equal(stats(f->s).clients, 1);
+	assert_int_equal(stats(f->s).queued_bytes, 0);
 	/* The server closed it: reading what is there ends in EOF, not a hang. */
 	rd_all(&stalled, NULL);
-	/* And the good client still gets the next snapshot. */
-	publish(f->s, "{\"after\":1}", NULL);
-	expect_frame(&good, f->s, true, "{\"after\":1}\n");
 	rd_free(&good);
 	rd_free(&stalled);
 	free(big);
@@ -479,30 +572,27 @@ static void test_stalled_client_dropped(void **state)
 static void test_too_large_snapshot(void **state)
 {
 	struct fx *f = *state;
-	char *huge = malloc(STATSOCK_MAX_FRAME + 1);
+	char *huge = malloc(STATSOCK_MAX_REPLY + 1);
 	struct rd r;
 
 	assert_non_null(huge);
-	memset(huge, 'z', STATSOCK_MAX_FRAME);
-	huge[STATSOCK_MAX_FRAME] = '\0';
+	memset(huge, ' ', STATSOCK_MAX_REPLY);
+	huge[0] = '{';
+	huge[STATSOCK_MAX_REPLY - 1] = '}';
+	huge[STATSOCK_MAX_REPLY] = '\0';
 	do_listen(f);
 	publish(f->s, "{\"n\":1}", "one\n");
-	/* Refused, the previous snapshot stays; the other format is still published. */
+	/* Refused, the previous snapshot stays; the other target is still published. */
 	assert_int_equal(statsock_publish(f->s, huge, "two\n"), -EMSGSIZE);
-	rd_init(&r, client(f, "json\n"));
-	expect_frame(&r, f->s, true, "{\"n\":1}\n");
-	rd_free(&r);
-	rd_init(&r, client(f, "text\n"));
-	expect_frame(&r, f->s, false, "two\n.\n");
-	/* Text of lines starting with '.' grows when framed: the framed size is what counts. */
-	memset(huge, 'x', STATSOCK_MAX_FRAME);
-	for (int i = 0; i < 400; i += 2) {
-		huge[i] = '.';
-		huge[i + 1] = '\n';
-	}
-	huge[STATSOCK_MAX_FRAME - 100] = '\0'; /* fits unstuffed, 200 bytes too long stuffed */
+	rd_init(&r, client(f, REQ_TOP "\n" REQ_TEXT "\n"));
+	expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":{\"n\":1}}}\n");
+	expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":\"two\\n\"}}\n");
+	/* Text grows when escaped as JSON: the reply's size is what counts. */
+	memset(huge, '\n', STATSOCK_MAX_REPLY - 100);
+	huge[STATSOCK_MAX_REPLY - 100] = '\0';
 	assert_int_equal(statsock_publish(f->s, NULL, huge), -EMSGSIZE);
-	assert_true(quiet(r.fd));
+	ask(&r, f->s, REQ_TEXT);
+	expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":\"two\\n\"}}\n");
 	rd_free(&r);
 	free(huge);
 }
@@ -514,19 +604,20 @@ static void test_too_many_clients(void **state)
 	struct rd extra;
 
 	do_listen(f);
+	publish(f->s, "{}", NULL);
 	for (int i = 0; i < STATSOCK_MAX_CLIENTS; i++)
-		fds[i] = client(f, "json\n");
+		fds[i] = client(f, NULL);
 	assert_int_equal(stats(f->s).clients, STATSOCK_MAX_CLIENTS);
-	rd_init(&extra, client(f, "json\n"));
-	assert_non_null(strstr(rd_all(&extra, f->s), "error: too many clients"));
+	rd_init(&extra, client(f, REQ_TOP "\n"));
+	expect_error(&extra, f->s, EBUSY, "too many clients");
+	assert_null(rd_line(&extra, f->s));
 	assert_int_equal(stats(f->s).busy, 1);
 	rd_free(&extra);
 	/* A slot frees up when a client leaves. */
 	close(fds[0]);
 	pump(f->s);
-	rd_init(&extra, client(f, "json\n"));
-	publish(f->s, "{}", NULL);
-	expect_frame(&extra, f->s, true, "{}\n");
+	rd_init(&extra, client(f, REQ_TOP "\n"));
+	expect_line(&extra, f->s, "{\"errno\":0,\"args\":{\"resp\":{}}}\n");
 	assert_int_equal(stats(f->s).busy, 1);
 	rd_free(&extra);
 	for (int i = 1; i < STATSOCK_MAX_CLIENTS; i++)
@@ -547,21 +638,63 @@ static void test_mode_0600(void **state)
 	assert_int_equal(st.st_uid, geteuid());
 }
 
+static void test_parent_dirs_created(void **state)
+{
+	struct fx *f = *state;
+	mode_t old = umask(077);
+	char dir[160];
+	struct stat st;
+	struct rd r;
+
+	/* As /var/run/scx/root/stats on a fresh system: the missing levels are made, 0755. */
+	snprintf(f->path, sizeof(f->path), "%s/scx/root/stats", f->dir);
+	do_listen(f);
+	umask(old);
+	snprintf(dir, sizeof(dir), "%s/scx", f->dir);
+	assert_int_equal(lstat(dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0755);
+	snprintf(dir, sizeof(dir), "%s/scx/root", f->dir);
+	assert_int_equal(lstat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	/* An existing directory keeps its mode. */
+	assert_int_equal(lstat(f->dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	publish(f->s, "{}", NULL);
+	rd_init(&r, client(f, REQ_TOP "\n"));
+	expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":{}}}\n");
+	rd_free(&r);
+
+	/* A parent that is a file: a clear error. */
+	statsock_close(f->s);
+	f->s = NULL;
+	snprintf(dir, sizeof(dir), "%s/file", f->dir);
+	write_file(dir, "x\n");
+	snprintf(f->path, sizeof(f->path), "%s/file/stats", f->dir);
+	{
+		struct statsock *s = NULL;
+		char err[256] = "";
+
+		assert_true(statsock_listen(&s, f->path, NULL, err, sizeof(err)) < 0);
+		print_message("error text: %s\n", err);
+		assert_null(s);
+	}
+}
+
 static void test_stale_socket_replaced(void **state)
 {
 	struct fx *f = *state;
-	struct stat before, after;
+	struct stat after;
 	struct rd r;
 
 	make_stale_socket(f->path);
-	assert_int_equal(lstat(f->path, &before), 0);
 	do_listen(f);
 	assert_int_equal(lstat(f->path, &after), 0);
 	assert_true(S_ISSOCK(after.st_mode));
 	assert_int_equal(after.st_mode & 07777, 0600);
 	publish(f->s, "{}", NULL);
-	rd_init(&r, client(f, "json\n"));
-	expect_frame(&r, f->s, true, "{}\n");
+	rd_init(&r, client(f, REQ_TOP "\n"));
+	expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":{}}}\n");
 	rd_free(&r);
 }
 
@@ -575,7 +708,7 @@ static void test_live_socket_refused(void **state)
 
 	do_listen(f);
 	assert_int_equal(lstat(f->path, &before), 0);
-	assert_int_equal(statsock_listen(&second, f->path, err, sizeof(err)), -EADDRINUSE);
+	assert_int_equal(statsock_listen(&second, f->path, NULL, err, sizeof(err)), -EADDRINUSE);
 	print_message("error text: %s\n", err);
 	assert_null(second);
 	assert_non_null(strstr(err, "another scx_cells is running"));
@@ -586,8 +719,8 @@ static void test_live_socket_refused(void **state)
 	pump(f->s); /* the probe's connection comes and goes */
 	assert_int_equal(stats(f->s).clients, 0);
 	publish(f->s, "{}", NULL);
-	rd_init(&r, client(f, "json\n"));
-	expect_frame(&r, f->s, true, "{}\n");
+	rd_init(&r, client(f, REQ_TOP "\n"));
+	expect_line(&r, f->s, "{\"errno\":0,\"args\":{\"resp\":{}}}\n");
 	rd_free(&r);
 }
 
@@ -599,7 +732,7 @@ static void test_not_a_socket_untouched(void **state)
 	struct stat st;
 
 	write_file(f->path, "keep me\n");
-	assert_int_equal(statsock_listen(&s, f->path, err, sizeof(err)), -EEXIST);
+	assert_int_equal(statsock_listen(&s, f->path, NULL, err, sizeof(err)), -EEXIST);
 	print_message("error text: %s\n", err);
 	assert_null(s);
 	assert_non_null(strstr(err, "not a socket"));
@@ -608,7 +741,7 @@ static void test_not_a_socket_untouched(void **state)
 	/* A directory, and a symlink (even to a stale socket) are left alone too. */
 	assert_int_equal(unlink(f->path), 0);
 	assert_int_equal(mkdir(f->path, 0700), 0);
-	assert_int_equal(statsock_listen(&s, f->path, err, sizeof(err)), -EEXIST);
+	assert_int_equal(statsock_listen(&s, f->path, NULL, err, sizeof(err)), -EEXIST);
 	assert_int_equal(lstat(f->path, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
 	assert_int_equal(rmdir(f->path), 0);
@@ -617,7 +750,7 @@ static void test_not_a_socket_untouched(void **state)
 	snprintf(link, sizeof(link), "%s", f->path);
 	make_stale_socket(target);
 	assert_int_equal(symlink(target, link), 0);
-	assert_int_equal(statsock_listen(&s, f->path, err, sizeof(err)), -EEXIST);
+	assert_int_equal(statsock_listen(&s, f->path, NULL, err, sizeof(err)), -EEXIST);
 	assert_int_equal(lstat(f->path, &st), 0);
 	assert_true(S_ISLNK(st.st_mode));
 	assert_int_equal(lstat(target, &st), 0);
@@ -626,7 +759,7 @@ static void test_not_a_socket_untouched(void **state)
 	memset(link, 'p', sizeof(link) - 1);
 	link[0] = '/';
 	link[sizeof(link) - 1] = '\0';
-	assert_int_equal(statsock_listen(&s, link, err, sizeof(err)), -ENAMETOOLONG);
+	assert_int_equal(statsock_listen(&s, link, NULL, err, sizeof(err)), -ENAMETOOLONG);
 	assert_null(s);
 }
 
@@ -637,7 +770,7 @@ static void test_close_unlinks_only_ours(void **state)
 	int fd;
 
 	do_listen(f);
-	fd = client(f, "json\n");
+	fd = client(f, NULL);
 	statsock_close(f->s);
 	f->s = NULL;
 	assert_int_equal(lstat(f->path, &st), -1);
@@ -673,7 +806,7 @@ static void test_close_unlinks_only_ours(void **state)
 /* Runs in a forked child: a root-less peer must be refused even if the file mode let it in. */
 static int nonroot_child(const char *path)
 {
-	char buf[256];
+	char buf[512];
 	struct pollfd p;
 	ssize_t n, len = 0;
 	int fd;
@@ -683,7 +816,7 @@ static int nonroot_child(const char *path)
 	fd = raw_connect(path);
 	if (fd < 0)
 		return 11;
-	(void)!send(fd, "json\n", 5, MSG_NOSIGNAL); /* may already be closed */
+	(void)!send(fd, REQ_TOP "\n", strlen(REQ_TOP) + 1, MSG_NOSIGNAL); /* may be closed */
 	for (;;) {
 		p = (struct pollfd){.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, WAIT_MS) != 1)
@@ -696,7 +829,7 @@ static int nonroot_child(const char *path)
 		len += n;
 	}
 	buf[len] = '\0';
-	return strstr(buf, "error: permission denied") ? 0 : 14;
+	return strstr(buf, "{\"errno\":13,\"args\":{\"resp\":\"permission denied") ? 0 : 14;
 }
 
 static void test_nonroot_refused(void **state)
@@ -710,6 +843,7 @@ static void test_nonroot_refused(void **state)
 		skip();
 	}
 	do_listen(f);
+	publish(f->s, "{}", NULL);
 	/* Open the file system permissions so only the SO_PEERCRED check stands in the way. */
 	assert_int_equal(chmod(f->dir, 0711), 0);
 	assert_int_equal(chmod(f->path, 0666), 0);
@@ -735,44 +869,49 @@ static void test_nonroot_refused(void **state)
 /* ---- client (--monitor) ---------------------------------------------------------------------- */
 
 /*
- * Forked server: listen, tell the parent, wait for one streaming client, publish @n snapshots
- * made by @make, close. Exit status 0 when all went as planned.
+ * Forked server: listen, tell the parent, publish snapshot 0 made by @make, and after every
+ * @per requests answered publish the next one; after @n snapshots (each asked for @per times),
+ * close. Exit status 0 when all went as planned.
  */
 typedef void (*make_fn)(int i, char *json, char *text, size_t len);
 
-static int server_child(const char *path, int ready_fd, int n, make_fn make)
+static int server_child(const char *path, int ready_fd, int n, int per, make_fn make)
 {
 	char err[256], json[4096], text[4096];
-	struct statsock *s;
 	struct statsock_stats st;
+	struct statsock *s;
+	int i = 0;
 
-	if (statsock_listen(&s, path, err, sizeof(err)))
+	if (statsock_listen(&s, path, NULL, err, sizeof(err)))
 		return 20;
+	make(0, json, text, sizeof(json));
+	if (statsock_publish(s, json, text))
+		return 23;
 	if (write(ready_fd, "r", 1) != 1)
 		return 21;
-	for (int i = 0;; i++) {
+	for (int loops = 0;; loops++) {
 		struct pollfd p = {.fd = statsock_fd(s), .events = POLLIN};
 
 		statsock_get_stats(s, &st);
-		if (st.streaming)
-			break;
-		if (i == 100 || poll(&p, 1, WAIT_MS) != 1)
+		if (st.requests >= (uint64_t)(per * (i + 1))) {
+			if (++i == n)
+				break;
+			make(i, json, text, sizeof(json));
+			if (statsock_publish(s, json, text))
+				return 23;
+		}
+		if (loops == 100000 || poll(&p, 1, WAIT_MS) != 1)
 			return 22;
 		statsock_dispatch(s);
 	}
-	for (int i = 0; i < n; i++) {
-		make(i, json, text, sizeof(json));
-		if (statsock_publish(s, json, text))
-			return 23;
-	}
 	statsock_get_stats(s, &st);
-	if (st.queued_bytes) /* small snapshots: the socket took all */
+	if (st.queued_bytes) /* small replies: the socket took all */
 		return 24;
 	statsock_close(s);
 	return 0;
 }
 
-static pid_t start_server(struct fx *f, int n, make_fn make)
+static pid_t start_server(struct fx *f, int n, int per, make_fn make)
 {
 	struct pollfd p;
 	int pipefd[2];
@@ -784,7 +923,7 @@ static pid_t start_server(struct fx *f, int n, make_fn make)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		close(pipefd[0]);
-		_exit(server_child(f->path, pipefd[1], n, make));
+		_exit(server_child(f->path, pipefd[1], n, per, make));
 	}
 	close(pipefd[1]);
 	p = (struct pollfd){.fd = pipefd[0], .events = POLLIN};
@@ -803,81 +942,78 @@ static void wait_server(pid_t pid)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-static void make_json(int i, char *json, char *text, size_t len)
+static void make_seq(int i, char *json, char *text, size_t len)
 {
-	snprintf(json, len, "{\"seq\":%d}", i);
-	snprintf(text, len, "seq %d\n", i);
+	snprintf(json, len, "{\"seq\":%d,\"cells\":{\"0\":{\"num_cpus\":%d}}}", i, i + 1);
+	snprintf(text, len, "[seq %d]\n  cell 0\n", i);
 }
 
-/* Text with lines that need dot-stuffing, to check the round trip. */
-static void make_text(int i, char *json, char *text, size_t len)
+/* Run the monitor against @n snapshots each asked for @per times; the output in *@buf. */
+static int run_monitor(struct fx *f, bool json, bool redraw, int n, int per, char **buf, char *err,
+		       size_t errlen)
 {
-	snprintf(json, len, "{\"seq\":%d}", i);
-	snprintf(text, len, "[seq %d]\n.\n..two dots\n  cell 0\n", i);
+	size_t len = 0;
+	FILE *out = open_memstream(buf, &len);
+	struct monitor_cfg cfg = {
+		.path = f->path, .json = json, .redraw = redraw, .period_s = 0.001, .out = out};
+	pid_t pid;
+	int ret;
+
+	assert_non_null(out);
+	pid = start_server(f, n, per, make_seq);
+	ret = monitor_run(&cfg, err, errlen);
+	if (ret)
+		print_error("monitor_run: %s\n", err);
+	fclose(out);
+	wait_server(pid);
+	return ret;
 }
 
-static void test_monitor_prints_every_snapshot(void **state)
+static void test_monitor_json_each_snapshot_once(void **state)
 {
 	struct fx *f = *state;
 	char err[256] = "", *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-	pid_t pid;
-	int ret;
 
-	assert_non_null(out);
-	pid = start_server(f, 5, make_json);
-	ret = monitor_run(f->path, true, 0, out, NULL, err, sizeof(err));
-	if (ret)
-		print_error("monitor_run: %s\n", err);
-	assert_int_equal(ret, 0);
-	fclose(out);
-	wait_server(pid);
-	assert_string_equal(buf,
-			    "{\"seq\":0}\n{\"seq\":1}\n{\"seq\":2}\n{\"seq\":3}\n{\"seq\":4}\n");
+	/* Every snapshot is asked for three times and printed once, as one line. */
+	assert_int_equal(run_monitor(f, true, false, 4, 3, &buf, err, sizeof(err)), 0);
+	assert_string_equal(buf, "{\"seq\":0,\"cells\":{\"0\":{\"num_cpus\":1}}}\n"
+				 "{\"seq\":1,\"cells\":{\"0\":{\"num_cpus\":2}}}\n"
+				 "{\"seq\":2,\"cells\":{\"0\":{\"num_cpus\":3}}}\n"
+				 "{\"seq\":3,\"cells\":{\"0\":{\"num_cpus\":4}}}\n");
 	free(buf);
 }
 
-static void test_monitor_text_period_skips(void **state)
+static void test_monitor_text_plain_and_redraw(void **state)
 {
 	struct fx *f = *state;
-	char err[256] = "", *buf = NULL, want[512];
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-	pid_t pid;
-	int ret;
+	char err[256] = "", *buf = NULL;
 
-	assert_non_null(out);
-	/*
-	 * A period far longer than the test: the first snapshot is printed at once, the ones in
-	 * between are skipped, and the latest is printed when the daemon goes away.
-	 */
-	pid = start_server(f, 10, make_text);
-	ret = monitor_run(f->path, false, 3600, out, NULL, err, sizeof(err));
-	if (ret)
-		print_error("monitor_run: %s\n", err);
-	assert_int_equal(ret, 0);
-	fclose(out);
-	wait_server(pid);
-	snprintf(want, sizeof(want), "%s%s", "[seq 0]\n.\n..two dots\n  cell 0\n",
-		 "[seq 9]\n.\n..two dots\n  cell 0\n");
-	assert_string_equal(buf, want);
+	/* Not a terminal: plain lines. */
+	assert_int_equal(run_monitor(f, false, false, 3, 2, &buf, err, sizeof(err)), 0);
+	assert_string_equal(buf, "[seq 0]\n  cell 0\n[seq 1]\n  cell 0\n[seq 2]\n  cell 0\n");
+	free(buf);
+	buf = NULL;
+	/* A terminal: each view goes up over the previous one (2 lines) and clears below. */
+	assert_int_equal(run_monitor(f, false, true, 3, 2, &buf, err, sizeof(err)), 0);
+	assert_string_equal(buf, "[seq 0]\n  cell 0\n"
+				 "\033[2A\033[J[seq 1]\n  cell 0\n"
+				 "\033[2A\033[J[seq 2]\n  cell 0\n");
 	free(buf);
 }
 
 static void test_monitor_no_daemon(void **state)
 {
 	struct fx *f = *state;
+	struct monitor_cfg cfg = {.path = f->path, .json = true, .period_s = 1, .out = stdout};
 	char err[256] = "";
 
-	assert_int_equal(monitor_run(f->path, true, 1, stdout, NULL, err, sizeof(err)), -ENOENT);
+	assert_int_equal(monitor_run(&cfg, err, sizeof(err)), -ENOENT);
 	print_message("error text: %s\n", err);
 	assert_non_null(strstr(err, "no scx_cells is running"));
 	assert_non_null(strstr(err, f->path));
 	assert_non_null(strstr(err, "start one first"));
 	make_stale_socket(f->path);
-	assert_int_equal(monitor_run(f->path, true, 1, stdout, NULL, err, sizeof(err)),
-			 -ECONNREFUSED);
+	assert_int_equal(monitor_run(&cfg, err, sizeof(err)), -ECONNREFUSED);
 	assert_non_null(strstr(err, "no scx_cells is running"));
 }
 
@@ -888,21 +1024,23 @@ static void test_monitor_stop(void **state)
 	char err[256] = "", *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
+	struct monitor_cfg cfg = {
+		.path = f->path, .json = true, .period_s = 1, .out = out, .stop = &stop};
 
 	assert_non_null(out);
 	do_listen(f);
 	publish(f->s, "{}", "x\n");
-	assert_int_equal(monitor_run(f->path, true, 1, out, &stop, err, sizeof(err)), 0);
+	assert_int_equal(monitor_run(&cfg, err, sizeof(err)), 0);
 	fclose(out);
 	assert_int_equal(len, 0);
 	free(buf);
 }
 
-/* A fake daemon that answers the request with @reply and closes. */
+/* A fake daemon that answers the first request line with @reply and closes. */
 static int fake_child(const char *path, int ready_fd, const char *reply)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	char req[64];
+	char req[256];
 	int lfd = socket(AF_UNIX, SOCK_STREAM, 0), fd;
 	ssize_t n;
 
@@ -914,9 +1052,12 @@ static int fake_child(const char *path, int ready_fd, const char *reply)
 	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		return 32;
-	n = recv(fd, req, sizeof(req), 0);
-	if (n != 5)
+	n = recv(fd, req, sizeof(req) - 1, 0);
+	if (n <= 0)
 		return 33;
+	req[n] = '\0';
+	if (!strstr(req, "\"req\":\"stats\""))
+		return 35;
 	if (send(fd, reply, strlen(reply), MSG_NOSIGNAL) != (ssize_t)strlen(reply))
 		return 34;
 	close(fd);
@@ -927,9 +1068,10 @@ static int fake_child(const char *path, int ready_fd, const char *reply)
 static int monitor_against_fake(struct fx *f, bool json, const char *reply, char *err,
 				size_t errlen, char **outbuf)
 {
-	struct pollfd p;
 	size_t len = 0;
 	FILE *out = open_memstream(outbuf, &len);
+	struct monitor_cfg cfg = {.path = f->path, .json = json, .period_s = 0.001, .out = out};
+	struct pollfd p;
 	int pipefd[2], ret;
 	char c;
 	pid_t pid;
@@ -947,7 +1089,7 @@ static int monitor_against_fake(struct fx *f, bool json, const char *reply, char
 	assert_int_equal(poll(&p, 1, WAIT_MS), 1);
 	assert_int_equal(read(pipefd[0], &c, 1), 1);
 	close(pipefd[0]);
-	ret = monitor_run(f->path, json, 0, out, NULL, err, errlen);
+	ret = monitor_run(&cfg, err, errlen);
 	fclose(out);
 	wait_server(pid);
 	unlink(f->path);
@@ -959,42 +1101,53 @@ static void test_monitor_protocol_errors(void **state)
 	struct fx *f = *state;
 	char err[256] = "", *buf = NULL;
 
-	/* The daemon refused the request (e.g. a newer daemon): its reason is shown. */
-	assert_int_equal(monitor_against_fake(f, false, "error: go away\n", err, sizeof(err), &buf),
+	/* The daemon refused the request: its reason is shown. */
+	assert_int_equal(monitor_against_fake(f, false,
+					      "{\"errno\":22,\"args\":{\"resp\":\"go away\"}}\n",
+					      err, sizeof(err), &buf),
 			 -EPROTO);
 	print_message("error text: %s\n", err);
-	assert_non_null(strstr(err, "refused the request: go away"));
+	assert_non_null(strstr(err, "refused the request: go away (errno 22)"));
+	assert_string_equal(buf, "");
 	free(buf);
 	buf = NULL;
-	assert_int_equal(monitor_against_fake(f, true, "error: nope\n", err, sizeof(err), &buf),
-			 -EPROTO);
-	assert_non_null(strstr(err, "refused the request: nope"));
-	free(buf);
-	buf = NULL;
-
-	/* Closed in the middle of a snapshot (a dropped monitor): an error, complete ones printed.
-	 */
-	assert_int_equal(monitor_against_fake(f, false, "one\n.\ntwo\n", err, sizeof(err), &buf),
-			 -ECONNRESET);
+	/* Not the protocol at all (an old scx_cells, or another program). */
+	assert_int_equal(monitor_against_fake(f, true, "hello\n", err, sizeof(err), &buf),
+			 -EBADMSG);
 	print_message("error text: %s\n", err);
-	assert_non_null(strstr(err, "in the middle of a snapshot"));
-	assert_string_equal(buf, "one\n");
+	assert_non_null(strstr(err, "does not speak the scx_stats protocol"));
 	free(buf);
 	buf = NULL;
-	assert_int_equal(monitor_against_fake(f, true, "{\"a\":1}\n{\"a\"", err, sizeof(err), &buf),
-			 -ECONNRESET);
-	assert_string_equal(buf, "{\"a\":1}\n");
+	/* The right protocol but a text reply to a JSON request. */
+	assert_int_equal(monitor_against_fake(f, true, "{\"errno\":0,\"args\":{\"resp\":\"x\"}}\n",
+					      err, sizeof(err), &buf),
+			 -EBADMSG);
+	free(buf);
+	buf = NULL;
+	/* No snapshot yet, then the daemon stopped: nothing printed, not an error. */
+	assert_int_equal(monitor_against_fake(
+				 f, true, "{\"errno\":11,\"args\":{\"resp\":\"no stats yet\"}}\n",
+				 err, sizeof(err), &buf),
+			 0);
+	assert_string_equal(buf, "");
+	free(buf);
+	buf = NULL;
+	/* A reply cut off by the daemon's end: nothing printed, not an error. */
+	assert_int_equal(monitor_against_fake(f, true, "{\"errno\":0,\"ar", err, sizeof(err), &buf),
+			 0);
+	assert_string_equal(buf, "");
 	free(buf);
 }
 
 static int nonroot_monitor_child(const char *path)
 {
+	struct monitor_cfg cfg = {.path = path, .json = true, .period_s = 1, .out = stdout};
 	char err[256] = "";
 	int ret;
 
 	if (setgid(65534) || setuid(65534))
 		return 10;
-	ret = monitor_run(path, true, 1, stdout, NULL, err, sizeof(err));
+	ret = monitor_run(&cfg, err, sizeof(err));
 	if (ret != -EACCES)
 		return 11;
 	return strstr(err, "must run as root") ? 0 : 12;
@@ -1023,31 +1176,33 @@ static void test_monitor_nonroot_eacces(void **state)
 	assert_int_equal(stats(f->s).accepted, 0);
 }
 
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_json_latest_then_next, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_text_framing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_request_variants, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exactly_64_bytes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_silent_client_evicted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stalled_client_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_too_large_snapshot, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_too_many_clients, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mode_0600, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stale_socket_replaced, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_live_socket_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_a_socket_untouched, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_close_unlinks_only_ours, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nonroot_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_monitor_prints_every_snapshot, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_monitor_text_period_skips, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_monitor_no_daemon, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_monitor_stop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_monitor_protocol_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_monitor_nonroot_eacces, setup, teardown),
+		T(test_stats_top_text_meta),
+		T(test_pipelined),
+		T(test_bad_requests_keep_connection),
+		T(test_request_variants),
+		T(test_request_length_bound),
+		T(test_time_limits),
+		T(test_stalled_client_dropped),
+		T(test_too_large_snapshot),
+		T(test_too_many_clients),
+		T(test_mode_0600),
+		T(test_parent_dirs_created),
+		T(test_stale_socket_replaced),
+		T(test_live_socket_refused),
+		T(test_not_a_socket_untouched),
+		T(test_close_unlinks_only_ours),
+		T(test_nonroot_refused),
+		T(test_monitor_json_each_snapshot_once),
+		T(test_monitor_text_plain_and_redraw),
+		T(test_monitor_no_daemon),
+		T(test_monitor_stop),
+		T(test_monitor_protocol_errors),
+		T(test_monitor_nonroot_eacces),
 	};
 
 	/* A test failing between fork and exec-less child must not kill the runner via SIGPIPE. */

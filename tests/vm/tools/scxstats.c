@@ -8,6 +8,11 @@
  *                                 the cells' num_cpus must add up to
  *   scxstats PATH bad             send malformed requests: each must get an error reply, and
  *                                 the same connection must still answer "stats" afterwards
+ *   scxstats metrics OLD NEW      two --metrics-file contents written at different intervals:
+ *                                 each is a complete exposition (ends in "# EOF", every sample
+ *                                 has a TYPE), the same daemon wrote both (start_time_seconds
+ *                                 equal), NEW is later (uptime_seconds grew), and no counter
+ *                                 went backwards (every counter series of OLD is in NEW, >=)
  *
  * `check` verifies: stats_meta has a top struct with an OpenMetrics prefix and a per-cell struct
  * with the `cell` label; every field of the stats reply (top and per cell) is described there
@@ -17,6 +22,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,10 +242,157 @@ static int bad(void)
 	return failures ? 1 : 0;
 }
 
+/* ---- metrics OLD NEW ------------------------------------------------------------------------ */
+
+#define MAX_SERIES 2048
+
+struct series {
+	char *name;   /* metric name (before '{') */
+	char *series; /* name and labels */
+	double value;
+	bool counter;
+};
+
+struct expo {
+	size_t n;
+	struct series s[MAX_SERIES];
+};
+
+/* Parse one exposition; FAIL() for what is malformed. Returns false if unreadable. */
+static bool load_expo(const char *path, struct expo *e)
+{
+	char types[MAX_SERIES][128];
+	bool is_counter[MAX_SERIES];
+	size_t nt = 0, cap = 0;
+	bool eof = false;
+	char *line = NULL;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		FAIL("cannot open %s: %s", path, strerror(errno));
+		return false;
+	}
+	e->n = 0;
+	while (getline(&line, &cap, f) > 0) {
+		char *nl = strchr(line, '\n'), *sp, *brace, *end;
+		char tname[128], ttype[32];
+		bool counter = false;
+
+		if (nl)
+			*nl = '\0';
+		if (eof)
+			FAIL("%s: line after # EOF: %s", path, line);
+		if (!strcmp(line, "# EOF")) {
+			eof = true;
+			continue;
+		}
+		if (!strncmp(line, "# TYPE ", 7)) {
+			if (sscanf(line + 7, "%127s %31s", tname, ttype) != 2 || nt == MAX_SERIES) {
+				FAIL("%s: bad TYPE line: %s", path, line);
+				continue;
+			}
+			strcpy(types[nt], tname);
+			is_counter[nt++] = !strcmp(ttype, "counter");
+			continue;
+		}
+		if (line[0] == '#' || !line[0])
+			continue;
+		sp = strrchr(line, ' ');
+		if (!sp || e->n == MAX_SERIES) {
+			FAIL("%s: bad sample line: %s", path, line);
+			continue;
+		}
+		*sp = '\0';
+		brace = strchr(line, '{');
+		e->s[e->n].series = strdup(line);
+		e->s[e->n].name = strndup(line, brace ? (size_t)(brace - line) : strlen(line));
+		e->s[e->n].value = strtod(sp + 1, &end);
+		if (end == sp + 1 || *end)
+			FAIL("%s: bad value in: %s %s", path, line, sp + 1);
+		for (size_t i = 0; i < nt; i++) {
+			if (!strcmp(types[i], e->s[e->n].name)) {
+				counter = is_counter[i];
+				break;
+			}
+			if (i == nt - 1)
+				FAIL("%s: sample %s has no TYPE line before it", path, line);
+		}
+		e->s[e->n++].counter = counter;
+	}
+	if (!eof)
+		FAIL("%s does not end with # EOF (a torn write?)", path);
+	free(line);
+	fclose(f);
+	return true;
+}
+
+static const struct series *find_series(const struct expo *e, const char *series)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (!strcmp(e->s[i].series, series))
+			return &e->s[i];
+	return NULL;
+}
+
+static double value_of(const char *path, const struct expo *e, const char *series)
+{
+	const struct series *s = find_series(e, series);
+
+	if (!s) {
+		FAIL("%s has no %s", path, series);
+		return -1;
+	}
+	return s->value;
+}
+
+static int metrics(const char *old_path, const char *new_path)
+{
+	static struct expo old, new;
+	size_t counters = 0, grew = 0;
+	double up0, up1, st0, st1;
+
+	if (!load_expo(old_path, &old) || !load_expo(new_path, &new))
+		return 1;
+	up0 = value_of(old_path, &old, "scx_cells_uptime_seconds");
+	up1 = value_of(new_path, &new, "scx_cells_uptime_seconds");
+	st0 = value_of(old_path, &old, "scx_cells_start_time_seconds");
+	st1 = value_of(new_path, &new, "scx_cells_start_time_seconds");
+	value_of(new_path, &new, "scx_cells_num_cells");
+	if (!(up1 > up0))
+		FAIL("uptime_seconds did not grow: %g -> %g (file not rewritten?)", up0, up1);
+	if (st0 != st1)
+		FAIL("start_time_seconds changed: %f -> %f (another daemon?)", st0, st1);
+	for (size_t i = 0; i < old.n; i++) {
+		const struct series *n;
+
+		if (!old.s[i].counter)
+			continue;
+		counters++;
+		n = find_series(&new, old.s[i].series);
+		if (!n)
+			FAIL("counter %s vanished from %s", old.s[i].series, new_path);
+		else if (n->value < old.s[i].value)
+			FAIL("counter %s went backwards: %g -> %g", old.s[i].series, old.s[i].value,
+			     n->value);
+		else
+			grew += n->value > old.s[i].value;
+	}
+	if (!counters)
+		FAIL("%s has no counters", old_path);
+	if (!failures)
+		printf("scxstats: metrics ok: %zu series, %zu counters (%zu grew), uptime %.3f -> "
+		       "%.3f s\n",
+		       new.n, counters, grew, up0, up1);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "metrics"))
+		return metrics(argv[2], argv[3]);
 	if (argc < 3) {
-		fprintf(stderr, "usage: scxstats PATH raw LINE | check [NCPUS] | bad\n");
+		fprintf(stderr,
+			"usage: scxstats PATH raw LINE | check [NCPUS] | bad; scxstats metrics OLD NEW\n");
 		return 2;
 	}
 	if (connect_to(argv[1]))
