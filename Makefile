@@ -184,6 +184,9 @@ vm-test: $(BUILD)/scx_cells $(VM_TOOLS)
 		| tee $(BUILD)/vm.log || rc=1; \
 	VM_SMP=4,sockets=2,cores=2 VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh \
 		--out $(BUILD)/vm-llc llc_cells | tee $(BUILD)/vm-llc.log || rc=1; \
+	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus 8 --out $(BUILD)/vm-8 \
+		$(patsubst tests/vm/cases/%.sh,%,$(wildcard tests/vm/cases/cpu8_*.sh)) \
+		| tee $(BUILD)/vm-8.log || rc=1; \
 	exit $$rc
 
 demo: $(BUILD)/scx_cells $(VM_TOOLS)
@@ -259,13 +262,13 @@ host-test: $(BUILD)/scx_cells $(HOST_TOOLS) $(BUILD)/vm-bin/scxstats
 # Every suite, then one summary line summing them all.
 test:
 	@rm -f $(BUILD)/unit.log $(BUILD)/host.log $(BUILD)/vm.log $(BUILD)/vm-llc.log \
-		$(BUILD)/fuzz.log; rc=0; \
+		$(BUILD)/fuzz.log $(BUILD)/vm-8.log; rc=0; \
 	$(MAKE) --no-print-directory unit || rc=1; \
 	$(MAKE) --no-print-directory host-test || rc=1; \
 	$(MAKE) --no-print-directory fuzz || rc=1; \
 	$(MAKE) --no-print-directory vm-test || rc=1; \
 	tests/summarize.sh $(BUILD)/unit.log $(BUILD)/host.log $(BUILD)/fuzz.log $(BUILD)/vm.log \
-		$(BUILD)/vm-llc.log; \
+		$(BUILD)/vm-llc.log $(BUILD)/vm-8.log; \
 	exit $$rc
 
 clean:
