@@ -127,6 +127,15 @@ static const struct opt_def opt_defs[] = {
 			"children stay in the root cell. Default: {default}",
 	},
 	{
+		.name = "equal-shares",
+		.kind = K_FLAG,
+		.off = FIELD(equal_shares),
+		.usage = "--equal-shares",
+		.help = "give every cell the same share, ignoring the\n"
+			"cells' cpu.weight (cpu.max caps still apply).\n"
+			"Default: shares from cpu.weight",
+	},
+	{
 		.name = "enable-borrowing",
 		.kind = K_FLAG,
 		.off = FIELD(enable_borrowing),
@@ -667,11 +676,16 @@ static int undefok_add(struct undefok *u, const char *list, FILE *err)
 		if (!n)
 			return usage_error(err, "--undefok: empty name in '%s'", list);
 		if (*p == '-')
-			return usage_error(err, "--undefok: names go without leading dashes (got '%.*s')", (int)n, p);
+			return usage_error(
+				err, "--undefok: names go without leading dashes (got '%.*s')",
+				(int)n, p);
 		if (memchr(p, '=', n))
-			return usage_error(err, "--undefok: '%.*s' must name an option, not include a value", (int)n, p);
+			return usage_error(
+				err, "--undefok: '%.*s' must name an option, not include a value",
+				(int)n, p);
 		if (n > UNDEFOK_NAME_MAX)
-			return usage_error(err, "--undefok: name longer than %d bytes (got '%.*s')", UNDEFOK_NAME_MAX, (int)n, p);
+			return usage_error(err, "--undefok: name longer than %d bytes (got '%.*s')",
+					   UNDEFOK_NAME_MAX, (int)n, p);
 		if (u->nr >= UNDEFOK_MAX)
 			return usage_error(err, "--undefok: at most %d names", UNDEFOK_MAX);
 		memcpy(u->names[u->nr], p, n);
@@ -740,7 +754,9 @@ static int drop_undefok(int argc, char **argv, char **out, FILE *err)
 			out[n++] = argv[i];
 			continue;
 		}
-		fprintf(err, PROG ": warning: ignoring unknown option '--%.*s' (listed in --undefok)\n", (int)len, a + 2);
+		fprintf(err,
+			PROG ": warning: ignoring unknown option '--%.*s' (listed in --undefok)\n",
+			(int)len, a + 2);
 		if (!*eq && i + 1 < argc && argv[i + 1][0] != '-')
 			i++; /* its value */
 	}
