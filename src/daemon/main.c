@@ -57,7 +57,8 @@ static int dry_run(const struct opts *o)
 		fprintf(stderr, "scx_cells: %s\n", err);
 		return 1;
 	}
-	/* What the plan falls back on (a malformed cpuset, cpu.weight or cpu.max) is worth saying. */
+	/* What the plan falls back on (a malformed cpuset, cpu.weight or cpu.max) is worth saying.
+	 */
 	for (unsigned int i = 0; i < diff.nr_warnings; i++)
 		fprintf(stderr, "scx_cells: warning: %s\n", diff.warnings[i]);
 	cells_diff_free(&diff);

@@ -645,8 +645,7 @@ static void test_weights_and_caps(void **state)
 		else if (!strcmp(ch->name, "junk"))
 			assert_true(ch->old_weight == 100 && ch->weight == 1);
 		else
-			assert_true(!strcmp(ch->name, "nocpu") && ch->old_cap == 0 &&
-				    ch->cap == 1);
+			assert_true(!strcmp(ch->name, "nocpu") && ch->old_cap == 0 && ch->cap == 1);
 	}
 	assert_int_equal(weight_of(fx, "heavy"), 10000);
 	assert_int_equal(cap_of(fx, "capped"), 0);
