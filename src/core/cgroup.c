@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cgroup - cgroup2 mount lookup, --cell-parent-cgroup resolution, cgroup levels. See cgroup.h.
+ * cgroup - cgroup2 mount lookup, --cell-parent-cgroup resolution, cpu.weight / cpu.max parsing.
+ * See cgroup.h.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,4 +241,75 @@ int cgroup_resolve_parent_any(const char *user, char *out, size_t outlen, char *
 	if (ret)
 		return ret;
 	return check_dir(out, user, err, errlen);
+}
+
+/*
+ * Parse the decimal number at *@p (digits only, at least one, no overflow past UINT64_MAX / 10)
+ * and advance *@p past it. Returns false when there is no digit or the value overflows.
+ */
+static bool parse_u64(const char **p, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*p = s;
+	*out = v;
+	return true;
+}
+
+/* The end of a value: nothing, or one newline and nothing after it. */
+static bool at_end(const char *p)
+{
+	return !*p || (p[0] == '\n' && !p[1]);
+}
+
+int cgroup_parse_weight(const char *text, unsigned int *weight, char *err, size_t errlen)
+{
+	const char *p = text;
+	uint64_t v;
+
+	if (!parse_u64(&p, &v) || !at_end(p) || v < CGROUP_WEIGHT_MIN || v > CGROUP_WEIGHT_MAX) {
+		set_err(err, errlen, "cpu.weight \"%.32s\" is not an integer in %u..%u", text,
+			CGROUP_WEIGHT_MIN, CGROUP_WEIGHT_MAX);
+		return -EINVAL;
+	}
+	*weight = (unsigned int)v;
+	return 0;
+}
+
+int cgroup_parse_max(const char *text, unsigned int *cap, char *err, size_t errlen)
+{
+	const char *p = text;
+	uint64_t quota = 0, period, c;
+	bool unlimited = !strncmp(p, "max", 3);
+
+	if (unlimited)
+		p += 3;
+	else if (!parse_u64(&p, &quota) || !quota)
+		goto bad;
+	if (unlimited && at_end(p)) {
+		*cap = 0;
+		return 0;
+	}
+	if (*p++ != ' ' || !parse_u64(&p, &period) || !period || !at_end(p))
+		goto bad;
+	if (unlimited) {
+		*cap = 0;
+		return 0;
+	}
+	c = quota / period + (quota % period != 0);
+	*cap = c > UINT_MAX ? UINT_MAX : (unsigned int)c;
+	return 0;
+bad:
+	set_err(err, errlen,
+		"cpu.max \"%.48s\" is neither \"max PERIOD\" nor \"QUOTA PERIOD\" with positive integers",
+		text);
+	return -EINVAL;
 }

@@ -38,5 +38,25 @@ int cgroup_resolve_parent(const char *mount, const char *user, char *out, size_t
  */
 int cgroup_resolve_parent_any(const char *user, char *out, size_t outlen, char *err, size_t errlen);
 
+/* The kernel's cpu.weight range and default (a cgroup without the cpu controller). */
+#define CGROUP_WEIGHT_MIN     1
+#define CGROUP_WEIGHT_MAX     10000
+#define CGROUP_WEIGHT_DEFAULT 100
+
+/*
+ * Parse the contents of a cpu.weight file: one decimal integer in 1..10000, optionally followed
+ * by a newline. Nothing else is accepted (no sign, no spaces, no trailing text), so a file that
+ * is not what the kernel writes is noticed. Returns 0 and *@weight, or -EINVAL with a message
+ * ("cpu.weight \"abc\" is not an integer in 1..10000"); *@weight is untouched on error.
+ */
+int cgroup_parse_weight(const char *text, unsigned int *weight, char *err, size_t errlen);
+
+/*
+ * Parse the contents of a cpu.max file into a cap in whole CPUs: "max PERIOD" (or just "max")
+ * is no cap (*@cap = 0); "QUOTA PERIOD" with 1 <= QUOTA and 1 <= PERIOD (decimal, one space,
+ * optional newline) is ceil(QUOTA / PERIOD) CPUs, which is never below 1 (a quota of 1.5 CPUs
+ * needs 2 CPUs to be usable). Returns 0, or -EINVAL with a message; *@cap is untouched on error.
+ */
+int cgroup_parse_max(const char *text, unsigned int *cap, char *err, size_t errlen);
 
 #endif /* SCX_CELLS_CGROUP_H */

@@ -10,6 +10,7 @@
  * T×N×N loop. The augmenting searches of placement and repair only run when greedy choices fail.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -24,8 +25,10 @@ struct group {
 	unsigned int kind;	/* 0 exclusive, 1 contested, 2 unclaimed: processing order */
 	unsigned int nr_cpus;
 	unsigned int cpu_off; /* into ctx.gcpus, in topology order */
-	const int *claim;     /* recipients (s, ascending) */
+	const int *claim;     /* recipients: claimants (s, ascending), then any spill recipients */
 	unsigned int nr_claim;
+	unsigned int nr_own; /* claimants proper; claim[nr_own..] are the unpinned cells, which take
+			      * what capped claimants cannot (only when a claimant has a cap) */
 	unsigned int share_off; /* into ctx.share / ctx.rem, parallel to claim */
 };
 
@@ -40,6 +43,8 @@ struct ctx {
 	bool *pinned;		  /* [nc] */
 	enum plan_unplaced_reason *why;
 	unsigned int *target, *count, *have; /* [nc] target, planned, assigned */
+	unsigned int *cap;		     /* [nc] cap in CPUs (>= 1), UINT_MAX = none */
+	enum plan_basis *basis;		     /* [nc] what decided the target */
 	int *prev;			     /* [nr_cpus] previous owner s, or -1 */
 	int *owner;			     /* [nr_cpus] owner s, or -1 */
 	unsigned int *llc_cnt;		     /* [nc * nllc] CPUs of s in an LLC, now */
@@ -53,6 +58,7 @@ struct ctx {
 	unsigned int *cl_off; /* [nr_cpus + 1] CSR of claimant lists */
 	int *cl;	      /* claimant s indices */
 	int *unpinned;	      /* placed cells without cpuset, ascending */
+	int *spill;	      /* claimant + unpinned lists of groups with a capped claimant */
 	unsigned int nr_unpinned;
 	struct group *groups;
 	unsigned int ngroups;
@@ -171,6 +177,10 @@ static int check_input(struct ctx *c)
 		set_err(c, "the root cell cannot have a cpuset; it must be able to take any CPU");
 		return -EINVAL;
 	}
+	if (cell_in(c, 0)->cap) {
+		set_err(c, "the root cell cannot have a cap; it takes the CPUs capped cells leave");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -209,6 +219,8 @@ static int setup(struct ctx *c)
 	ALLOC(c->target, c->nc);
 	ALLOC(c->count, c->nc);
 	ALLOC(c->have, c->nc);
+	ALLOC(c->cap, c->nc);
+	ALLOC(c->basis, c->nc);
 	ALLOC(c->slot, c->nc);
 	ALLOC(c->u_scratch, c->nc);
 	ALLOC(c->prev, c->nr_cpus);
@@ -225,6 +237,7 @@ static int setup(struct ctx *c)
 		const struct plan_cell *pc = cell_in(c, s);
 
 		c->slot[s] = -1;
+		c->cap[s] = pc->cap ? pc->cap : UINT_MAX;
 		c->allowed[s] = cpumask_alloc(c->nr_cpus);
 		if (!c->allowed[s])
 			return -ENOMEM;
@@ -516,12 +529,30 @@ static double fill_level(const struct fill *f, double total)
 	return wsum > 0 ? (total - fixed) / wsum : a;
 }
 
+/* What decided the allocation @x of fill entry @i (before rounding); see enum plan_basis. */
+static enum plan_basis basis_of(const struct fill *f, unsigned int i, double x, double cap,
+				bool surplus, double floor_, double fair, bool some_at_cap)
+{
+	if (isfinite(cap) && x >= cap)
+		return PLAN_BY_CAP;
+	if (!surplus && x >= f->hi[i] && f->hi[i] > floor_)
+		return PLAN_BY_NEED;
+	if (surplus && x <= f->lo[i] && f->lo[i] > floor_)
+		return PLAN_BY_NEED;
+	if (x <= floor_)
+		return PLAN_BY_FLOOR;
+	if (f->s[i] == 0 && some_at_cap && x > fair)
+		return PLAN_BY_LEFTOVER;
+	return PLAN_BY_SHARE;
+}
+
 static int compute_targets(struct ctx *c)
 {
 	unsigned int n = 0, T = c->nr_online, min0;
 	struct fill f = {0};
 	struct frac *fr = NULL;
-	double need_sum = 0, level;
+	double need_sum = 0, wsum = 0, level, *cap = NULL;
+	bool surplus, some_at_cap = false;
 	long given = 0;
 	int ret = -ENOMEM;
 
@@ -533,7 +564,8 @@ static int compute_targets(struct ctx *c)
 	f.hi = malloc(n * sizeof(*f.hi));
 	f.bp = malloc(2 * n * sizeof(*f.bp));
 	fr = malloc(n * sizeof(*fr));
-	if (!f.s || !f.w || !f.lo || !f.hi || !f.bp || !fr)
+	cap = malloc(n * sizeof(*cap));
+	if (!f.s || !f.w || !f.lo || !f.hi || !f.bp || !fr || !cap)
 		goto out;
 
 	/* Placement left room for the root minimum (capped at what T allows) and 1 CPU each. */
@@ -549,32 +581,54 @@ static int compute_targets(struct ctx *c)
 		f.s[i] = (int)s;
 		f.w[i] = pc->share > 0 ? pc->share : 1.0;
 		f.lo[i] = s == 0 && min0 > 1 ? (double)min0 : 1.0;
-		f.hi[i] = pc->need > f.lo[i] ? pc->need : f.lo[i];
+		/* A cap is at least the floor (1 CPU: the root cell, the only one with more, has
+		 * no cap); the need is bounded by the cap, so a capped cell never asks for more. */
+		cap[i] = c->cap[s] == UINT_MAX ? INFINITY : fmax((double)c->cap[s], f.lo[i]);
+		f.hi[i] = fmin(fmax(pc->need, f.lo[i]), cap[i]);
 		need_sum += f.hi[i];
+		wsum += f.w[i];
 		f.n++;
 	}
-	if (need_sum < (double)T) {
-		/* Surplus: needs become floors, the spare CPUs fill up to the shares. */
+	surplus = need_sum < (double)T;
+	if (surplus) {
+		/*
+		 * Surplus: needs become floors, the spare CPUs fill up to the shares, and no
+		 * further than the caps. The root cell is never capped, so the CPUs always fit:
+		 * what capped cells cannot take goes to the uncapped ones by share, and when every
+		 * workload cell is capped, to the root cell beyond its share.
+		 */
 		for (unsigned int i = 0; i < n; i++) {
 			f.lo[i] = f.hi[i];
-			f.hi[i] = INFINITY;
+			f.hi[i] = cap[i];
 		}
 	}
 	level = fill_level(&f, (double)T);
+	for (unsigned int i = 0; i < n; i++)
+		some_at_cap |= isfinite(cap[i]) && fill_at(&f, i, level) >= cap[i];
 	for (unsigned int i = 0; i < n; i++) {
 		double x = fill_at(&f, i, level), fl = floor(x);
+		int s = f.s[i];
+		double floor_ = s == 0 && min0 > 1 ? (double)min0 : 1.0;
 
-		c->target[f.s[i]] = (unsigned int)fl;
+		c->target[s] = (unsigned int)fl;
+		c->basis[s] = basis_of(&f, i, x, cap[i], surplus, floor_, (double)T * f.w[i] / wsum,
+				       some_at_cap);
 		given += (long)fl;
-		fr[i] = (struct frac){f.s[i], x - fl, cell_in(c, f.s[i])->need - x};
+		fr[i] = (struct frac){s, x - fl, cell_in(c, s)->need - x};
 	}
 	qsort(fr, n, sizeof(*fr), cmp_frac_desc);
 	/*
-	 * Leftovers by largest fraction; a float overshoot (never seen, but cheap) takes back from
-	 * the smallest fractions, never below a cell's floor.
+	 * Leftovers by largest fraction, never past a cap (a cell at its cap has no fraction
+	 * left, so only float error could pick it; the uncapped root cell ends the loop); a float
+	 * overshoot (never seen, but cheap) takes back from the smallest fractions, never below a
+	 * cell's floor.
 	 */
-	for (unsigned int i = 0; given < (long)T && n; i = (i + 1) % n, given++)
+	for (unsigned int i = 0; given < (long)T && n; i = (i + 1) % n) {
+		if (c->target[fr[i].s] >= c->cap[fr[i].s])
+			continue;
 		c->target[fr[i].s]++;
+		given++;
+	}
 	for (unsigned int i = n, guard = 0; given > (long)T && n && guard < 2 * n; guard++) {
 		int s;
 
@@ -593,6 +647,7 @@ out:
 	free(f.hi);
 	free(f.bp);
 	free(fr);
+	free(cap);
 	return ret;
 }
 
@@ -639,6 +694,45 @@ static bool same_claim(const struct ctx *c, int a, int b)
 	unsigned int na = c->cl_off[a + 1] - c->cl_off[a], nb = c->cl_off[b + 1] - c->cl_off[b];
 
 	return na == nb && !memcmp(&c->cl[c->cl_off[a]], &c->cl[c->cl_off[b]], na * sizeof(int));
+}
+
+static bool group_capped(const struct ctx *c, const struct group *g)
+{
+	for (unsigned int i = 0; g->kind != 2 && i < g->nr_own; i++)
+		if (c->cap[g->claim[i]] != UINT_MAX)
+			return true;
+	return false;
+}
+
+/*
+ * A cap must hold even for CPUs that only capped cells' cpusets claim: the cells without a
+ * cpuset (the root cell at least) may run anywhere, so such a group also lists them, after its
+ * claimants, to take what the claimants' caps leave over (split() gives them nothing else).
+ */
+static int add_spill(struct ctx *c)
+{
+	size_t need = 0, off = 0;
+
+	for (unsigned int g = 0; g < c->ngroups; g++)
+		if (group_capped(c, &c->groups[g]))
+			need += c->groups[g].nr_own + c->nr_unpinned;
+	if (!need)
+		return 0;
+	c->spill = malloc(need * sizeof(int));
+	if (!c->spill)
+		return -ENOMEM;
+	for (unsigned int g = 0; g < c->ngroups; g++) {
+		struct group *gr = &c->groups[g];
+
+		if (!group_capped(c, gr))
+			continue;
+		memcpy(&c->spill[off], gr->claim, gr->nr_own * sizeof(int));
+		memcpy(&c->spill[off + gr->nr_own], c->unpinned, c->nr_unpinned * sizeof(int));
+		gr->claim = &c->spill[off];
+		gr->nr_claim = gr->nr_own + c->nr_unpinned;
+		off += gr->nr_claim;
+	}
+	return 0;
 }
 
 static int classify(struct ctx *c)
@@ -710,6 +804,7 @@ static int classify(struct ctx *c)
 				g->claim = c->unpinned;
 				g->nr_claim = c->nr_unpinned;
 			}
+			g->nr_own = g->nr_claim;
 			for (unsigned int b = a; b < j; b++) {
 				if (gof[hc[b].cpu] < 0 && same_claim(c, hc[a].cpu, hc[b].cpu)) {
 					gof[hc[b].cpu] = (int)c->ngroups;
@@ -721,6 +816,8 @@ static int classify(struct ctx *c)
 			c->ngroups++;
 		}
 	}
+	if (add_spill(c))
+		goto out;
 	/* Order groups, then lay out their CPU lists in topology order. */
 	for (unsigned int g = 0; g < c->ngroups; g++)
 		c->groups[g].cpu_off = g; /* remember the old index for the remap */
@@ -771,19 +868,73 @@ static int cmp_rem_desc(const void *a, const void *b)
 	return (x->s > y->s) - (x->s < y->s);
 }
 
-/*
- * Split @n CPUs among the @k recipients @rc by deficit (target − planned so far), exact integer
- * largest-remainder arithmetic; all deficits zero → equal split. A recipient that has nothing
- * planned yet and would get 0 takes one from the largest share that can spare it.
- */
-static int split(struct ctx *c, unsigned int n, const int *rc, unsigned int k, unsigned int *share)
+/* Deficit of @s once it has @extra more: target − planned − extra, or 0. */
+static unsigned int deficit(const struct ctx *c, int s, unsigned int extra)
 {
+	unsigned int have = c->count[s] + extra;
+
+	return c->target[s] > have ? c->target[s] - have : 0;
+}
+
+/*
+ * Hold the caps: a recipient's share beyond its cap (cap − planned) is handed, one CPU at a
+ * time, to the recipient with room and the largest deficit, claimants before spill recipients
+ * (i >= @own), then lower index. The spill recipients include the root cell, which has no cap,
+ * so everything finds a place.
+ */
+static void hold_caps(struct ctx *c, const int *rc, unsigned int k, unsigned int own,
+		      unsigned int *share)
+{
+	unsigned int excess = 0;
+
+	for (unsigned int i = 0; i < k; i++) {
+		unsigned int cap = c->cap[rc[i]],
+			     room = cap > c->count[rc[i]] ? cap - c->count[rc[i]] : 0;
+
+		if (share[i] > room) {
+			excess += share[i] - room;
+			share[i] = room;
+		}
+	}
+	for (; excess; excess--) {
+		int best = -1;
+
+		for (unsigned int i = 0; i < k; i++) {
+			int s = rc[i];
+
+			if ((uint64_t)c->count[s] + share[i] >= c->cap[s])
+				continue;
+			if (best < 0 || (i < own) > ((unsigned int)best < own) ||
+			    ((i < own) == ((unsigned int)best < own) &&
+			     deficit(c, s, share[i]) > deficit(c, rc[best], share[best])))
+				best = (int)i;
+		}
+		if (best < 0)
+			break; /* unreachable: the root cell has no cap */
+		share[best]++;
+	}
+}
+
+/*
+ * Split @n CPUs among the first @own of the @k recipients @rc by deficit (target − planned so
+ * far), exact integer largest-remainder arithmetic; all deficits zero → equal split. A claimant
+ * that has nothing planned yet and would get 0 takes one from the largest share that can spare
+ * it. Recipients beyond @own (the unpinned cells of a group with a capped claimant) only take
+ * what the caps leave over (hold_caps()).
+ */
+static int split(struct ctx *c, unsigned int n, const int *rc, unsigned int k, unsigned int own,
+		 unsigned int *share)
+{
+	unsigned int k_all = k;
 	uint64_t dsum = 0, given = 0;
 	struct rem_key *rk;
 
+	for (unsigned int i = 0; i < k_all; i++)
+		share[i] = 0;
+	k = own;
 	if (k == 1) {
 		share[0] = n;
-		return 0;
+		goto caps;
 	}
 	rk = malloc(k * sizeof(*rk));
 	if (!rk)
@@ -823,6 +974,8 @@ static int split(struct ctx *c, unsigned int n, const int *rc, unsigned int k, u
 		share[d]--;
 		share[i]++;
 	}
+caps:
+	hold_caps(c, rc, k_all, own, share);
 	return 0;
 }
 
@@ -831,7 +984,7 @@ static int compute_counts(struct ctx *c)
 	for (unsigned int g = 0; g < c->ngroups; g++) {
 		struct group *gr = &c->groups[g];
 		unsigned int *share = &c->share[gr->share_off];
-		int ret = split(c, gr->nr_cpus, gr->claim, gr->nr_claim, share);
+		int ret = split(c, gr->nr_cpus, gr->claim, gr->nr_claim, gr->nr_own, share);
 
 		if (ret)
 			return ret;
@@ -1364,6 +1517,7 @@ static int build_output(struct ctx *c, struct plan **out)
 			continue;
 		}
 		o->target = c->target[s];
+		o->basis = c->basis[s];
 		o->nr_primary = c->have[s];
 	}
 	for (unsigned int cpu = 0; cpu < c->nr_cpus; cpu++) {
@@ -1399,6 +1553,8 @@ static void ctx_free(struct ctx *c)
 	free(c->target);
 	free(c->count);
 	free(c->have);
+	free(c->cap);
+	free(c->basis);
 	free(c->slot);
 	free(c->u_scratch);
 	free(c->prev);
@@ -1413,6 +1569,7 @@ static void ctx_free(struct ctx *c)
 	free(c->cl_off);
 	free(c->cl);
 	free(c->unpinned);
+	free(c->spill);
 	free(c->groups);
 	free(c->gcpus);
 	free(c->share);
@@ -1537,6 +1694,9 @@ int plan_validate(const struct plan_input *in, const struct plan *p, char *err, 
 				VERR("CPU %d is in cell %d's primary mask but owner[] says %d", cpu,
 				     o->id, p->owner[cpu]);
 		}
+		if (ic->cap && o->nr_primary > ic->cap)
+			VERR("cell %d owns %u CPUs, above its cap of %u", o->id, o->nr_primary,
+			     ic->cap);
 		cpumask_and(tmp, o->borrowable, o->primary);
 		if (!cpumask_empty(tmp))
 			VERR("cell %d may borrow its own CPU %d", o->id, cpumask_first(tmp));

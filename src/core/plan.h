@@ -13,7 +13,9 @@
  *     leaves goes to the cells that need more, in proportion to their shares (water-filling).
  *     Spare CPUs, when all needs are met, go first to the cells below their share. Floors: 1
  *     CPU per cell, @cell0_min_cpus for the root if T allows. Rounding: floors, then leftovers
- *     by largest fractional part (ties: further short of its need, then lower id).
+ *     by largest fractional part (ties: further short of its need, then lower id). A cap
+ *     (cpu.max) bounds a cell's allocation like a need that never goes away; CPUs that capped
+ *     cells cannot take go to the uncapped ones by share, and the root cell is never capped.
  *  3. Counts, per CPU class. CPUs are grouped by the set of placed cpusets claiming them:
  *     exclusive (one claimant) → that cell, even beyond its target; contested → split among the
  *     claimants by remaining deficit, one group per identical claimant set; unclaimed → the
@@ -49,6 +51,11 @@ struct plan_cell {
 		double weight;
 	};
 	double share; /* entitlement (>= 0, finite), relative to the others'; 0 counts as 1 */
+	/*
+	 * Most primary CPUs the cell may get (cpu.max), 0 = no cap; a cap counts as at least 1.
+	 * Must be 0 for the root cell: it takes what capped cells cannot.
+	 */
+	unsigned int cap;
 };
 
 struct plan_input {
@@ -68,10 +75,20 @@ enum plan_unplaced_reason {
 	PLAN_UNPLACED_NO_CPU_LEFT,   /* every CPU it may use is needed by higher-priority cells */
 };
 
+/* What decided a placed cell's target, for "--dry-run" and logs (docs/planner.md, step 2). */
+enum plan_basis {
+	PLAN_BY_SHARE = 0, /* its share of the CPUs by weight (the water level) */
+	PLAN_BY_FLOOR,	   /* the floor: 1 CPU, or the root minimum */
+	PLAN_BY_NEED,	   /* its need (demand plus headroom) */
+	PLAN_BY_CAP,	   /* its cap (cpu.max) */
+	PLAN_BY_LEFTOVER,  /* root cell: more than its share, because capped cells left CPUs */
+};
+
 struct plan_cell_out {
 	int id;
 	enum plan_unplaced_reason why; /* PLAN_PLACED for cells that got CPUs */
 	unsigned int target;	       /* max-min target (0 when unplaced); primaries may differ */
+	enum plan_basis basis;	       /* what decided the target (placed cells) */
 	unsigned int nr_primary;
 	struct cpumask *primary;    /* owned CPUs; empty when unplaced */
 	struct cpumask *borrowable; /* online − primary, ∩ cpuset; empty when unplaced */
@@ -88,18 +105,19 @@ struct plan {
 
 /*
  * Compute a plan. Fails only on malformed input (-EINVAL: no root cell, duplicate or negative
- * id, root with cpuset, cpuset of the wrong size, bad need or share) or -ENOMEM, with a one-line
- * message in @err. Impossible wishes (too many cells, empty cpusets) are reported in the plan
- * instead.
+ * id, root with cpuset or cap, cpuset of the wrong size, bad need or share) or -ENOMEM, with a
+ * one-line message in @err. Impossible wishes (too many cells, empty cpusets) are reported in the
+ * plan instead.
  */
 int plan_compute(const struct plan_input *in, struct plan **out, char *err, size_t errlen);
 
 /*
- * Check the invariants of @p against @in (docs/design.md, "Plans"): every online CPU primary to exactly one
- * placed cell and owner[] agreeing with the masks, offline CPUs owned by nobody, each placed cell
- * ≥ 1 CPU, root placed and ≥ cell0_min_cpus when T allows, primary and borrowable inside the
- * cpuset and online, borrowable ∩ primary = ∅, unplaced cells empty and listed. Returns 0 or
- * -EINVAL with a message naming the cell / CPU. The daemon never applies a plan that fails this.
+ * Check the invariants of @p against @in (docs/design.md, "Plans"): every online CPU primary to
+ * exactly one placed cell and owner[] agreeing with the masks, offline CPUs owned by nobody, each
+ * placed cell ≥ 1 CPU, root placed and ≥ cell0_min_cpus when T allows, primary and borrowable
+ * inside the cpuset and online, borrowable ∩ primary = ∅, unplaced cells empty and listed. Returns
+ * 0 or -EINVAL with a message naming the cell / CPU. The daemon never applies a plan that fails
+ * this.
  */
 int plan_validate(const struct plan_input *in, const struct plan *p, char *err, size_t errlen);
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cells.h"
+#include "cgroup.h"
 #include "util.h"
 
 /* How many waiting names a warning lists before "...". */
@@ -31,6 +32,8 @@ struct slot {
 	char *path;
 	uint64_t ino;
 	struct cpumask *cpuset;
+	unsigned int weight, cap;
+	bool bad_weight, bad_max; /* warned about that file; quiet until it parses again */
 	struct cell pub;
 };
 
@@ -70,6 +73,7 @@ void cells_diff_free(struct cells_diff *diff)
 	free_changes(diff->created, diff->nr_created);
 	free_changes(diff->destroyed, diff->nr_destroyed);
 	free_changes(diff->cpuset_changed, diff->nr_cpuset_changed);
+	free_changes(diff->limits_changed, diff->nr_limits_changed);
 	for (unsigned int i = 0; i < diff->nr_warnings; i++)
 		free(diff->warnings[i]);
 	free(diff->warnings);
@@ -78,7 +82,8 @@ void cells_diff_free(struct cells_diff *diff)
 
 bool cells_diff_changed(const struct cells_diff *diff)
 {
-	return diff->nr_created || diff->nr_destroyed || diff->nr_cpuset_changed;
+	return diff->nr_created || diff->nr_destroyed || diff->nr_cpuset_changed ||
+	       diff->nr_limits_changed;
 }
 
 static int add_change(struct cells_change **arr, unsigned int *n, unsigned int id, const char *name,
@@ -94,6 +99,7 @@ static int add_change(struct cells_change **arr, unsigned int *n, unsigned int i
 		return -ENOMEM;
 	a[*n].id = id;
 	a[*n].ino = ino;
+	a[*n].old_weight = a[*n].weight = a[*n].old_cap = a[*n].cap = 0;
 	(*n)++;
 	return 0;
 }
@@ -240,6 +246,69 @@ static int read_cpuset(struct cells *r, const char *path, const char *name, stru
 	return 0;
 }
 
+/*
+ * One limit file of a cell: cpu.weight or cpu.max through @parse into *@val, *@val = @dfl when
+ * the file is absent (no cpu controller, or the cgroup just vanished), unreadable or malformed;
+ * the last two warn once (*@bad remembers it until the file parses again). Returns 0 or -ENOMEM.
+ */
+static int read_limit(const char *path, const char *name, const char *file,
+		      int (*parse)(const char *, unsigned int *, char *, size_t), unsigned int dfl,
+		      bool *bad, struct cells_diff *diff, unsigned int *val)
+{
+	char *text = NULL, perr[256] = "";
+	int ret = read_trimmed(path, file, &text);
+
+	*val = dfl;
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret == -ENOENT || ret == -ENODEV) {
+		*bad = false;
+		return 0;
+	}
+	if (ret) {
+		snprintf(perr, sizeof(perr), "%s", strerror(-ret));
+	} else if (!parse(text, val, perr, sizeof(perr))) {
+		free(text);
+		*bad = false;
+		return 0;
+	}
+	free(text);
+	*val = dfl;
+	if (!*bad)
+		add_warning(diff, "cell %s: cannot use %s/%s (%s); using the default (%s)", name,
+			    path, file, perr, dfl ? "weight 100" : "no cap");
+	*bad = true;
+	return 0;
+}
+
+static int read_limits(struct slot *s, struct cells_diff *diff)
+{
+	int ret = read_limit(s->path, s->name, "cpu.weight", cgroup_parse_weight,
+			     CGROUP_WEIGHT_DEFAULT, &s->bad_weight, diff, &s->weight);
+
+	return ret ? ret
+		   : read_limit(s->path, s->name, "cpu.max", cgroup_parse_max, 0, &s->bad_max, diff,
+				&s->cap);
+}
+
+/* Report @s (now) against @old_weight/@old_cap (before) in @diff if they differ. */
+static int note_limits(struct cells_diff *diff, unsigned int id, const struct slot *s,
+		       unsigned int old_weight, unsigned int old_cap)
+{
+	struct cells_change *ch;
+
+	if (!diff || (old_weight == s->weight && old_cap == s->cap))
+		return 0;
+	if (add_change(&diff->limits_changed, &diff->nr_limits_changed, id, s->name, s->ino))
+		return -ENOMEM;
+	ch = &diff->limits_changed[diff->nr_limits_changed - 1];
+	ch->old_weight = old_weight;
+	ch->weight = s->weight;
+	ch->old_cap = old_cap;
+	ch->cap = s->cap;
+	return 0;
+}
+
 static bool same_cpuset(const struct cpumask *a, const struct cpumask *b)
 {
 	if (!a || !b)
@@ -273,6 +342,8 @@ static void slot_publish(struct slot *s, unsigned int id)
 	s->pub.path = s->path;
 	s->pub.ino = s->ino;
 	s->pub.cpuset = s->cpuset;
+	s->pub.weight = s->weight;
+	s->pub.cap = s->cap;
 }
 
 static int slot_fill(struct cells *r, struct slot *s, const char *name, uint64_t ino)
@@ -443,6 +514,7 @@ int cells_rescan(struct cells *r, struct cells_diff *diff, char *err, size_t err
 	ns[0].used = true;
 	ns[0].name = strdup("");
 	ns[0].path = strdup(r->parent);
+	ns[0].weight = CGROUP_WEIGHT_DEFAULT;
 	if (!ns[0].name || !ns[0].path)
 		goto enomem;
 
@@ -458,6 +530,8 @@ int cells_rescan(struct cells *r, struct cells_diff *diff, char *err, size_t err
 			k->placed = true;
 			if (slot_fill(r, &ns[id], k->name, k->ino))
 				goto enomem;
+			ns[id].bad_weight = old->bad_weight;
+			ns[id].bad_max = old->bad_max;
 		} else if (diff && add_change(&diff->destroyed, &diff->nr_destroyed, id, old->name,
 					      old->ino)) {
 			goto enomem;
@@ -496,6 +570,11 @@ int cells_rescan(struct cells *r, struct cells_diff *diff, char *err, size_t err
 		    !same_cpuset(old->cpuset, s->cpuset) &&
 		    add_change(&diff->cpuset_changed, &diff->nr_cpuset_changed, id, s->name,
 			       s->ino))
+			goto enomem;
+		if (read_limits(s, diff))
+			goto enomem;
+		if (old->used && old->ino == s->ino && !strcmp(old->name, s->name) &&
+		    note_limits(diff, id, s, old->weight, old->cap))
 			goto enomem;
 	}
 
@@ -563,6 +642,26 @@ enomem:
 	cells_diff_free(diff);
 	set_err(err, errlen, "out of memory re-reading cpusets under %s", r->parent);
 	return -ENOMEM;
+}
+
+int cells_reread_limits(struct cells *r, struct cells_diff *diff, char *err, size_t errlen)
+{
+	cells_diff_free(diff);
+	for (unsigned int id = 1; id < r->max_cells; id++) {
+		struct slot *s = &r->slots[id];
+		unsigned int w = s->weight, cap = s->cap;
+
+		if (!s->used)
+			continue;
+		if (read_limits(s, diff) || note_limits(diff, id, s, w, cap)) {
+			cells_diff_free(diff);
+			set_err(err, errlen, "out of memory re-reading cpu.weight/cpu.max under %s",
+				r->parent);
+			return -ENOMEM;
+		}
+		slot_publish(s, id);
+	}
+	return 0;
 }
 
 /* ---- life cycle -------------------------------------------------------------------------- */

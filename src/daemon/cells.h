@@ -14,6 +14,13 @@
  * cpuset.cpus.effective if non-empty (what the kernel really grants), else cpuset.cpus. A file
  * that fails to parse counts as no cpuset plus a warning.
  *
+ * Each cell also has a weight (its cpu.weight, 1..10000) and a cap (its cpu.max as whole CPUs,
+ * ceil(quota/period), 0 = none). A cgroup without the cpu controller has neither file: weight
+ * 100 (the kernel's default) and no cap. A file that cannot be read or parsed counts as the
+ * default plus a warning (once per cell until the file is valid again). The root cell is
+ * always weight 100, no cap. Writes to these files make no inotify event and no BPF counter
+ * bump either, so the daemon polls them with cells_reread_limits() every monitor interval.
+ *
  * Events: the registry owns an inotify fd on the parent (mkdir/rmdir/rename of children, the
  * parent itself vanishing, queue overflow). Writes to cpuset files are not reported by inotify on
  * cgroupfs; the BPF side counts them, and the daemon then calls cells_reread_cpusets().
@@ -44,6 +51,8 @@ struct cell {
 	uint64_t ino;	  /* cgroup id; 0 for the root cell */
 	/* cpuset mask, NULL = no cpuset (always NULL for the root cell) */
 	const struct cpumask *cpuset;
+	unsigned int weight; /* cpu.weight, 1..10000; 100 without the cpu controller */
+	unsigned int cap;    /* cpu.max in whole CPUs (ceil(quota/period), >= 1); 0 = none */
 };
 
 /* One entry of a diff. Strings are owned by the diff. */
@@ -51,6 +60,8 @@ struct cells_change {
 	unsigned int id;
 	char *name;
 	uint64_t ino;
+	/* limits_changed entries only: the weight and cap before and after */
+	unsigned int old_weight, weight, old_cap, cap;
 };
 
 /*
@@ -67,12 +78,17 @@ struct cells_diff {
 	unsigned int nr_destroyed;
 	struct cells_change *cpuset_changed; /* cells that existed before and still exist */
 	unsigned int nr_cpuset_changed;
+	struct cells_change *limits_changed; /* ditto, whose cpu.weight or cpu.max changed */
+	unsigned int nr_limits_changed;
 	char **warnings; /* unreadable cpusets, children left waiting for a slot */
 	unsigned int nr_warnings;
 	unsigned int nr_waiting; /* children waiting in the root cell after this scan */
 };
 
-/* True if the plan must be recomputed (cells or cpusets changed; warnings alone do not count). */
+/*
+ * True if the plan must be recomputed (cells, cpusets, weights or caps changed; warnings alone do
+ * not count).
+ */
 bool cells_diff_changed(const struct cells_diff *diff);
 void cells_diff_free(struct cells_diff *diff);
 
@@ -96,6 +112,13 @@ int cells_rescan(struct cells *r, struct cells_diff *diff, char *err, size_t err
 
 /* Re-read only the cpusets of the current cells (after BPF saw a cpuset write). */
 int cells_reread_cpusets(struct cells *r, struct cells_diff *diff, char *err, size_t errlen);
+
+/*
+ * Re-read only cpu.weight and cpu.max of the current cells (cheap: two small reads per cell;
+ * the daemon calls it every monitor interval). Changes are listed in @diff->limits_changed.
+ * Returns 0 or -ENOMEM.
+ */
+int cells_reread_limits(struct cells *r, struct cells_diff *diff, char *err, size_t errlen);
 
 /* The inotify fd, non-blocking, for epoll (EPOLLIN). Owned by the registry. */
 int cells_watch_fd(const struct cells *r);

@@ -42,13 +42,15 @@ struct daemon {
 	struct statsock *stats_sock; /* NULL: no stats socket */
 	struct debounce deb;
 	unsigned int nr_cpus, max_cells;
-	uint64_t parent_cgid; /* cgroup id (inode) of the cell parent; the kernel derives its level */
+	uint64_t parent_cgid; /* cgroup id (inode) of the cell parent; the kernel derives its level
+			       */
 	unsigned int nr_published; /* cell slots in the published configuration */
 	int fds[NR_LOOP_FDS];
 	int epfd;
 	uint64_t start_ns, last_interval_ns;
 	double start_wall_s; /* Unix time at start: start_time_seconds, so restarts show */
 	bool rescan_pending, cpusets_pending;
+	bool limits_pending; /* a cell's cpu.weight or cpu.max changed: re-plan at the debounce */
 	uint64_t cpuset_seq;
 	/* scratch, sized once */
 	uint64_t *run_ns;  /* [nr_cpus * max_cells] */

@@ -6,7 +6,8 @@
  *   inotify         children of the parent cgroup come and go -> debounce
  *   debounce timer  -> rescan -> plan -> validate -> publish
  *   heartbeat       notices a BPF-side exit and cpuset writes (cpuset_seq) -> debounce
- *   interval timer  demand metrics, rebalancing, the stats view (stats.c)
+ *   interval timer  demand metrics, rebalancing, the stats view (stats.c); cpu.weight and
+ *                   cpu.max of every cell are polled (no event tells of writes) -> debounce
  */
 #include <errno.h>
 #include <signal.h>
@@ -163,6 +164,9 @@ static int on_debounce(struct daemon *d)
 	daemon_follow_cells(d, &diff);
 	if (cells_diff_changed(&diff))
 		daemon_replan(d, "cgroups changed", false);
+	else if (d->limits_pending)
+		daemon_replan(d, "cpu.weight/cpu.max changed", false);
+	d->limits_pending = false;
 	cells_diff_free(&diff);
 	return 0;
 }
@@ -175,6 +179,32 @@ static void schedule_debounce(struct daemon *d)
 	debounce_event(&d->deb, now);
 	left = debounce_timeout(&d->deb, now);
 	loop_timer_arm(d->fds[FD_DEBOUNCE], left ? left : 1, 0);
+}
+
+/*
+ * Poll every cell's cpu.weight and cpu.max (a write to them makes no inotify event and no BPF
+ * counter bump). The registry takes the new values at once and says what changed (logged
+ * here); the re-plan goes through the debounce like every other cgroup change.
+ */
+static void poll_limits(struct daemon *d)
+{
+	struct cells *cells = manager_cells(d->mgr);
+	struct cells_diff diff = {0};
+	char err[512];
+
+	if (!cells)
+		return;
+	if (cells_reread_limits(cells, &diff, err, sizeof(err))) {
+		fprintf(stderr, "scx_cells: %s\n", err);
+		return;
+	}
+	manager_log_diff(&diff, stdout);
+	fflush(stdout);
+	if (diff.nr_limits_changed) {
+		d->limits_pending = true;
+		schedule_debounce(d);
+	}
+	cells_diff_free(&diff);
 }
 
 static void on_heartbeat(struct daemon *d)
@@ -225,6 +255,7 @@ int loop_run(struct daemon *d)
 			case FD_INTERVAL:
 				drain_fd(fd);
 				stats_interval(d);
+				poll_limits(d);
 				break;
 			case FD_DEBOUNCE:
 				drain_fd(fd);

@@ -31,6 +31,7 @@ static struct manager_cfg manager_cfg_of(const struct opts *o, const char *sysfs
 		.max_cells = o->max_cells,
 		.cell0_min_cpus = o->cell0_min_cpus,
 		.sysfs_root = sysfs_root,
+		.equal_shares = o->equal_shares,
 	};
 }
 
@@ -38,6 +39,7 @@ static int dry_run(const struct opts *o)
 {
 	struct manager_cfg mcfg = manager_cfg_of(o, o->sysfs_root);
 	char parent[PATH_MAX], err[512];
+	struct cells_diff diff = {0};
 	struct manager *mgr;
 	struct plan *p;
 	int ret;
@@ -51,11 +53,16 @@ static int dry_run(const struct opts *o)
 		}
 		mcfg.parent = parent;
 	}
-	ret = manager_new(&mcfg, &mgr, NULL, err, sizeof(err));
+	ret = manager_new(&mcfg, &mgr, &diff, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "scx_cells: %s\n", err);
 		return 1;
 	}
+	/* What the plan falls back on (a malformed cpuset, cpu.weight or cpu.max) is worth saying.
+	 */
+	for (unsigned int i = 0; i < diff.nr_warnings; i++)
+		fprintf(stderr, "scx_cells: warning: %s\n", diff.warnings[i]);
+	cells_diff_free(&diff);
 	ret = manager_plan(mgr, NULL, &p, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "scx_cells: no valid plan: %s\n", err);

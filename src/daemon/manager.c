@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "manager.h"
 #include "view.h"
 
@@ -123,11 +124,19 @@ int manager_plan(struct manager *m, const double *weights, struct plan **out, ch
 
 		if (id && !c)
 			continue;
+		/*
+		 * Shares are cpu.weight (the root cell: the kernel's default, 100), or all equal
+		 * with --equal-shares; caps (cpu.max) apply either way.
+		 */
 		m->scratch[n] = (struct plan_cell){
 			.id = (int)id,
 			.has_cpuset = id && c->cpuset,
 			.cpuset = id ? c->cpuset : NULL,
-			.weight = weights ? weights[id] : 0.0,
+			.need = weights ? weights[id] : 0.0,
+			.share = m->cfg.equal_shares ? 0.0
+				 : id		     ? (double)c->weight
+						     : (double)CGROUP_WEIGHT_DEFAULT,
+			.cap = id ? c->cap : 0,
 		};
 		n++;
 	}
@@ -237,6 +246,43 @@ static const char *unplaced_reason(enum plan_unplaced_reason why)
 	return "?";
 }
 
+static const char *basis_name(enum plan_basis b)
+{
+	switch (b) {
+	case PLAN_BY_SHARE:
+		return "share";
+	case PLAN_BY_FLOOR:
+		return "floor";
+	case PLAN_BY_NEED:
+		return "need";
+	case PLAN_BY_CAP:
+		return "cap";
+	case PLAN_BY_LEFTOVER:
+		return "leftover";
+	}
+	return "?";
+}
+
+/*
+ * Why a placed cell has its CPU count: what decided its target, or its cpuset when the CPUs it
+ * could get differ from the target (exclusive CPUs beyond it, or too few inside it).
+ */
+static const char *count_why(const struct plan_cell_out *pc)
+{
+	if (pc->why != PLAN_PLACED)
+		return unplaced_reason(pc->why);
+	if (pc->nr_primary != pc->target)
+		return "cpuset";
+	return basis_name(pc->basis);
+}
+
+/* Weight and cap of cell @cl as planned (the root cell: 100, no cap). */
+static void cell_limits(const struct cell *cl, unsigned int *weight, unsigned int *cap)
+{
+	*weight = cl && cl->id ? cl->weight : CGROUP_WEIGHT_DEFAULT;
+	*cap = cl && cl->id ? cl->cap : 0;
+}
+
 /* Format @mask into @buf ("-" for NULL, "" for empty); long lists are cut with "...". */
 static const char *fmt_mask(const struct cpumask *mask, char *buf, size_t len)
 {
@@ -252,12 +298,15 @@ void manager_print_plan(const struct manager *m, const struct plan *p, bool json
 	char a[4096], b[4096], c[4096];
 
 	if (json) {
-		fprintf(f, "{\"nr_cpus\":%u,\"online\":\"%s\",\"cells\":[", p->nr_cpus,
-			fmt_mask(m->topo->online, a, sizeof(a)));
+		fprintf(f, "{\"nr_cpus\":%u,\"online\":\"%s\",\"equal_shares\":%s,\"cells\":[",
+			p->nr_cpus, fmt_mask(m->topo->online, a, sizeof(a)),
+			m->cfg.equal_shares ? "true" : "false");
 		for (unsigned int i = 0; i < p->nr_cells; i++) {
 			const struct plan_cell_out *pc = &p->cells[i];
 			const struct cell *cl = cell_at(m, (unsigned int)pc->id);
+			unsigned int weight, cap;
 
+			cell_limits(cl, &weight, &cap);
 			fprintf(f, "%s{\"id\":%d,\"cgroup\":", i ? "," : "", pc->id);
 			json_print_string(f, cl ? cl->path : (m->cfg.parent ? m->cfg.parent : "/"));
 			fprintf(f, ",\"cpuset\":");
@@ -265,11 +314,17 @@ void manager_print_plan(const struct manager *m, const struct plan *p, bool json
 				fprintf(f, "\"%s\"", fmt_mask(cl->cpuset, a, sizeof(a)));
 			else
 				fprintf(f, "null");
+			fprintf(f, ",\"weight\":%u,\"cap\":", weight);
+			if (cap)
+				fprintf(f, "%u", cap);
+			else
+				fprintf(f, "null");
 			fprintf(f,
-				",\"placed\":%s,\"reason\":\"%s\",\"target\":%u,\"nr_primary\":%u,"
-				"\"primary\":\"%s\",\"borrowable\":\"%s\"}",
+				",\"placed\":%s,\"reason\":\"%s\",\"target\":%u,\"why\":\"%s\","
+				"\"nr_primary\":%u,\"primary\":\"%s\",\"borrowable\":\"%s\"}",
 				pc->why == PLAN_PLACED ? "true" : "false", unplaced_reason(pc->why),
-				pc->target, pc->nr_primary, fmt_mask(pc->primary, b, sizeof(b)),
+				pc->target, count_why(pc), pc->nr_primary,
+				fmt_mask(pc->primary, b, sizeof(b)),
 				fmt_mask(pc->borrowable, c, sizeof(c)));
 		}
 		fprintf(f, "],\"waiting\":[");
@@ -283,24 +338,34 @@ void manager_print_plan(const struct manager *m, const struct plan *p, bool json
 
 	fprintf(f, "%u CPUs online: %s\n", cpumask_weight(m->topo->online),
 		fmt_mask(m->topo->online, a, sizeof(a)));
-	fprintf(f, "%-4s %-32s %-12s %-4s %-20s %s\n", "cell", "cgroup", "cpuset", "cpus",
-		"primary", "borrowable");
+	fprintf(f, "%-4s %-32s %-12s %-6s %-4s %-4s %-8s %-20s %s\n", "cell", "cgroup", "cpuset",
+		"weight", "cap", "cpus", "why", "primary", "borrowable");
 	for (unsigned int i = 0; i < p->nr_cells; i++) {
 		const struct plan_cell_out *pc = &p->cells[i];
 		const struct cell *cl = cell_at(m, (unsigned int)pc->id);
 		const char *name = pc->id == 0 ? "(root)" : (cl ? cl->name : "?");
+		unsigned int weight, cap;
+		char capbuf[16];
 
+		cell_limits(cl, &weight, &cap);
+		if (cap)
+			snprintf(capbuf, sizeof(capbuf), "%u", cap);
+		else
+			strcpy(capbuf, "-");
 		if (pc->why != PLAN_PLACED) {
-			fprintf(f, "%-4d %-32s %-12s %-4s unplaced: %s (its tasks run in cell 0)\n",
-				pc->id, name, fmt_mask(cl ? cl->cpuset : NULL, a, sizeof(a)), "0",
-				unplaced_reason(pc->why));
+			fprintf(f,
+				"%-4d %-32s %-12s %-6u %-4s %-4s unplaced: %s (its tasks run in cell 0)\n",
+				pc->id, name, fmt_mask(cl ? cl->cpuset : NULL, a, sizeof(a)),
+				weight, capbuf, "0", unplaced_reason(pc->why));
 			continue;
 		}
-		fprintf(f, "%-4d %-32s %-12s %-4u %-20s %s\n", pc->id, name,
-			fmt_mask(cl ? cl->cpuset : NULL, a, sizeof(a)), pc->nr_primary,
-			fmt_mask(pc->primary, b, sizeof(b)),
+		fprintf(f, "%-4d %-32s %-12s %-6u %-4s %-4u %-8s %-20s %s\n", pc->id, name,
+			fmt_mask(cl ? cl->cpuset : NULL, a, sizeof(a)), weight, capbuf,
+			pc->nr_primary, count_why(pc), fmt_mask(pc->primary, b, sizeof(b)),
 			fmt_mask(pc->borrowable, c, sizeof(c)));
 	}
+	if (m->cfg.equal_shares)
+		fprintf(f, "--equal-shares: cpu.weight ignored, every cell has the same share\n");
 	for (unsigned int i = 0; m->cells && i < cells_nr_waiting(m->cells); i++)
 		fprintf(f, "waiting for a cell slot (runs in cell 0): %s\n",
 			cells_waiting_name(m->cells, i));
@@ -318,6 +383,19 @@ void manager_log_diff(const struct cells_diff *diff, FILE *f)
 	log_changes(f, "destroyed", diff->destroyed, diff->nr_destroyed);
 	log_changes(f, "created", diff->created, diff->nr_created);
 	log_changes(f, "cpuset changed", diff->cpuset_changed, diff->nr_cpuset_changed);
+	for (unsigned int i = 0; i < diff->nr_limits_changed; i++) {
+		const struct cells_change *ch = &diff->limits_changed[i];
+		char oc[16] = "none", nc[16] = "none";
+
+		if (ch->old_cap)
+			snprintf(oc, sizeof(oc), "%u", ch->old_cap);
+		if (ch->cap)
+			snprintf(nc, sizeof(nc), "%u", ch->cap);
+		fprintf(f,
+			"scx_cells: cell %u weight %u -> %u, cap %s -> %s CPUs: %s (cgroup id %llu)\n",
+			ch->id, ch->old_weight, ch->weight, oc, nc, ch->name,
+			(unsigned long long)ch->ino);
+	}
 	for (unsigned int i = 0; i < diff->nr_warnings; i++)
 		fprintf(f, "scx_cells: warning: %s\n", diff->warnings[i]);
 }

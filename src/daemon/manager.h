@@ -27,6 +27,7 @@ struct manager_cfg {
 	unsigned int max_cells;	     /* cell slots including the root cell */
 	unsigned int cell0_min_cpus; /* CPUs the root cell always keeps (when there are enough) */
 	const char *sysfs_root;	     /* topology source, normally "/sys" */
+	bool equal_shares;	     /* --equal-shares: ignore cpu.weight (caps still apply) */
 };
 
 struct manager;
@@ -89,10 +90,16 @@ int manager_decide(struct manager *m, const double *weights, bool force, struct 
 void manager_commit(struct manager *m, struct manager_decision *dec,
 		    const struct sched_cell *cells);
 
-/* Print @p as a table (cell, cgroup, cpuset, primary, borrowable), or as one JSON object. */
+/*
+ * Print @p as a table (cell, cgroup, cpuset, weight, cap, CPUs and why that many, primary,
+ * borrowable), or as one JSON object with the same fields.
+ */
 void manager_print_plan(const struct manager *m, const struct plan *p, bool json, FILE *f);
 
-/* Log lines for a registry diff ("cell 3 created: /sys/fs/cgroup/w/a"), one per change. */
+/*
+ * Log lines for a registry diff ("cell 3 created: /sys/fs/cgroup/w/a", "cell 2 weight 100 -> 300,
+ * cap none -> none: b"), one per change.
+ */
 void manager_log_diff(const struct cells_diff *diff, FILE *f);
 
 /* One log line per cell of @p with its CPU lists, prefixed by @what ("applied plan"). */

@@ -128,6 +128,15 @@ static const struct opt_def opt_defs[] = {
 			"children stay in the root cell. Default: {default}",
 	},
 	{
+		.name = "equal-shares",
+		.kind = K_FLAG,
+		.off = FIELD(equal_shares),
+		.usage = "--equal-shares",
+		.help = "give every cell the same share, ignoring the\n"
+			"cells' cpu.weight (cpu.max caps still apply).\n"
+			"Default: shares from cpu.weight",
+	},
+	{
 		.name = "enable-borrowing",
 		.kind = K_FLAG,
 		.off = FIELD(enable_borrowing),

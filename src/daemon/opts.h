@@ -33,6 +33,7 @@ struct opts {
 	unsigned int nr_cell_exclude;
 	unsigned int cell0_min_cpus; /* 1..65536 */
 	unsigned int max_cells;	     /* 2..256 slots, root cell included */
+	bool equal_shares;	     /* ignore cpu.weight: every cell the same share */
 
 	/* Work conservation */
 	bool enable_borrowing;

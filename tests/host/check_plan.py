@@ -13,6 +13,12 @@ was expected and what the plan says) and exits 1 if there is any, 0 otherwise.
   --groups L1/L2/...   every placed cell whose size fits in one group lies in one group
                        (LLC packing); groups are cpulists separated by '/'
   --waiting a,b        the plan's waiting list is exactly these names
+  --nr NAME=N          cell NAME ("(root)" for the root cell) owns exactly N CPUs; N may be a
+                       range A-B (repeatable)
+  --weight NAME=W      cell NAME is reported with weight W (repeatable)
+  --cap NAME=N|none    cell NAME is reported with cap N, or none (repeatable)
+  --why NAME=WORD      cell NAME's count is explained as WORD (share, floor, need, cap,
+                       leftover, cpuset) (repeatable)
 """
 import argparse
 import json
@@ -46,6 +52,10 @@ def main():
     ap.add_argument("--cpuset", action="append", default=[])
     ap.add_argument("--groups")
     ap.add_argument("--waiting")
+    ap.add_argument("--nr", action="append", default=[])
+    ap.add_argument("--weight", action="append", default=[])
+    ap.add_argument("--cap", action="append", default=[])
+    ap.add_argument("--why", action="append", default=[])
     args = ap.parse_args()
 
     text = sys.stdin.read()
@@ -122,6 +132,28 @@ def main():
         want = [w for w in args.waiting.split(",") if w]
         if sorted(plan.get("waiting", [])) != sorted(want):
             problems.append(f"waiting {plan.get('waiting')}, want {want}")
+    named = dict(work)
+    if root:
+        named["(root)"] = root[0]
+    for opt, key in (("nr", "nr_primary"), ("weight", "weight"), ("cap", "cap"), ("why", "why")):
+        for spec in getattr(args, opt):
+            name, want = spec.split("=")
+            c = named.get(name)
+            if c is None:
+                problems.append(f"no cell {name}")
+                continue
+            got = c.get(key)
+            if opt == "nr" and "-" in want:
+                lo, hi = (int(x) for x in want.split("-"))
+                ok = isinstance(got, int) and lo <= got <= hi
+            elif opt == "cap" and want == "none":
+                ok = got is None
+            elif opt in ("nr", "weight", "cap"):
+                ok = got == int(want)
+            else:
+                ok = got == want
+            if not ok:
+                problems.append(f"cell {name}: {key} is {got!r}, want {want}")
     for p in problems:
         print(f"{p} [plan: {summary}]")
     return 1 if problems else 0

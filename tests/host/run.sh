@@ -369,6 +369,42 @@ mk_tree "$CG" a b
 mkdir -p "$CG/a/sub1/deeper" "$CG/b/sub2"
 plan "grandchildren do not become cells" "$S8" "$CG" -- --online 0-7 --cells a,b --all-placed
 
+# cpu.weight / cpu.max (issue #14): shares by weight beside the root's 100, caps ceil(quota/period)
+mk_tree "$CG" a b
+echo 100 >"$CG/a/cpu.weight"
+echo 300 >"$CG/b/cpu.weight"
+# 8 CPUs, weights 100 (root) : 100 : 300 -> 1.6 / 1.6 / 4.8: a and b split 1 : 3 up to rounding
+plan "cpu.weight 100 vs 300 on 8 CPUs" "$S8" "$CG" -- --online 0-7 --all-placed \
+	--weight a=100 --weight b=300 --weight "(root)=100" --nr a=1-2 --nr b=4-5 --nr "(root)=1-2" \
+	--why a=share --why b=share --cap a=none --cap b=none
+plan "--equal-shares ignores cpu.weight" "$S8" "$CG" --equal-shares -- --online 0-7 \
+	--nr a=2-3 --nr b=2-3 --nr "(root)=2-3"
+echo "150000 100000" >"$CG/a/cpu.max"
+echo 10000 >"$CG/a/cpu.weight"
+plan "cpu.max of 1.5 CPUs caps a cell at 2, whatever its weight" "$S8" "$CG" -- --online 0-7 \
+	--cap a=2 --nr a=2 --why a=cap --weight a=10000 --cap b=none
+echo "100000 100000" >"$CG/b/cpu.max"
+plan "every workload cell capped: the root cell takes the rest" "$S8" "$CG" -- --online 0-7 \
+	--nr a=2 --nr b=1 --nr "(root)=5" --why "(root)=leftover"
+run --dry-run --sysfs-root "$S8" --cell-parent-cgroup "$CG"
+if [ "$RC" -eq 0 ] && grep -qE '^cell +cgroup +cpuset +weight +cap +cpus +why ' "$T/out" &&
+	grep -qE '^1 +a +- +10000 +2 +2 +cap ' "$T/out" &&
+	grep -qE '^0 +\(root\) +- +100 +- +5 +leftover ' "$T/out"; then
+	ok "dry-run text output shows weight, cap and why"
+else
+	bad "dry-run text output should show weight, cap and why: $(cat "$T/out")"
+fi
+echo "lots" >"$CG/a/cpu.weight"
+echo "max" >"$CG/a/cpu.max"
+run --dry-run --json --sysfs-root "$S8" --cell-parent-cgroup "$CG"
+if [ "$RC" -eq 0 ] && grep -q 'a/cpu.weight (cpu.weight "lots" is not an integer in 1..10000); using the default' "$T/err" &&
+	python3 "$CHECK_PLAN" --weight a=100 --cap a=none <"$T/out" >/dev/null; then
+	ok "dry-run: a malformed cpu.weight is a warning and the default"
+else
+	bad "dry-run: a malformed cpu.weight should warn and use 100 (rc $RC): $(cat "$T/err")"
+fi
+rm -f "$CG/a/cpu.weight" "$CG/a/cpu.max" "$CG/b/cpu.weight" "$CG/b/cpu.max"
+
 # determinism: the same inputs give the same plan
 mk_tree "$CG" a=1-2 b c d
 run --dry-run --json --sysfs-root "$S8" --cell-parent-cgroup "$CG"

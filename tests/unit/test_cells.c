@@ -565,6 +565,107 @@ static void test_cpusets(void **state)
 	assert_cpuset(fx, "eff", "(none)");
 }
 
+static unsigned int weight_of(struct fx *fx, const char *name)
+{
+	return cells_get(fx->r, id_of(fx, name))->weight;
+}
+
+static unsigned int cap_of(struct fx *fx, const char *name)
+{
+	return cells_get(fx->r, id_of(fx, name))->cap;
+}
+
+static unsigned int count_warnings(struct fx *fx, const char *needle)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < fx->diff.nr_warnings; i++)
+		n += strstr(fx->diff.warnings[i], needle) != NULL;
+	return n;
+}
+
+/* cpu.weight and cpu.max: defaults without the files, strict parsing, changes re-read. */
+static void test_weights_and_caps(void **state)
+{
+	struct fx *fx = *state;
+
+	mk(fx, "nocpu"); /* cpu controller not enabled: no files */
+	mk(fx, "heavy");
+	put(fx, "heavy/cpu.weight", "300\n");
+	put(fx, "heavy/cpu.max", "max 100000\n");
+	mk(fx, "capped");
+	put(fx, "capped/cpu.weight", "100\n");
+	put(fx, "capped/cpu.max", "150000 100000\n"); /* 1.5 CPUs -> 2 */
+	mk(fx, "junk");
+	put(fx, "junk/cpu.weight", "lots\n");
+	put(fx, "junk/cpu.max", "0 100000\n");
+	open_registry(fx, 16, NULL, 0);
+
+	assert_int_equal(cells_get(fx->r, 0)->weight, 100);
+	assert_int_equal(cells_get(fx->r, 0)->cap, 0);
+	assert_int_equal(weight_of(fx, "nocpu"), 100);
+	assert_int_equal(cap_of(fx, "nocpu"), 0);
+	assert_int_equal(weight_of(fx, "heavy"), 300);
+	assert_int_equal(cap_of(fx, "heavy"), 0);
+	assert_int_equal(weight_of(fx, "capped"), 100);
+	assert_int_equal(cap_of(fx, "capped"), 2);
+	assert_int_equal(weight_of(fx, "junk"), 100);
+	assert_int_equal(cap_of(fx, "junk"), 0);
+	assert_int_equal(count_warnings(fx, "junk/cpu.weight"), 1);
+	assert_int_equal(count_warnings(fx, "junk/cpu.max"), 1);
+	assert_int_equal(fx->diff.nr_limits_changed, 0); /* new cells are "created" */
+
+	/* Nothing changed: nothing reported, and a malformed file warns only once. */
+	int ret = cells_reread_limits(fx->r, &fx->diff, fx->err, sizeof(fx->err));
+	dump_diff(&fx->diff);
+	assert_int_equal(ret, 0);
+	assert_int_equal(fx->diff.nr_limits_changed, 0);
+	assert_int_equal(fx->diff.nr_warnings, 0);
+	assert_false(cells_diff_changed(&fx->diff));
+
+	/* Writes are noticed by the reread, with the values before and after. */
+	put(fx, "heavy/cpu.weight", "10000\n");
+	put(fx, "capped/cpu.max", "max 100000\n");
+	put(fx, "junk/cpu.weight", "1\n");
+	put(fx, "nocpu/cpu.max", "100000 100000\n");
+	ret = cells_reread_limits(fx->r, &fx->diff, fx->err, sizeof(fx->err));
+	dump_diff(&fx->diff);
+	assert_int_equal(ret, 0);
+	assert_true(cells_diff_changed(&fx->diff));
+	assert_int_equal(fx->diff.nr_limits_changed, 4);
+	for (unsigned int i = 0; i < fx->diff.nr_limits_changed; i++) {
+		const struct cells_change *ch = &fx->diff.limits_changed[i];
+
+		print_message("  ~ cell %u %s weight %u -> %u cap %u -> %u\n", ch->id, ch->name,
+			      ch->old_weight, ch->weight, ch->old_cap, ch->cap);
+		if (!strcmp(ch->name, "heavy"))
+			assert_true(ch->old_weight == 300 && ch->weight == 10000);
+		else if (!strcmp(ch->name, "capped"))
+			assert_true(ch->old_cap == 2 && ch->cap == 0);
+		else if (!strcmp(ch->name, "junk"))
+			assert_true(ch->old_weight == 100 && ch->weight == 1);
+		else
+			assert_true(!strcmp(ch->name, "nocpu") && ch->old_cap == 0 && ch->cap == 1);
+	}
+	assert_int_equal(weight_of(fx, "heavy"), 10000);
+	assert_int_equal(cap_of(fx, "capped"), 0);
+	assert_int_equal(cap_of(fx, "nocpu"), 1);
+
+	/* Broken again after being valid: warned again; a rescan keeps the values and reports
+	 * changes the same way. */
+	put(fx, "junk/cpu.weight", "0\n");
+	put(fx, "heavy/cpu.max", "250000 100000\n");
+	rescan(fx);
+	assert_int_equal(count_warnings(fx, "junk/cpu.weight"), 1);
+	assert_int_equal(count_warnings(fx, "junk/cpu.max"), 0); /* still bad, already said */
+	assert_int_equal(fx->diff.nr_limits_changed, 2);
+	assert_int_equal(weight_of(fx, "junk"), 100);
+	assert_int_equal(cap_of(fx, "heavy"), 3);
+	rescan(fx);
+	assert_int_equal(fx->diff.nr_limits_changed, 0);
+	assert_int_equal(fx->diff.nr_warnings, 0);
+}
+
 static void test_parent_deleted(void **state)
 {
 	struct fx *fx = *state;
@@ -797,6 +898,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capacity_root_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpusets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_weights_and_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parent_deleted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parent_moved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_injected, setup, teardown),

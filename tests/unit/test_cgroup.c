@@ -283,6 +283,86 @@ static void test_resolve_any_and_end_to_end(void **state)
 	assert_non_null(strstr(err, "cgroup2 is not mounted"));
 }
 
+/* cpu.weight: exactly what the kernel writes is accepted, anything else is an error. */
+static void test_parse_weight(void **state)
+{
+	static const struct {
+		const char *text;
+		int ret;
+		unsigned int weight;
+	} cases[] = {
+		{"100\n", 0, 100},     {"1", 0, 1},
+		{"10000\n", 0, 10000}, {"300", 0, 300},
+		{"0", -EINVAL, 0},     {"10001", -EINVAL, 0},
+		{"", -EINVAL, 0},      {"\n", -EINVAL, 0},
+		{"-5", -EINVAL, 0},    {"+5", -EINVAL, 0},
+		{" 5", -EINVAL, 0},    {"5 ", -EINVAL, 0},
+		{"5x", -EINVAL, 0},    {"5\n\n", -EINVAL, 0},
+		{"abc", -EINVAL, 0},   {"99999999999999999999999", -EINVAL, 0},
+	};
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned int w = 7;
+		int ret;
+
+		err[0] = '\0';
+		ret = cgroup_parse_weight(cases[i].text, &w, err, sizeof(err));
+		print_message("weight '%s' -> %d %u '%s'\n", cases[i].text, ret, w, err);
+		assert_int_equal(ret, cases[i].ret);
+		assert_int_equal(w, ret ? 7 : cases[i].weight);
+		if (ret)
+			assert_non_null(strstr(err, "cpu.weight"));
+	}
+}
+
+/* cpu.max: "max" is no cap, QUOTA/PERIOD rounds up and never gives 0. */
+static void test_parse_max(void **state)
+{
+	static const struct {
+		const char *text;
+		int ret;
+		unsigned int cap;
+	} cases[] = {
+		{"max 100000\n", 0, 0},
+		{"max", 0, 0},
+		{"100000 100000\n", 0, 1},
+		{"150000 100000", 0, 2}, /* 1.5 CPUs -> 2 */
+		{"1000 100000", 0, 1},	 /* 0.01 CPU -> still 1 */
+		{"400000 100000", 0, 4},
+		{"400001 100000", 0, 5},
+		{"99999999999999 1", 0, 4294967295u}, /* clamped, not wrapped */
+		{"99999999999999999999999 1", -EINVAL, 0},
+		{"0 100000", -EINVAL, 0},
+		{"100000 0", -EINVAL, 0},
+		{"100000", -EINVAL, 0},
+		{"max 0", -EINVAL, 0},
+		{"max ", -EINVAL, 0},
+		{"maxi 100000", -EINVAL, 0},
+		{"100000  100000", -EINVAL, 0},
+		{"-1 100000", -EINVAL, 0},
+		{"100000 100000 1", -EINVAL, 0},
+		{"", -EINVAL, 0},
+		{"1.5 1", -EINVAL, 0},
+	};
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned int cap = 7;
+		int ret;
+
+		err[0] = '\0';
+		ret = cgroup_parse_max(cases[i].text, &cap, err, sizeof(err));
+		print_message("max '%s' -> %d %u '%s'\n", cases[i].text, ret, cap, err);
+		assert_int_equal(ret, cases[i].ret);
+		assert_int_equal(cap, ret ? 7 : cases[i].cap);
+		if (ret)
+			assert_non_null(strstr(err, "cpu.max"));
+	}
+}
+
 /* The BPF side compares cgroup ancestors at this level, so an off-by-one misroutes every task. */
 int main(void)
 {
@@ -298,6 +378,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_any_and_end_to_end, setup, teardown),
+		cmocka_unit_test(test_parse_weight),
+		cmocka_unit_test(test_parse_max),
 	};
 
 	return cmocka_run_group_tests_name("cgroup", tests, NULL, NULL);

@@ -44,6 +44,7 @@ static void add(struct scen *sc, int id, const char *cpulist, double need)
 	struct plan_cell *pc = &sc->cells[sc->n];
 
 	memset(pc, 0, sizeof(*pc)); /* a dropped cell may have left its share here */
+	sc->sets[sc->n] = NULL;	    /* ... and its (freed) cpuset */
 	pc->id = id;
 	pc->need = need;
 	if (cpulist) {
@@ -630,7 +631,221 @@ static void test_bad_input(void **state)
 	add(&sc, 0, "0-3", 1);
 	assert_int_equal(plan_compute(&sc.in, &p, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "root cell cannot have a cpuset"));
+	drop(&sc, 0);
+	add(&sc, 0, NULL, 1);
+	sc.cells[sc.n - 1].cap = 2;
+	assert_int_equal(plan_compute(&sc.in, &p, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "root cell cannot have a cap"));
 	scen_free(&sc);
+}
+
+/* ---- weights (cpu.weight) and caps (cpu.max) ----------------------------------------------- */
+
+static void want_basis(const struct plan *p, int id, enum plan_basis want)
+{
+	if (cell(p, id)->basis != want) {
+		dump_plan(p);
+		fail_msg("cell %d basis %d, want %d", id, cell(p, id)->basis, want);
+	}
+}
+
+/* The extremes of cpu.weight: 1 and 10000 beside the root's 100. */
+static void test_weights_extremes(void **state)
+{
+	struct scen sc;
+	(void)state;
+	scen_init(&sc, 64, 16, 1);
+	add(&sc, 0, NULL, 0);
+	add(&sc, 1, NULL, 0);
+	add(&sc, 2, NULL, 0);
+	sc.cells[0].share = 100;
+	sc.cells[1].share = 1;
+	sc.cells[2].share = 10000;
+	/* 64·10000/10101 = 63.4 for cell 2, but cell 1 and the root keep their floor of 1. */
+	struct plan *p = run(&sc);
+	assert_int_equal(nprim(p, 0), 1);
+	assert_int_equal(nprim(p, 1), 1);
+	assert_int_equal(nprim(p, 2), 62);
+	want_basis(p, 0, PLAN_BY_FLOOR);
+	want_basis(p, 1, PLAN_BY_FLOOR);
+	want_basis(p, 2, PLAN_BY_SHARE);
+	plan_free(p);
+	/* Weight 1 beside 10000 on 10100 CPUs' worth of shares: still 1 CPU of 8, never 0. */
+	scen_free(&sc);
+	scen_init(&sc, 8, 8, 1);
+	add(&sc, 0, NULL, 0);
+	add(&sc, 1, NULL, 0);
+	add(&sc, 2, NULL, 0);
+	sc.cells[0].share = 100;
+	sc.cells[1].share = 10000;
+	sc.cells[2].share = 1;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 0), 1);
+	assert_int_equal(nprim(p, 1), 6);
+	assert_int_equal(nprim(p, 2), 1);
+	plan_free(p);
+	/* Under contention (everyone needs all 8) the weights still decide: 1 : 6 : 1. */
+	for (int i = 0; i < 3; i++)
+		sc.cells[i].need = 8;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 0), 1);
+	assert_int_equal(nprim(p, 1), 6);
+	assert_int_equal(nprim(p, 2), 1);
+	plan_free(p);
+	/* 100 vs 300 beside the root's 100 on 10 CPUs: 2 / 2 / 6. */
+	scen_free(&sc);
+	scen_init(&sc, 10, 10, 1);
+	add(&sc, 0, NULL, 0);
+	add(&sc, 1, NULL, 0);
+	add(&sc, 2, NULL, 0);
+	sc.cells[0].share = 100;
+	sc.cells[1].share = 100;
+	sc.cells[2].share = 300;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 0), 2);
+	assert_int_equal(nprim(p, 1), 2);
+	assert_int_equal(nprim(p, 2), 6);
+	plan_free(p);
+	scen_free(&sc);
+}
+
+/* A cap bounds a cell; what it cannot take goes to the uncapped cells by share. */
+static void test_caps(void **state)
+{
+	struct scen sc;
+	(void)state;
+	scen_init(&sc, 8, 8, 1);
+	add(&sc, 0, NULL, 0);
+	add(&sc, 1, NULL, 0);
+	add(&sc, 2, NULL, 0);
+	sc.cells[1].cap = 1;
+	struct plan *p = run(&sc);
+	assert_int_equal(nprim(p, 1), 1);
+	assert_int_equal(nprim(p, 0) + nprim(p, 2), 7);
+	assert_in_range(nprim(p, 2), 3, 4);
+	want_basis(p, 1, PLAN_BY_CAP);
+	plan_free(p);
+	/* A heavy weight does not beat a cap. */
+	sc.cells[1].share = 10000;
+	sc.cells[1].cap = 2;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 1), 2);
+	assert_in_range(nprim(p, 2), 3, 3);
+	assert_int_equal(nprim(p, 0), 3);
+	plan_free(p);
+	/* With rebalancing: a need of 6 under a cap of 2 is 2; the other busy cell gets the rest.
+	 */
+	sc.cells[1].share = 0;
+	sc.cells[0].need = 0.6;
+	sc.cells[1].need = 6;
+	sc.cells[2].need = 6;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 0), 1);
+	assert_int_equal(nprim(p, 1), 2);
+	assert_int_equal(nprim(p, 2), 5);
+	want_basis(p, 1, PLAN_BY_CAP);
+	plan_free(p);
+	/* A cap of 0 is no cap; a cap larger than T is no limit. */
+	sc.cells[1].cap = 100;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 1) + nprim(p, 2), 7);
+	plan_free(p);
+	scen_free(&sc);
+}
+
+/* Caps below the root minimum, and caps that cannot all be met. */
+static void test_caps_unmeetable(void **state)
+{
+	struct scen sc;
+	(void)state;
+	/* Root minimum 4 of 8; caps 1 and 2 are below it: the root takes the other 5. */
+	scen_init(&sc, 8, 8, 1);
+	sc.in.cell0_min_cpus = 4;
+	add(&sc, 0, NULL, 0);
+	add(&sc, 1, NULL, 0);
+	add(&sc, 2, NULL, 0);
+	sc.cells[1].cap = 1;
+	sc.cells[2].cap = 2;
+	struct plan *p = run(&sc);
+	assert_int_equal(nprim(p, 0), 5);
+	assert_int_equal(nprim(p, 1), 1);
+	assert_int_equal(nprim(p, 2), 2);
+	want_basis(p, 0, PLAN_BY_LEFTOVER);
+	want_basis(p, 2, PLAN_BY_CAP);
+	plan_free(p);
+	/* Every workload cell capped, whatever the needs: the rest goes to the root beyond caps. */
+	scen_free(&sc);
+	scen_init(&sc, 32, 8, 2);
+	add(&sc, 0, NULL, 0.5);
+	for (int id = 1; id <= 4; id++) {
+		add(&sc, id, NULL, 20);
+		sc.cells[id].cap = (unsigned int)id;
+		sc.cells[id].share = 100.0 * id;
+	}
+	p = run(&sc);
+	for (int id = 1; id <= 4; id++)
+		assert_int_equal(nprim(p, id), id);
+	assert_int_equal(nprim(p, 0), 22);
+	plan_free(p);
+	/* Caps hold for cpusets too: an exclusive cpuset of 8 CPUs under a cap of 2 gives 2 of
+	 * them, and two cells contesting 4 CPUs with caps of 1 get one each; the root (no cpuset)
+	 * takes the remainder. */
+	scen_free(&sc);
+	scen_init(&sc, 16, 8, 1);
+	add(&sc, 0, NULL, 0);
+	add(&sc, 1, "0-7", 0);
+	add(&sc, 2, "8-11", 0);
+	add(&sc, 3, "8-11", 0);
+	sc.cells[1].cap = 2;
+	sc.cells[2].cap = 1;
+	sc.cells[3].cap = 1;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 1), 2);
+	assert_int_equal(nprim(p, 2), 1);
+	assert_int_equal(nprim(p, 3), 1);
+	assert_int_equal(nprim(p, 0), 12);
+	/* Re-planning on the result moves nothing. */
+	sc.in.prev = p;
+	struct plan *q = run(&sc);
+	assert_int_equal(plan_moved(p, q), 0);
+	plan_free(q);
+	sc.in.prev = NULL;
+	plan_free(p);
+	scen_free(&sc);
+}
+
+/* Weights and caps do not depend on the order the cells are listed in. */
+static void test_caps_determinism(void **state)
+{
+	struct scen sc, rev;
+	(void)state;
+	scen_init(&sc, 48, 12, 2);
+	scen_init(&rev, 48, 12, 2);
+	const char *sets[] = {NULL, "0-20", NULL, "10-30", "5", NULL, "40-47"};
+	const unsigned int caps[] = {0, 3, 0, 5, 1, 2, 0};
+	for (int id = 0; id < 7; id++) {
+		add(&sc, id, sets[id], 1 + id % 3);
+		sc.cells[sc.n - 1].cap = caps[id];
+		sc.cells[sc.n - 1].share = 50.0 * (id + 1);
+	}
+	for (int id = 6; id >= 0; id--) {
+		add(&rev, id, sets[id], 1 + id % 3);
+		rev.cells[rev.n - 1].cap = caps[id];
+		rev.cells[rev.n - 1].share = 50.0 * (id + 1);
+	}
+	struct plan *a = run(&sc), *b = run(&sc), *c = run(&rev);
+	assert_true(plan_equal(a, b));
+	assert_int_equal(plan_moved(a, c), 0);
+	for (int id = 0; id < 7; id++) {
+		assert_true(cpumask_equal(cell(a, id)->primary, cell(c, id)->primary));
+		if (caps[id])
+			assert_true(nprim(a, id) <= caps[id]);
+	}
+	plan_free(a);
+	plan_free(b);
+	plan_free(c);
+	scen_free(&sc);
+	scen_free(&rev);
 }
 
 /* Corrupt a valid plan in each way validation must catch. */
@@ -951,6 +1166,8 @@ static void one_random_case(unsigned int iter, unsigned int *not_fixed)
 		pc->id = id;
 		pc->need = w == 0 ? 0 : w < 3 ? 1 : (double)rnd_below(1000) / 7.0;
 		pc->share = rnd_below(3) ? 0 : (double)rnd_below(50) / 7.0;
+		/* caps (cpu.max) on some workload cells; validation checks they hold */
+		pc->cap = i && rnd_below(4) == 0 ? rnd_below(rnd_below(2) ? 4 : T + 2) : 0;
 		if (i && rnd_below(3) == 0) {
 			sc.sets[sc.n] = cpumask_alloc(T);
 			random_cpuset(sc.sets[sc.n], sc.t);
@@ -1048,8 +1265,9 @@ static unsigned int one_maxmin_case(unsigned int iter)
 	unsigned int T = 1 + rnd_below(rnd_below(4) ? 64 : 1024),
 		     n = 1 + rnd_below(T < 40 ? T : 40);
 	unsigned int kind = rnd_below(8), checked = 0;
-	double wsum = 0, hsum = 0, lo[40], hi[40], w[40];
-	bool all_zero = kind == 0, shares = rnd_below(2), floors_fit = true, contention;
+	double wsum = 0, hsum = 0, lo[40], hi[40], w[40], cap[40];
+	bool all_zero = kind == 0, shares = rnd_below(2), caps = rnd_below(2), floors_fit = true,
+	     contention;
 	unsigned int min0, sum = 0;
 	struct scen sc;
 
@@ -1065,6 +1283,8 @@ static unsigned int one_maxmin_case(unsigned int iter)
 
 		add(&sc, (int)i, NULL, need);
 		sc.cells[i].share = shares ? (double)(1 + rnd_below(20)) / 4.0 : 0;
+		if (i && caps && rnd_below(3) == 0)
+			sc.cells[i].cap = 1 + rnd_below(rnd_below(2) ? 4 : T);
 	}
 	struct plan *p = run(&sc);
 	/* Placement may leave cells unplaced (root minimum); the rest share the CPUs. */
@@ -1079,7 +1299,8 @@ static unsigned int one_maxmin_case(unsigned int iter)
 			continue;
 		w[i] = sc.cells[i].share > 0 ? sc.cells[i].share : 1;
 		lo[i] = i == 0 ? (double)min0 : 1;
-		hi[i] = sc.cells[i].need > lo[i] ? sc.cells[i].need : lo[i];
+		cap[i] = sc.cells[i].cap ? (double)sc.cells[i].cap : INFINITY;
+		hi[i] = fmin(sc.cells[i].need > lo[i] ? sc.cells[i].need : lo[i], cap[i]);
 		wsum += w[i];
 		hsum += hi[i];
 	}
@@ -1091,17 +1312,20 @@ static unsigned int one_maxmin_case(unsigned int iter)
 			floors_fit = false;
 		if (!contention) {
 			lo[i] = hi[i];
-			hi[i] = INFINITY;
+			hi[i] = cap[i];
 		}
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		const struct plan_cell_out *o = cell(p, (int)i);
-		double fair, need = sc.cells[i].need;
+		double fair, need = fmin(sc.cells[i].need, cap[i]);
 
 		if (o->why != PLAN_PLACED)
 			continue;
 		sum += o->target;
 		fair = T * w[i] / wsum;
+		if (o->target > cap[i] || o->nr_primary > cap[i])
+			fail_msg("case %u: cell %u target %u / %u CPUs above its cap %g", iter, i,
+				 o->target, o->nr_primary, cap[i]);
 		if (o->target < (i == 0 ? min0 : 1))
 			fail_msg("case %u: cell %u target %u below its floor", iter, i, o->target);
 		if (floors_fit && need >= fair) {
@@ -1216,6 +1440,10 @@ int main(void)
 		cmocka_unit_test(test_skewed_and_zero_weights),
 		cmocka_unit_test(test_root_minimum),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_weights_extremes),
+		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_caps_unmeetable),
+		cmocka_unit_test(test_caps_determinism),
 		cmocka_unit_test(test_validate_catches),
 		cmocka_unit_test(test_stability),
 		cmocka_unit_test(test_stability_weights),
