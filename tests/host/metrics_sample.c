@@ -27,7 +27,8 @@ int main(int argc, char **argv)
 		 .demand_borrow_pct = 12.5,
 		 .cpus_used = 1.2},
 		{.id = 7,
-		 .cgroup = "p\xc3\xa4" "d-\xff",
+		 .cgroup = "p\xc3\xa4"
+			   "d-\xff",
 		 .cpus = "3",
 		 .num_cpus = 1,
 		 .smoothed_util_pct = 3.25,
