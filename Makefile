@@ -178,7 +178,8 @@ $(BUILD)/vm-bin/%: tests/vm/tools/%.c $(BUILD)/libcore.a
 	@mkdir -p $(BUILD)/vm-bin
 	$(CC) $(CFLAGS_BASE) $(INC_CORE) -O2 -static -o $@ $< $(BUILD)/libcore.a $(CORE_LIBS)
 
-# Two boots: every case on $(VM_CPUS) vCPUs, then the llc_* cases on a VM with two LLCs.
+# Three boots: every case on $(VM_CPUS) vCPUs (llc_* and cpu8_* skip themselves there), then the
+# llc_* cases on a VM with two LLCs, then the cpu8_* cases on 8 vCPUs.
 vm-test: $(BUILD)/scx_cells $(VM_TOOLS)
 	@rc=0; VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus $(VM_CPUS) all \
 		| tee $(BUILD)/vm.log || rc=1; \

@@ -1,11 +1,15 @@
 # shellcheck shell=sh
-# tests/vm/lib.sh — helpers for VM test cases.
+# tests/vm/lib.sh — the one library of helpers for VM cases (tests/vm/cases, bench/vm/cases,
+# demo/): every helper is defined here exactly once (tests/host/run.sh checks it).
 #
 # Runs INSIDE the test VM under busybox sh (ash); it is sourced by every case
 # (`. /tests/lib.sh`) and by /init. Keep it POSIX sh + busybox applets only.
+# lib_rel.sh and lib_wc.sh remain for cases that source them: the first installs the
+# reliability cases' exit trap, the second is empty.
 #
 # Conventions for cases:
 #   - fail MSG            print "FAIL: MSG" and exit 1
+#   - skip MSG            print "SKIP: MSG" and exit 77: this VM does not suit the case
 #   - wait_for T DESC CMD...  poll CMD until it succeeds (never use bare sleeps to
 #                         synchronise; poll for the condition you need); T is scaled by
 #                         VM_TIME_SCALE
@@ -29,6 +33,14 @@ SCHED_LOG=
 fail() {
 	echo "FAIL: $*"
 	exit 1
+}
+
+# skip REASON...: end the case as skipped (exit status 77; run.sh prints "SKIP NAME (REASON)"):
+# for a VM that cannot show what the case tests (one LLC, too few vCPUs). Call it before the
+# case starts anything, so there is nothing to clean up.
+skip() {
+	echo "SKIP: $*"
+	exit 77
 }
 
 # log MSG...: informational line, prefixed so it stands out in the case log.
@@ -320,9 +332,10 @@ cell_field() {
 			-e "s/.*\"$2\":\\([^,}]*\\).*/\\1/p" | head -n 1
 }
 
-# cell_cpus NAME: primary CPUs of cell NAME.
+# cell_cpus NAME: primary CPUs of cell NAME in the latest stats line (the whole cpulist, also
+# when it is not contiguous: "0,3").
 cell_cpus() {
-	cell_field "$1" cpus
+	stats_cells_table | while read -r _i _n _c; do [ "$_n" = "$1" ] && echo "$_c"; done | head -n 1
 }
 
 # stats_have_cells NAME...: the latest stats line lists every cell, each with CPUs.
@@ -547,9 +560,12 @@ assert_sched_healthy() {
 	fi
 }
 
-# stats_count: how many stats lines the daemon has printed so far.
+# stats_count: how many stats lines the daemon has printed so far (a mark for stats_since);
+# prints 0 when there are none or no log yet.
 stats_count() {
-	grep -c '^{"t":' "$SCHED_LOG"
+	# grep -c prints 0 and fails when nothing matches: do not add a second 0.
+	_scn=$(grep -c '^{"t":' "$SCHED_LOG" 2>/dev/null)
+	echo "${_scn:-0}"
 }
 
 # stats_t_ms N ERE: the daemon's clock ("t", in ms) of the first stats line after the first N
@@ -599,4 +615,422 @@ wait_stats() {
 		fi
 		sleep 0.05
 	done
+}
+
+# ---- reliability cases (rel_*, stats_protocol; formerly lib_rel.sh) -------------------------
+
+# cpulist_count LIST: number of CPUs in a cpulist ("0-2,5" -> 4; "" -> 0).
+cpulist_count() {
+	# shellcheck disable=SC2046 # one word per CPU is the point
+	set -- $(expand_cpulist "$1")
+	echo $#
+}
+
+# stats_field NAME: a top-level numeric field ("plans", "waiting", ...) of the latest stats line.
+stats_field() {
+	last_stats | sed -n "s/^{\"t\":[^,]*,.*\"$1\":\\([0-9.]*\\).*/\\1/p" | head -n 1
+}
+
+# stats_field_is NAME WANT: the latest stats line has NAME == WANT (prints what it has otherwise).
+stats_field_is() {
+	_v=$(stats_field "$1")
+	[ "$_v" = "$2" ] && return 0
+	echo "\"$1\" is '${_v:-<none>}', want $2; cells: $(stats_cells_summary)"
+	return 1
+}
+
+# stats_lines: how many stats lines the daemon has printed so far.
+stats_lines() {
+	grep -c '^{"t":' "$SCHED_LOG"
+}
+
+# stats_newer_than N: the daemon printed more than N stats lines (for "a fresh line after X").
+stats_newer_than() {
+	_n=$(stats_lines)
+	[ "$_n" -gt "$1" ] && return 0
+	echo "$_n stats lines, waiting for more than $1"
+	return 1
+}
+
+# stats_cell_names: the workload cells (not the root cell) of the latest stats line, as
+# "ID:NAME" words sorted by id, on one line.
+stats_cell_names() {
+	stats_cells_table | while read -r _i _n _c; do
+		[ "$_i" = 0 ] || echo "$_i:$_n"
+	done | sort -n | tr '\n' ' ' | sed 's/ $//'
+}
+
+# stats_cells_are WANT: stats_cell_names equals WANT ("1:a 2:b"); prints what it is otherwise.
+stats_cells_are() {
+	_have=$(stats_cell_names)
+	[ "$_have" = "$1" ] && return 0
+	echo "cells are '$_have', want '$1'"
+	return 1
+}
+
+# stats_no_cpu CPU: no cell of the latest stats line owns CPU (e.g. an offline one), and there is
+# a stats line.
+stats_no_cpu() {
+	_tab=$(stats_cells_table)
+	[ -n "$_tab" ] || { echo "no stats line yet"; return 1; }
+	_bad=$(echo "$_tab" | while read -r _i _n _c; do
+		case " $(expand_cpulist "$_c") " in *" $1 "*) echo "cell $_i ($_n) owns cpu $1" ;; esac
+	done)
+	[ -z "$_bad" ] && return 0
+	echo "$_bad; cells: $(stats_cells_summary)"
+	return 1
+}
+
+# stats_all_cpus LIST: the placed cells of the latest stats line together own exactly the CPUs
+# in LIST, each once (a partition of LIST).
+stats_all_cpus() {
+	_owned=$(stats_cells_table | while read -r _i _n _c; do expand_cpulist "$_c"; done |
+		tr ' ' '\n' | grep . | sort -n | tr '\n' ' ')
+	_want=$(expand_cpulist "$1" | tr ' ' '\n' | grep . | sort -n | tr '\n' ' ')
+	[ "$_owned" = "$_want" ] && return 0
+	echo "cells own CPUs '$_owned', want each of '$_want' exactly once; cells: $(stats_cells_summary)"
+	return 1
+}
+
+# summary_line: the daemon's "summary:" line (empty until it exited).
+summary_line() {
+	grep 'scx_cells: summary:' "$SCHED_LOG" | tail -n 1
+}
+
+# summary_plans: "N plans applied" from the summary line.
+summary_plans() {
+	summary_line | sed -n 's/.* \([0-9][0-9]*\) plans applied.*/\1/p'
+}
+
+# summary_secs_cs: the run time of the summary line ("summary: 12.3 s") in centiseconds.
+summary_secs_cs() {
+	_s=$(summary_line | sed -n 's/.*summary: \([0-9]*\)\.\([0-9]\) s.*/\1 \2/p')
+	[ -n "$_s" ] || return 1
+	# shellcheck disable=SC2086
+	set -- $_s
+	echo $(($1 * 100 + $2 * 10))
+}
+
+# applied_plans: number of "applied plan" lines in the daemon log.
+applied_plans() {
+	grep -c '(applied plan [0-9]*: ' "$SCHED_LOG"
+}
+
+# proc_alive_all PIDS...: every PID is alive (prints the dead ones otherwise). PIDS may be
+# space-separated lists.
+proc_alive_all() {
+	_dead=
+	# shellcheck disable=SC2048 # split lists of pids
+	for _p in $*; do
+		pid_alive "$_p" || _dead="$_dead $_p"
+	done
+	[ -z "$_dead" ] && return 0
+	echo "dead:$_dead"
+	return 1
+}
+
+# utimes PIDS...: "PID:UTIME" words for the PIDs (utime in clock ticks); PIDS may be
+# space-separated lists.
+utimes() {
+	# shellcheck disable=SC2048 # split lists of pids
+	for _p in $*; do
+		printf '%s:%s ' "$_p" "$(proc_utime "$_p")"
+	done
+}
+
+# all_progressed BASE MIN: every "PID:UTIME" word of BASE (from utimes) gained >= MIN ticks.
+all_progressed() {
+	_rc=0
+	for _w in $1; do
+		_p=${_w%%:*} _b=${_w#*:}
+		_u=$(proc_utime "$_p") || { echo "pid $_p gone"; _rc=1; continue; }
+		[ "$_u" -ge $((_b + $2)) ] || { echo "pid $_p utime $_u, base $_b, want +$2"; _rc=1; }
+	done
+	return $_rc
+}
+
+# run_capture OUT CMD...: run CMD with stdout+stderr into OUT; sets RC to its exit status.
+run_capture() {
+	_out=$1
+	shift
+	"$@" >"$_out" 2>&1
+	# shellcheck disable=SC2034 # read by the cases
+	RC=$?
+}
+
+# check_one_error OUT RC WHAT PATTERN: the output of a failed start (file OUT, status RC) is a
+# clean error: RC in 1..127 (not a signal), no crash words, exactly one line (plus an optional
+# "Try ... --help" line) and that line matches the grep -E PATTERN. Fails naming WHAT.
+check_one_error() {
+	_f=$1 _rc=$2 _what=$3 _pat=$4
+	log "$_what: exit status $_rc, output:"
+	sed 's/^/  | /' "$_f"
+	[ "$_rc" -ne 0 ] || fail "$_what: exit status 0, want non-zero"
+	[ "$_rc" -lt 128 ] || fail "$_what: exit status $_rc (killed by signal $((_rc - 128)))"
+	! grep -qiE 'segmentation|aborted|core dumped|assert' "$_f" ||
+		fail "$_what: crash words in the output: $(cat "$_f")"
+	_n=$(grep -vc "^Try 'scx_cells --help'" "$_f")
+	[ "$_n" -eq 1 ] || fail "$_what: $_n output lines, want exactly one error line: $(cat "$_f")"
+	grep -qE "$_pat" "$_f" || fail "$_what: the error line does not match /$_pat/: $(cat "$_f")"
+}
+
+# wait_exit PID T DESC: wait up to T s for PID to exit, then reap it; sets RC to its status.
+wait_exit() {
+	if ! (wait_for "$2" "$3" _not_alive "$1"); then
+		print_sched_log
+		kill -KILL "$1" 2>/dev/null
+		fail "$3: pid $1 still running after $2 s"
+	fi
+	wait "$1"
+	# shellcheck disable=SC2034 # read by the cases
+	RC=$?
+}
+
+# _rel_exit STATUS: the exit trap that sourcing lib_rel.sh installs. On a failing exit, show the
+# end of the daemon log (all non-stats lines up to 80, and the last 3 stats lines) so the
+# evidence is in the case log. REL_ON_EXIT (shell code) runs first, on every exit, for clean-ups
+# such as putting a CPU back online.
+_rel_exit() {
+	_st=$1
+	[ -z "${REL_ON_EXIT:-}" ] || eval "$REL_ON_EXIT"
+	if [ "$_st" -ne 0 ] && [ "$_st" -ne 77 ] && [ -n "$SCHED_LOG" ] && [ -f "$SCHED_LOG" ]; then
+		echo "--- scx_cells log at failure (non-stats lines, then the last 3 stats lines) ---"
+		grep -v '^{"t":' "$SCHED_LOG" | tail -n 80 | sed 's/^/  | /'
+		grep '^{"t":' "$SCHED_LOG" | tail -n 3 | sed 's/^/  | /'
+	fi
+}
+
+# assert_cells_where MS NAME...: sample the processes of every work/NAME at once for MS ms; a
+# placed cell's processes must run only on its own CPUs, an unplaced cell's (listed without
+# CPUs) only on the root cell's CPUs.
+assert_cells_where() {
+	sample_cells "$@"
+	shift
+	_root=$(cell_cpus "(root)")
+	for _c in "$@"; do
+		_own=$(cell_cpus "$_c") _where="cell $_c (cpus $_own)"
+		[ -n "$_own" ] || { _own=$_root _where="unplaced cell $_c (root cell cpus $_root)"; }
+		while read -r _pid _cpus _n; do
+			_cpus=${_cpus#cpus=}
+			log "$_where: pid $_pid ran on ${_cpus:-nothing} ($_n)"
+			if [ -z "$_cpus" ] || [ "$_cpus" = gone ]; then
+				fail "pid $_pid of $_where was never seen running"
+			fi
+			cpulist_subset "$_cpus" "$_own" ||
+				fail "pid $_pid of $_where ran on CPUs $_cpus, outside $_own"
+		done <"$CASE_DIR/sample.$_c"
+	done
+}
+
+# ---- work conservation (wc_*, cpu8_*; formerly lib_wc.sh) --------------------------------
+# Everything reads the daemon's JSON stats lines (start it with --stats-format json), so every
+# helper works on $SCHED_LOG of the current (or last) daemon run.
+
+# wc_spawn CGPATH N: start N spinners in CGPATH (spawn_spinner from lib.sh; kill_spinners stops
+# them all).
+wc_spawn() {
+	_wn=$2
+	while [ "$_wn" -gt 0 ]; do
+		spawn_spinner "$1"
+		_wn=$((_wn - 1))
+	done
+}
+
+# fcmp A OP B: numeric (floating point) comparison, OP one of > >= < <= ==.
+fcmp() {
+	awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN {
+		a += 0; b += 0
+		if (op == ">") r = a > b; else if (op == ">=") r = a >= b
+		else if (op == "<") r = a < b; else if (op == "<=") r = a <= b
+		else if (op == "==") r = a == b; else r = 0
+		exit !r
+	}'
+}
+
+# fcalc EXPR: evaluate an arithmetic expression with awk, print it with 3 decimals.
+fcalc() {
+	awk "BEGIN { printf \"%.3f\", $1 }"
+}
+
+# stats_top FIELD: a top-level numeric field (plans, rebalances, rejected, waiting, t) of the
+# latest stats line.
+stats_top() {
+	last_stats | sed -n "s/^{\\(.*,\\)\\{0,1\\}\"$1\":\\([0-9.]*\\).*/\\2/p"
+}
+
+# queue_share FIELD: a field of the latest stats line's "queue" object (idle, cell, pinned,
+# borrowed), in percent.
+queue_share() {
+	last_stats | sed -n "s/.*\"queue\":{[^}]*\"$1\":\\([0-9.]*\\).*/\\1/p"
+}
+
+# cell_num NAME FIELD: numeric field of cell NAME in the latest stats line (empty if absent).
+# One awk process (forks are expensive under TCG and count as root-cell load).
+cell_num() {
+	tail -n 40 "$SCHED_LOG" 2>/dev/null | awk -v name="$1" -v field="$2" '
+		/^\{"t":/ { last = $0 }
+		END {
+			n = split(last, parts, "\\},\\{")
+			for (i = 1; i <= n; i++)
+				if (index(parts[i], "\"cgroup\":\"" name "\"") &&
+				    match(parts[i], "\"" field "\":\"?[0-9.]+")) {
+					v = substr(parts[i], RSTART, RLENGTH); sub(/.*:"?/, "", v); print v; exit
+				}
+		}'
+}
+
+# stats_brief: one line summing up the latest stats line: rebalances, plans and per cell
+# name=nr_cpus[cpus] with smoothed utilisation.
+stats_brief() {
+	tail -n 40 "$SCHED_LOG" 2>/dev/null | awk '
+		/^\{"t":/ { last = $0 }
+		function get(s, f,    v) {
+			if (!match(s, "\"" f "\":(\"[^\"]*|[^,}]*)")) return "?"
+			v = substr(s, RSTART, RLENGTH); sub(/^"[^"]*":"?/, "", v); sub(/"$/, "", v); return v
+		}
+		END {
+			out = "t=" get(last, "t") " rebalances=" get(last, "rebalances") " plans=" get(last, "plans")
+			n = split(last, parts, "\\},\\{")
+			for (i = 1; i <= n; i++)
+				if (index(parts[i], "\"cgroup\":"))
+					out = out " " get(parts[i], "cgroup") "=" get(parts[i], "nr_cpus") "[" get(parts[i], "cpus") "] util=" get(parts[i], "smoothed_util_pct") "% used=" get(parts[i], "cpus_used")
+			print out
+		}'
+}
+
+# sched_summary: the daemon's exit summary line (placements, reclaim preemptions, ...).
+sched_summary() {
+	sed -n 's/^scx_cells: summary: //p' "$SCHED_LOG" | tail -n 1
+}
+
+# _stat_cmp NAME FIELD OP VALUE: compare a field of the latest stats line (NAME = cell cgroup
+# basename, or "" for a top-level field) in one awk process: wait_for polls these every 50 ms
+# and, under TCG, every extra fork shows up as CPU load of the root cell. Prints what it saw
+# when the comparison fails.
+_stat_cmp() {
+	tail -n 40 "$SCHED_LOG" 2>/dev/null | awk -v name="$1" -v field="$2" -v op="$3" -v want="$4" '
+		/^\{"t":/ { last = $0 }
+		END {
+			s = last
+			if (name != "") {
+				n = split(last, parts, "\\},\\{"); s = ""
+				for (i = 1; i <= n; i++)
+					if (index(parts[i], "\"cgroup\":\"" name "\"")) { s = parts[i]; break }
+			}
+			v = ""
+			if (s != "" && match(s, "\"" field "\":\"?[0-9.]+")) {
+				v = substr(s, RSTART, RLENGTH); sub(/.*:"?/, "", v)
+			}
+			a = v + 0; b = want + 0
+			if (op == ">") r = a > b; else if (op == ">=") r = a >= b
+			else if (op == "<") r = a < b; else if (op == "<=") r = a <= b
+			else if (op == "==") r = a == b; else r = 0
+			if (v != "" && r) exit 0
+			printf "%s%s=%s (want %s %s); stats: %s\n", name == "" ? "" : "cell " name " ", field, v == "" ? "<missing>" : v, op, want, last == "" ? "<none yet>" : last
+			exit 1
+		}'
+}
+
+# cell_cmp NAME FIELD OP VALUE: cell NAME's numeric field compares as asked (OP > >= < <= ==);
+# otherwise prints what it is (for wait_for's failure message).
+cell_cmp() {
+	_stat_cmp "$1" "$2" "$3" "$4"
+}
+
+# top_cmp FIELD OP VALUE: a top-level stats field compares as asked (prints it otherwise).
+top_cmp() {
+	_stat_cmp "" "$1" "$2" "$3"
+}
+
+# stats_count_ge N: at least N stats lines so far (for wait_for).
+stats_count_ge() {
+	_sc=$(stats_count)
+	[ "$_sc" -ge "$1" ] && return 0
+	echo "$_sc stats lines so far, want $1"
+	return 1
+}
+
+# wait_intervals N: wait until the daemon has printed N more stats lines (N fresh intervals).
+wait_intervals() {
+	_wi=$(($(stats_count) + $1))
+	wait_for $(($1 * 2 + 10)) "$1 more stats intervals" stats_count_ge "$_wi"
+}
+
+# stats_since MARK: stats lines printed after the first MARK ones (MARK from stats_count).
+stats_since() {
+	grep '^{"t":' "$SCHED_LOG" | tail -n +$(($1 + 1))
+}
+
+# _stats_agg MARK AGG NAME FIELD: max|min|mean of a cell's field over the stats lines since MARK
+# (NAME "-" = the queue object). Prints "" when no line has it.
+_stats_agg() {
+	stats_since "$1" | awk -v agg="$2" -v name="$3" -v field="$4" '
+		{
+			v = ""
+			if (name == "-") {
+				if (match($0, "\"queue\":\\{[^}]*\\}")) s = substr($0, RSTART, RLENGTH); else next
+			} else {
+				n = split($0, parts, "\\},\\{"); s = ""
+				for (i = 1; i <= n; i++)
+					if (index(parts[i], "\"cgroup\":\"" name "\"")) { s = parts[i]; break }
+				if (s == "") next
+			}
+			if (!match(s, "\"" field "\":\"?[0-9.]+")) next
+			v = substr(s, RSTART, RLENGTH); sub(/.*:"?/, "", v); v += 0
+			cnt++; sum += v
+			if (cnt == 1 || v > mx) mx = v
+			if (cnt == 1 || v < mn) mn = v
+		}
+		END {
+			if (!cnt) exit
+			if (agg == "max") printf "%.1f\n", mx
+			else if (agg == "min") printf "%.1f\n", mn
+			else printf "%.1f\n", sum / cnt
+		}'
+}
+
+# stats_max MARK NAME FIELD / stats_min / stats_mean: aggregate of cell NAME's FIELD (NAME "-"
+# for the queue shares) over the stats lines since MARK.
+stats_max() { _stats_agg "$1" max "$2" "$3"; }
+stats_min() { _stats_agg "$1" min "$2" "$3"; }
+stats_mean() { _stats_agg "$1" mean "$2" "$3"; }
+
+# save_sched_log NAME: keep a copy of this daemon run's log as $CASE_DIR/NAME.log (the next
+# start_sched overwrites $SCHED_LOG).
+save_sched_log() {
+	cp "$SCHED_LOG" "$CASE_DIR/$1.log"
+}
+
+# cpu_seconds MS CGPATH: CPU-seconds the cgroup's processes consumed over MS ms (cputime tool);
+# prints "cpu_s=.. wall_s=.. cpus=.. pids=.. gone=..".
+cpu_seconds() {
+	# shellcheck disable=SC2046
+	cputime "$1" $(cg_procs "$2")
+}
+
+# kv KEY LINE: the value of KEY=VALUE in LINE (output of cputime, wakeprobe, ...).
+kv() {
+	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
+}
+
+# fail_stats MARK MSG...: print the stats lines since MARK (what was seen), then fail with MSG.
+fail_stats() {
+	_fm=$1
+	shift
+	echo "--- stats lines since mark $_fm ---"
+	stats_since "$_fm" | sed 's/^/  | /'
+	fail "$@"
+}
+
+# wc_debug_on_fail: on a failing exit, show what the daemon said besides its stats lines (plan
+# changes, errors, the BPF exit dump) and its last stats line. Install with
+#   trap wc_debug_on_fail EXIT
+wc_debug_on_fail() {
+	_rc=$?
+	[ "$_rc" -ne 0 ] && [ "$_rc" -ne 77 ] || return 0
+	[ -n "$SCHED_LOG" ] && [ -f "$SCHED_LOG" ] || return 0
+	echo "--- scx_cells log without stats lines (last 80) ---"
+	grep -v '^{"t":' "$SCHED_LOG" | tail -n 80 | sed 's/^/  | /'
+	echo "--- last stats line ---"
+	last_stats | sed 's/^/  | /'
 }
