@@ -250,15 +250,16 @@ bench-plan: $(BUILD)/bench/bench_plan
 	$(BUILD)/bench/bench_plan
 
 # ---- host tests of the binary (no sched_ext here: errors, options, dry-run plans) ---------------
-# Host helper programs (tests/host/NAME.c -> build/host-bin/NAME) and the VM's scxstats, which
-# also checks metrics files (tests/host/metrics.sh).
+# Host helper programs (tests/host/NAME.c -> build/host-bin/NAME), the VM's scxstats, which
+# also checks metrics files (tests/host/metrics.sh), and vmcheck, tested on sample input
+# (tests/host/vmcheck.sh).
 HOST_TOOLS := $(patsubst tests/host/%.c,$(BUILD)/host-bin/%,$(wildcard tests/host/*.c))
 $(BUILD)/host-bin/%: tests/host/%.c $(BUILD)/libcore.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(INC_CORE) -O2 -o $@ $< $(BUILD)/libcore.a $(CORE_LIBS)
 
-host-test: $(BUILD)/scx_cells $(HOST_TOOLS) $(BUILD)/vm-bin/scxstats
-	tests/host/run.sh | tee $(BUILD)/host.log
+host-test: $(BUILD)/scx_cells $(HOST_TOOLS) $(BUILD)/vm-bin/scxstats $(BUILD)/vm-bin/vmcheck
+	VMCHECK=$(BUILD)/vm-bin/vmcheck tests/host/run.sh | tee $(BUILD)/host.log
 
 # Every suite, then one summary line summing them all.
 test:

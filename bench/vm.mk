@@ -12,8 +12,9 @@
 
 BENCH ?= isolation workcons overhead reconfig footprint
 BENCH_OUT := $(BUILD)/bench
-# The VM helpers the bench cases use (tests/vm/tools/*.c, built by the top Makefile's rule).
-BENCH_VM_TOOLS := $(addprefix $(BUILD)/vm-bin/,benchlat benchts benchreconf benchmk)
+# The VM helpers the bench cases use (tests/vm/tools/*.c, built by the top Makefile's rule;
+# vmcheck for tests/vm/lib.sh's decisions).
+BENCH_VM_TOOLS := $(addprefix $(BUILD)/vm-bin/,benchlat benchts benchreconf benchmk vmcheck)
 
 # ---- baseline: the kernel's scx_simple, built from the same source tree with our toolchain ----
 SCX_SIMPLE_SRC := $(KERNEL_SRC)/tools/sched_ext

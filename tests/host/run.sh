@@ -431,6 +431,7 @@ done
 
 # ---- the VM harness's shell library -------------------------------------------------------------
 . "$here/vmlib.sh"
+. "$here/vmcheck.sh"
 
 # ---- install, systemd unit, man page ------------------------------------------------------------
 . "$here/install.sh"

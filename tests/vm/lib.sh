@@ -26,6 +26,8 @@ CASE_DIR=${CASE_DIR:-/tmp}
 NCPUS=${NCPUS:-$(nproc)}
 SCHED_PID=
 SCHED_LOG=
+# The checker tool (tests/vm/tools/vmcheck.c, /bin/vmcheck in the VM).
+VMCHECK=${VMCHECK:-vmcheck}
 
 # ---- basics ------------------------------------------------------------------
 
@@ -293,29 +295,29 @@ cg_has_procs() {
 	done
 }
 
-# expand_cpulist LIST: "0-2,5" -> "0 1 2 5".
+# ---- cpulists and the daemon's stats lines: decided by vmcheck (tests/vm/tools/vmcheck.c) ----
+# Cpulists are parsed strictly (a malformed one is a harness bug: the two predicates below fail
+# the case instead of answering "no"); stats lines are parsed as JSON, whatever the key order.
+
+# expand_cpulist LIST: "0-2,5" -> "0 1 2 5 ".
 expand_cpulist() {
-	echo "$1" | tr ',' '\n' | while IFS=- read -r _a _b; do
-		[ -n "$_a" ] || continue
-		seq "$_a" "${_b:-$_a}"
-	done | tr '\n' ' '
+	"$VMCHECK" expand "$1"
 }
 
 # cpulist_subset A B: every CPU of cpulist A is in cpulist B.
 cpulist_subset() {
-	_in=" $(expand_cpulist "$2") "
-	for _x in $(expand_cpulist "$1"); do
-		case "$_in" in *" $_x "*) ;; *) return 1 ;; esac
-	done
+	"$VMCHECK" subset "$1" "$2"
+	_vc=$?
+	[ "$_vc" -le 1 ] || fail "cpulist_subset: malformed cpulist in '$1' or '$2'"
+	return "$_vc"
 }
 
 # cpulists_intersect A B: some CPU is in both.
 cpulists_intersect() {
-	_in=" $(expand_cpulist "$2") "
-	for _x in $(expand_cpulist "$1"); do
-		case "$_in" in *" $_x "*) return 0 ;; esac
-	done
-	return 1
+	"$VMCHECK" intersect "$1" "$2"
+	_vc=$?
+	[ "$_vc" -le 1 ] || fail "cpulists_intersect: malformed cpulist in '$1' or '$2'"
+	return "$_vc"
 }
 
 # last_stats: the daemon's latest JSON stats line.
@@ -323,19 +325,16 @@ last_stats() {
 	grep '^{"t":' "$SCHED_LOG" | tail -n 1
 }
 
-# cell_field NAME FIELD: a string field of cell NAME (cgroup basename, "(root)" for cell 0)
-# from the latest stats line.
+# cell_field NAME FIELD: a field of cell NAME (cgroup basename, "(root)" for cell 0) from the
+# latest stats line (a string without its quotes, a number as written).
 cell_field() {
-	# A string value runs to its closing quote (cpulists contain commas); a number to , or }.
-	last_stats | sed 's/},{/}\n{/g' | grep "\"cgroup\":\"$1\"" |
-		sed -n -e "s/.*\"$2\":\"\\([^\"]*\\)\".*/\\1/p" -e "t" \
-			-e "s/.*\"$2\":\\([^,}]*\\).*/\\1/p" | head -n 1
+	"$VMCHECK" cell "$SCHED_LOG" "$1" "$2"
 }
 
 # cell_cpus NAME: primary CPUs of cell NAME in the latest stats line (the whole cpulist, also
 # when it is not contiguous: "0,3").
 cell_cpus() {
-	stats_cells_table | while read -r _i _n _c; do [ "$_n" = "$1" ] && echo "$_c"; done | head -n 1
+	cell_field "$1" cpus
 }
 
 # stats_have_cells NAME...: the latest stats line lists every cell, each with CPUs.
@@ -400,6 +399,8 @@ assert_cells_isolated() {
 			_cpus=${_cpus#cpus=}
 			log "cell $_c (cpus $_own): pid $_pid ran on ${_cpus:-nothing} ($_n)"
 			[ -n "$_cpus" ] || fail "pid $_pid of cell $_c was never seen running"
+			# A pid that exited while sampled ("PID gone") has nothing to check.
+			[ "$_cpus" != gone ] || continue
 			cpulist_subset "$_cpus" "$_own" ||
 				fail "pid $_pid of cell $_c ran on CPUs $_cpus, outside its cell's CPUs $_own"
 		done <"$CASE_DIR/sample.$_c"
@@ -425,13 +426,12 @@ assert_cells_disjoint() {
 # stats_cells_table: the cells of the latest stats line, one "ID NAME CPUS" line each (CPUS is
 # empty for an unplaced cell).
 stats_cells_table() {
-	last_stats | sed 's/.*"cells":\[//; s/},{/}\n{/g' |
-		sed -n 's/.*"id":\([0-9]*\),"cgroup":"\([^"]*\)","cpus":"\([^"]*\)".*/\1 \2 \3/p'
+	"$VMCHECK" cells "$SCHED_LOG"
 }
 
 # stats_cells_summary: the latest stats line's cells on one line, "ID:NAME=CPUS ...".
 stats_cells_summary() {
-	stats_cells_table | while read -r _i _n _c; do printf '%s:%s=%s ' "$_i" "$_n" "$_c"; done
+	"$VMCHECK" summary "$SCHED_LOG"
 }
 
 # cell_id NAME: id of cell NAME in the latest stats line (empty if it is not listed).
@@ -441,7 +441,7 @@ cell_id() {
 
 # stats_plans: the "plans" counter (plans applied so far) of the latest stats line.
 stats_plans() {
-	last_stats | sed -n 's/.*"plans":\([0-9]*\).*/\1/p'
+	"$VMCHECK" top "$SCHED_LOG" plans
 }
 
 # stats_lack_cell NAME: there is a stats line and the latest one does not list cell NAME.
@@ -464,23 +464,7 @@ online_cpus() {
 # stats_partition_ok: in the latest stats line no CPU belongs to two cells and the placed cells
 # together own every online CPU. Prints what is wrong otherwise.
 stats_partition_ok() {
-	_tab=$(stats_cells_table)
-	[ -n "$_tab" ] || { echo "no cells in the latest stats line: $(last_stats)"; return 1; }
-	_seen=" " _msg=
-	while read -r _i _n _c; do
-		for _x in $(expand_cpulist "$_c"); do
-			case $_seen in *" $_x "*) _msg="$_msg cpu $_x is in two cells;" ;; esac
-			_seen="$_seen$_x "
-		done
-	done <<EOT
-$_tab
-EOT
-	for _x in $(expand_cpulist "$(online_cpus)"); do
-		case $_seen in *" $_x "*) ;; *) _msg="$_msg online cpu $_x is in no cell;" ;; esac
-	done
-	[ -z "$_msg" ] && return 0
-	echo "$_msg cells: $(stats_cells_summary)"
-	return 1
+	"$VMCHECK" partition "$SCHED_LOG" "$(online_cpus)"
 }
 
 # pids_ran_within MS CPULIST PID...: sample the PIDs for MS ms (cpusample); succeed iff each was
@@ -621,14 +605,12 @@ wait_stats() {
 
 # cpulist_count LIST: number of CPUs in a cpulist ("0-2,5" -> 4; "" -> 0).
 cpulist_count() {
-	# shellcheck disable=SC2046 # one word per CPU is the point
-	set -- $(expand_cpulist "$1")
-	echo $#
+	"$VMCHECK" count "$1"
 }
 
 # stats_field NAME: a top-level numeric field ("plans", "waiting", ...) of the latest stats line.
 stats_field() {
-	last_stats | sed -n "s/^{\"t\":[^,]*,.*\"$1\":\\([0-9.]*\\).*/\\1/p" | head -n 1
+	"$VMCHECK" top "$SCHED_LOG" "$1"
 }
 
 # stats_field_is NAME WANT: the latest stats line has NAME == WANT (prints what it has otherwise).
@@ -671,25 +653,13 @@ stats_cells_are() {
 # stats_no_cpu CPU: no cell of the latest stats line owns CPU (e.g. an offline one), and there is
 # a stats line.
 stats_no_cpu() {
-	_tab=$(stats_cells_table)
-	[ -n "$_tab" ] || { echo "no stats line yet"; return 1; }
-	_bad=$(echo "$_tab" | while read -r _i _n _c; do
-		case " $(expand_cpulist "$_c") " in *" $1 "*) echo "cell $_i ($_n) owns cpu $1" ;; esac
-	done)
-	[ -z "$_bad" ] && return 0
-	echo "$_bad; cells: $(stats_cells_summary)"
-	return 1
+	"$VMCHECK" no_cpu "$SCHED_LOG" "$1"
 }
 
 # stats_all_cpus LIST: the placed cells of the latest stats line together own exactly the CPUs
 # in LIST, each once (a partition of LIST).
 stats_all_cpus() {
-	_owned=$(stats_cells_table | while read -r _i _n _c; do expand_cpulist "$_c"; done |
-		tr ' ' '\n' | grep . | sort -n | tr '\n' ' ')
-	_want=$(expand_cpulist "$1" | tr ' ' '\n' | grep . | sort -n | tr '\n' ' ')
-	[ "$_owned" = "$_want" ] && return 0
-	echo "cells own CPUs '$_owned', want each of '$_want' exactly once; cells: $(stats_cells_summary)"
-	return 1
+	"$VMCHECK" owns_exactly "$SCHED_LOG" "$1"
 }
 
 # summary_line: the daemon's "summary:" line (empty until it exited).
@@ -838,13 +808,7 @@ wc_spawn() {
 
 # fcmp A OP B: numeric (floating point) comparison, OP one of > >= < <= ==.
 fcmp() {
-	awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN {
-		a += 0; b += 0
-		if (op == ">") r = a > b; else if (op == ">=") r = a >= b
-		else if (op == "<") r = a < b; else if (op == "<=") r = a <= b
-		else if (op == "==") r = a == b; else r = 0
-		exit !r
-	}'
+	"$VMCHECK" fcmp "$1" "$2" "$3"
 }
 
 # fcalc EXPR: evaluate an arithmetic expression with awk, print it with 3 decimals.
@@ -855,47 +819,24 @@ fcalc() {
 # stats_top FIELD: a top-level numeric field (plans, rebalances, rejected, waiting, t) of the
 # latest stats line.
 stats_top() {
-	last_stats | sed -n "s/^{\\(.*,\\)\\{0,1\\}\"$1\":\\([0-9.]*\\).*/\\2/p"
+	"$VMCHECK" top "$SCHED_LOG" "$1"
 }
 
 # queue_share FIELD: a field of the latest stats line's "queue" object (idle, cell, pinned,
 # borrowed), in percent.
 queue_share() {
-	last_stats | sed -n "s/.*\"queue\":{[^}]*\"$1\":\\([0-9.]*\\).*/\\1/p"
+	"$VMCHECK" top "$SCHED_LOG" "queue.$1"
 }
 
 # cell_num NAME FIELD: numeric field of cell NAME in the latest stats line (empty if absent).
-# One awk process (forks are expensive under TCG and count as root-cell load).
 cell_num() {
-	tail -n 40 "$SCHED_LOG" 2>/dev/null | awk -v name="$1" -v field="$2" '
-		/^\{"t":/ { last = $0 }
-		END {
-			n = split(last, parts, "\\},\\{")
-			for (i = 1; i <= n; i++)
-				if (index(parts[i], "\"cgroup\":\"" name "\"") &&
-				    match(parts[i], "\"" field "\":\"?[0-9.]+")) {
-					v = substr(parts[i], RSTART, RLENGTH); sub(/.*:"?/, "", v); print v; exit
-				}
-		}'
+	"$VMCHECK" cell "$SCHED_LOG" "$1" "$2"
 }
 
 # stats_brief: one line summing up the latest stats line: rebalances, plans and per cell
 # name=nr_cpus[cpus] with smoothed utilisation.
 stats_brief() {
-	tail -n 40 "$SCHED_LOG" 2>/dev/null | awk '
-		/^\{"t":/ { last = $0 }
-		function get(s, f,    v) {
-			if (!match(s, "\"" f "\":(\"[^\"]*|[^,}]*)")) return "?"
-			v = substr(s, RSTART, RLENGTH); sub(/^"[^"]*":"?/, "", v); sub(/"$/, "", v); return v
-		}
-		END {
-			out = "t=" get(last, "t") " rebalances=" get(last, "rebalances") " plans=" get(last, "plans")
-			n = split(last, parts, "\\},\\{")
-			for (i = 1; i <= n; i++)
-				if (index(parts[i], "\"cgroup\":"))
-					out = out " " get(parts[i], "cgroup") "=" get(parts[i], "nr_cpus") "[" get(parts[i], "cpus") "] util=" get(parts[i], "smoothed_util_pct") "% used=" get(parts[i], "cpus_used")
-			print out
-		}'
+	"$VMCHECK" brief "$SCHED_LOG"
 }
 
 # sched_summary: the daemon's exit summary line (placements, reclaim preemptions, ...).
@@ -904,31 +845,11 @@ sched_summary() {
 }
 
 # _stat_cmp NAME FIELD OP VALUE: compare a field of the latest stats line (NAME = cell cgroup
-# basename, or "" for a top-level field) in one awk process: wait_for polls these every 50 ms
-# and, under TCG, every extra fork shows up as CPU load of the root cell. Prints what it saw
-# when the comparison fails.
+# basename, or "" for a top-level field) in one process (wait_for polls these every 50 ms and,
+# under TCG, every extra fork shows up as CPU load of the root cell). Prints what it saw when
+# the comparison fails.
 _stat_cmp() {
-	tail -n 40 "$SCHED_LOG" 2>/dev/null | awk -v name="$1" -v field="$2" -v op="$3" -v want="$4" '
-		/^\{"t":/ { last = $0 }
-		END {
-			s = last
-			if (name != "") {
-				n = split(last, parts, "\\},\\{"); s = ""
-				for (i = 1; i <= n; i++)
-					if (index(parts[i], "\"cgroup\":\"" name "\"")) { s = parts[i]; break }
-			}
-			v = ""
-			if (s != "" && match(s, "\"" field "\":\"?[0-9.]+")) {
-				v = substr(s, RSTART, RLENGTH); sub(/.*:"?/, "", v)
-			}
-			a = v + 0; b = want + 0
-			if (op == ">") r = a > b; else if (op == ">=") r = a >= b
-			else if (op == "<") r = a < b; else if (op == "<=") r = a <= b
-			else if (op == "==") r = a == b; else r = 0
-			if (v != "" && r) exit 0
-			printf "%s%s=%s (want %s %s); stats: %s\n", name == "" ? "" : "cell " name " ", field, v == "" ? "<missing>" : v, op, want, last == "" ? "<none yet>" : last
-			exit 1
-		}'
+	"$VMCHECK" cmp "$SCHED_LOG" "$1" "$2" "$3" "$4"
 }
 
 # cell_cmp NAME FIELD OP VALUE: cell NAME's numeric field compares as asked (OP > >= < <= ==);
@@ -964,29 +885,7 @@ stats_since() {
 # _stats_agg MARK AGG NAME FIELD: max|min|mean of a cell's field over the stats lines since MARK
 # (NAME "-" = the queue object). Prints "" when no line has it.
 _stats_agg() {
-	stats_since "$1" | awk -v agg="$2" -v name="$3" -v field="$4" '
-		{
-			v = ""
-			if (name == "-") {
-				if (match($0, "\"queue\":\\{[^}]*\\}")) s = substr($0, RSTART, RLENGTH); else next
-			} else {
-				n = split($0, parts, "\\},\\{"); s = ""
-				for (i = 1; i <= n; i++)
-					if (index(parts[i], "\"cgroup\":\"" name "\"")) { s = parts[i]; break }
-				if (s == "") next
-			}
-			if (!match(s, "\"" field "\":\"?[0-9.]+")) next
-			v = substr(s, RSTART, RLENGTH); sub(/.*:"?/, "", v); v += 0
-			cnt++; sum += v
-			if (cnt == 1 || v > mx) mx = v
-			if (cnt == 1 || v < mn) mn = v
-		}
-		END {
-			if (!cnt) exit
-			if (agg == "max") printf "%.1f\n", mx
-			else if (agg == "min") printf "%.1f\n", mn
-			else printf "%.1f\n", sum / cnt
-		}'
+	"$VMCHECK" agg "$SCHED_LOG" "$1" "$2" "$3" "$4"
 }
 
 # stats_max MARK NAME FIELD / stats_min / stats_mean: aggregate of cell NAME's FIELD (NAME "-"
@@ -994,6 +893,11 @@ _stats_agg() {
 stats_max() { _stats_agg "$1" max "$2" "$3"; }
 stats_min() { _stats_agg "$1" min "$2" "$3"; }
 stats_mean() { _stats_agg "$1" mean "$2" "$3"; }
+
+# median VALUES...: the median (lower middle for an even count) of numbers, as given.
+median() {
+	"$VMCHECK" median "$@"
+}
 
 # save_sched_log NAME: keep a copy of this daemon run's log as $CASE_DIR/NAME.log (the next
 # start_sched overwrites $SCHED_LOG).

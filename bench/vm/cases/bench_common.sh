@@ -148,11 +148,6 @@ bench_cells_view() {
 	esac
 }
 
-# median VALUES...: the median (lower middle for an even count) of numbers.
-median() {
-	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
-
 # ---- scx_cells with timestamped output (bench_reconfig) -----------------------------------
 # start_sched_ts ARGS...: like start_sched, but the daemon's output also goes through benchts,
 # which appends each line to $SCHED_TS prefixed with its arrival time (CLOCK_MONOTONIC s).
