@@ -34,7 +34,7 @@ if [ ! -x "$VMCHECK" ]; then
 	bad "$VMCHECK is missing; run make host-test (it builds it)"
 else
 	# ---- 1. the shell helpers, old outputs ----
-	_sh=sh
+	_sh="sh"
 	command -v busybox >/dev/null && _sh="busybox sh" # the VM's shell
 	LAST_CMD="$_sh -c '. tests/vm/lib.sh; . tests/host/vmcheck/helpers.sh'"
 	# shellcheck disable=SC2086 # "busybox sh"
@@ -88,6 +88,25 @@ EOT
 	for bad_list in "3-1" "a" "1,,2" ",1" "1-" "gone" "1 2"; do
 		vc "malformed cpulist '$bad_list'" 2 "" subset "$bad_list" "0-3"
 	done
+	# bench_split: the placed cells of a --dry-run --json plan under a parent (c is unplaced).
+	LAST_CMD="vmcheck split /sys/fs/cgroup/work/ <plan.json"
+	"$VMCHECK" split /sys/fs/cgroup/work/ <"$VMCHECK_DATA/plan.json" >"$T/out" 2>"$T/err"
+	RC=$?
+	if [ "$RC" -eq 0 ] && [ "$(cat "$T/out")" = "a=1-2 b=3 " ]; then
+		ok "vmcheck: split of a dry-run plan, as bench_split's sed printed it"
+	else
+		bad "vmcheck: split should print 'a=1-2 b=3 '"
+	fi
+	LAST_CMD="echo '{\"cells\":[' | vmcheck split /x/"
+	echo '{"cells":[' | "$VMCHECK" split /x/ >"$T/out" 2>"$T/err"
+	RC=$?
+	if [ "$RC" -eq 2 ] && [ ! -s "$T/out" ] && grep -q '^vmcheck: split: ' "$T/err"; then
+		ok "vmcheck: split of a malformed plan is an error"
+	else
+		bad "vmcheck: split of a malformed plan should exit 2 with a message"
+	fi
+	vc "t_ms with a bad regular expression" 2 "" t_ms "$L" 0 "("
+	vc "t_ms of a line that does not exist" 1 "" t_ms "$L" 9 ""
 	vc "fcmp" 0 "" fcmp 2.5 ">" 2.49
 	vc "fcmp false" 1 "" fcmp 2.5 "<" 2.49
 	vc "fcmp with a non-number" 2 "" fcmp x ">" 1

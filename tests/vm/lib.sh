@@ -557,12 +557,7 @@ stats_count() {
 # difference to the t of line N (stats_t_ms $((N - 1)) '') bounds the daemon's reaction time
 # on its own clock, free of this shell's polling overhead.
 stats_t_ms() {
-	_t=$(grep '^{"t":' "$SCHED_LOG" | tail -n "+$(($1 + 1))" | grep -m 1 -E -e "$2" |
-		sed -n 's/^{"t":\([0-9]*\)\.\([0-9][0-9][0-9]\),.*/\1 \2/p')
-	[ -n "$_t" ] || return 1
-	# shellcheck disable=SC2086 # "SECONDS MILLIS"
-	set -- $_t
-	echo $(($1 * 1000 + 1$2 - 1000))
+	"$VMCHECK" t_ms "$SCHED_LOG" "$1" "$2"
 }
 
 # stats_lines_until N ERE: how many stats lines after the first N it took until one matched ERE

@@ -91,9 +91,7 @@ simple_stop() {
 # "NAME=CPULIST ..." (from --dry-run --json; unplaced cells are left out).
 bench_split() {
 	"$SCX_BIN" --dry-run --json --cell-parent-cgroup "$CGROUP_ROOT/$BENCH_PARENT" |
-		sed 's/},{/}\n{/g' |
-		sed -n "s|.*\"cgroup\":\"$CGROUP_ROOT/$BENCH_PARENT/\([^\"]*\)\".*\"placed\":true.*\"primary\":\"\([^\"]*\)\".*|\1=\2|p" |
-		tr '\n' ' '
+		"$VMCHECK" split "$CGROUP_ROOT/$BENCH_PARENT/"
 }
 
 _cpusets_write() { # VALUE-OR-EMPTY: write each cell's cpuset.cpus (empty: its split's CPUs)

@@ -66,6 +66,11 @@ for SCHED_LOG in "$VMCHECK_DATA/stats.log" "$VMCHECK_DATA/stats2.log" "$VMCHECK_
 	c stats_min 0 - idle
 	c stats_mean 1 - idle
 	c stats_count
+	c stats_t_ms 0 ''
+	c stats_t_ms 0 '"plans":3'
+	c stats_t_ms 0 '"plans":9'
+	c stats_t_ms 3 ''
+	c stats_lines_until 0 '"plans":5'
 	c median 5 1 3 2
 	c median 4
 	c median 10 2 33

@@ -26,6 +26,10 @@
  *   vmcheck partition LOG ONLINE     no CPU in two cells and every CPU of ONLINE in one
  *   vmcheck owns_exactly LOG LIST    the cells' CPUs are exactly LIST, each once
  *   vmcheck no_cpu LOG CPU           no cell owns CPU
+ *   vmcheck t_ms LOG N ERE           the "t" (in ms) of the first stats line after the first N
+ *                                    that matches the extended regex ERE; exit 1 if none yet
+ *   vmcheck split PREFIX             read a --dry-run --json plan on stdin: "NAME=PRIMARY " for
+ *                                    each placed cell whose cgroup is PREFIX followed by NAME
  *   vmcheck fcmp A OP B              numeric comparison of two decimal numbers
  *   vmcheck median V...              the median (lower middle for an even count)
  *
@@ -34,6 +38,7 @@
  * (message on stderr). A field that is absent prints nothing (exit 0), as the helpers did.
  */
 #include <errno.h>
+#include <regex.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -905,6 +910,117 @@ static int cmd_no_cpu(const char *log, const char *cpu_s)
 	return !listed || owned;
 }
 
+/* "12.500" -> 12500: the daemon's clock in ms, from the number as written. */
+static bool t_to_ms(const char *t, long long *ms)
+{
+	long long v = 0;
+	int frac = 0;
+	const char *p = t;
+
+	if (!(*p >= '0' && *p <= '9'))
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (*p - '0');
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (frac < 3) {
+				v = v * 10 + (*p - '0');
+				frac++;
+			}
+	if (*p)
+		return false;
+	for (; frac < 3; frac++)
+		v *= 10;
+	*ms = v;
+	return true;
+}
+
+static int cmd_t_ms(const char *log, const char *mark, const char *ere)
+{
+	struct lines l = read_stats(log);
+	char *end;
+	long m = strtol(mark, &end, 10);
+	regex_t re;
+	int rc = 1, err;
+
+	if (!*mark || *end || m < 0) {
+		fprintf(stderr, "vmcheck: t_ms: N must be a count of lines, got '%s'\n", mark);
+		exit(2);
+	}
+	err = regcomp(&re, ere, REG_EXTENDED | REG_NOSUB);
+	if (err) {
+		char msg[256];
+
+		regerror(err, &re, msg, sizeof(msg));
+		fprintf(stderr, "vmcheck: t_ms: bad regular expression '%s': %s\n", ere, msg);
+		exit(2);
+	}
+	for (size_t i = (size_t)m; i < l.n; i++) {
+		struct jv *line;
+		long long ms;
+
+		if (regexec(&re, l.v[i], 0, NULL, 0))
+			continue;
+		line = parse_stats(l.v[i], "a stats line");
+		if (is_number(jv_get(line, "t")) && t_to_ms(jv_get(line, "t")->s, &ms)) {
+			printf("%lld\n", ms);
+			rc = 0;
+		}
+		jv_free(line);
+		break;
+	}
+	regfree(&re);
+	lines_free(&l);
+	return rc;
+}
+
+static int cmd_split(const char *prefix)
+{
+	size_t cap = 0, len = 0, n;
+	char *buf = NULL;
+	const struct jv *cells;
+	struct jv *plan;
+	const char *err = NULL;
+	size_t plen = strlen(prefix);
+
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			char *nb = realloc(buf, cap = (cap ? cap * 2 : 65536));
+
+			if (!nb) {
+				fprintf(stderr, "vmcheck: out of memory\n");
+				exit(2);
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len - 1, stdin);
+		if (!n)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	plan = json_parse(buf, &err);
+	if (!plan) {
+		fprintf(stderr, "vmcheck: split: the plan on stdin is not JSON (%s)\n",
+			err ? err : "?");
+		exit(2);
+	}
+	cells = jv_get(plan, "cells");
+	for (unsigned int i = 0; cells && cells->t == J_ARR && i < cells->n; i++) {
+		const struct jv *c = cells->items[i];
+		const char *cg = scalar(jv_get(c, "cgroup")),
+			   *primary = scalar(jv_get(c, "primary"));
+		const struct jv *placed = jv_get(c, "placed");
+
+		if (cg && primary && placed && placed->t == J_BOOL && !strcmp(placed->s, "true") &&
+		    !strncmp(cg, prefix, plen))
+			printf("%s=%s ", cg + plen, primary);
+	}
+	jv_free(plan);
+	free(buf);
+	return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -945,7 +1061,7 @@ static int usage(void)
 		"vmcheck: usage: vmcheck expand|count LIST | subset|intersect A B | cells|summary|brief "
 		"LOG | cell LOG NAME FIELD | top LOG FIELD | cmp LOG NAME FIELD OP V | agg LOG "
 		"MARK max|min|mean NAME FIELD | partition LOG ONLINE | owns_exactly LOG LIST | "
-		"no_cpu LOG CPU | fcmp A OP B | median V...\n");
+		"no_cpu LOG CPU | t_ms LOG N ERE | split PREFIX | fcmp A OP B | median V...\n");
 	return 2;
 }
 
@@ -997,6 +1113,10 @@ int main(int argc, char **argv)
 		return cmd_owns_exactly(a[0], a[1]);
 	if (!strcmp(cmd, "no_cpu") && n == 2)
 		return cmd_no_cpu(a[0], a[1]);
+	if (!strcmp(cmd, "t_ms") && n == 3)
+		return cmd_t_ms(a[0], a[1], a[2]);
+	if (!strcmp(cmd, "split") && n == 1)
+		return cmd_split(a[0]);
 	if (!strcmp(cmd, "fcmp") && n == 3) {
 		double x = number_or_die(a[0]), y = number_or_die(a[2]);
 
