@@ -182,7 +182,8 @@ $(BUILD)/vm-bin/%: tests/vm/tools/%.c $(BUILD)/libcore.a
 	@mkdir -p $(BUILD)/vm-bin
 	$(CC) $(CFLAGS_BASE) $(INC_CORE) -O2 -static -o $@ $< $(BUILD)/libcore.a $(CORE_LIBS)
 
-# Two boots: every case on $(VM_CPUS) vCPUs, then the llc_* cases on a VM with two LLCs.
+# Three boots: every case on $(VM_CPUS) vCPUs (llc_* and cpu8_* skip themselves there), then the
+# llc_* cases on a VM with two LLCs, then the cpu8_* cases on 8 vCPUs.
 vm-test: $(BUILD)/scx_cells $(VM_TOOLS)
 	@rc=0; VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus $(VM_CPUS) all \
 		| tee $(BUILD)/vm.log || rc=1; \
@@ -253,15 +254,16 @@ bench-plan: $(BUILD)/bench/bench_plan
 	$(BUILD)/bench/bench_plan
 
 # ---- host tests of the binary (no sched_ext here: errors, options, dry-run plans) ---------------
-# Host helper programs (tests/host/NAME.c -> build/host-bin/NAME) and the VM's scxstats, which
-# also checks metrics files (tests/host/metrics.sh).
+# Host helper programs (tests/host/NAME.c -> build/host-bin/NAME), the VM's scxstats, which
+# also checks metrics files (tests/host/metrics.sh), and vmcheck, tested on sample input
+# (tests/host/vmcheck.sh).
 HOST_TOOLS := $(patsubst tests/host/%.c,$(BUILD)/host-bin/%,$(wildcard tests/host/*.c))
 $(BUILD)/host-bin/%: tests/host/%.c $(BUILD)/libcore.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(INC_CORE) -O2 -o $@ $< $(BUILD)/libcore.a $(CORE_LIBS)
 
-host-test: $(BUILD)/scx_cells $(HOST_TOOLS) $(BUILD)/vm-bin/scxstats
-	tests/host/run.sh | tee $(BUILD)/host.log
+host-test: $(BUILD)/scx_cells $(HOST_TOOLS) $(BUILD)/vm-bin/scxstats $(BUILD)/vm-bin/vmcheck
+	VMCHECK=$(BUILD)/vm-bin/vmcheck tests/host/run.sh | tee $(BUILD)/host.log
 
 # Every suite, then one summary line summing them all.
 test:

@@ -1,5 +1,5 @@
 # VM benchmarks: `make bench` runs the five comparisons of docs/benchmarks.md, each in one qemu
-# boot (tests/vm/cases/bench_*.sh via tests/vm/run.sh), and writes tables, CSV and PNG plots to
+# boot (bench/vm/cases/bench_*.sh via tests/vm/run.sh), and writes tables, CSV and PNG plots to
 # build/bench/. Driver: bench/vm/run.sh. Included by the top Makefile (BUILD, VMLINUZ, KERNEL_SRC,
 # LIBBPF_DIR, BPFTOOL, BPF_CLANG, CC, CFLAGS_BASE come from there and scripts/env.sh).
 #
@@ -12,8 +12,9 @@
 
 BENCH ?= isolation workcons overhead reconfig footprint
 BENCH_OUT := $(BUILD)/bench
-# The VM helpers the bench cases use (tests/vm/tools/*.c, built by the top Makefile's rule).
-BENCH_VM_TOOLS := $(addprefix $(BUILD)/vm-bin/,benchlat benchts benchreconf benchmk)
+# The VM helpers the bench cases use (tests/vm/tools/*.c, built by the top Makefile's rule;
+# vmcheck for tests/vm/lib.sh's decisions).
+BENCH_VM_TOOLS := $(addprefix $(BUILD)/vm-bin/,benchlat benchts benchreconf benchmk vmcheck)
 
 # ---- baseline: the kernel's scx_simple, built from the same source tree with our toolchain ----
 SCX_SIMPLE_SRC := $(KERNEL_SRC)/tools/sched_ext

@@ -60,14 +60,12 @@ struct demand *demand_new(unsigned int nr_cpus, unsigned int max_cells,
 	if (!(cfg->headroom_cpus >= 0.0 && cfg->headroom_cpus < 1e6) ||
 	    !(cfg->headroom_pct >= 0.0 && cfg->headroom_pct <= 1000.0)) {
 		set_err(err, errlen,
-			"demand headroom must be within 0..1e6 CPUs and 0..1000 %; use the "
-			"defaults");
+			"demand headroom must be within 0..1e6 CPUs and 0..1000 %; use the defaults");
 		return NULL;
 	}
 	if (!(cfg->hysteresis_cpus >= 0.0) || !(cfg->weight_floor_cpus > 0.0)) {
 		set_err(err, errlen,
-			"demand hysteresis must be >= 0 and the weight floor > 0 CPUs; use the "
-			"defaults");
+			"demand hysteresis must be >= 0 and the weight floor > 0 CPUs; use the defaults");
 		return NULL;
 	}
 	d = calloc(1, sizeof(*d));

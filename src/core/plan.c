@@ -12,13 +12,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plan.h"
+#include "util.h"
 
 struct group {
 	unsigned int first_cpu; /* lowest CPU: orders groups of one kind */
@@ -73,17 +73,6 @@ struct ctx {
 	size_t errlen;
 };
 
-static void set_err(struct ctx *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!c->err || !c->errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(c->err, c->errlen, fmt, ap);
-	va_end(ap);
-}
-
 static inline unsigned int *llc_at(unsigned int *arr, const struct ctx *c, int s, int llc)
 {
 	return &arr[(size_t)s * c->nllc + (size_t)llc];
@@ -118,7 +107,7 @@ static int cmp_in_by_id(const void *a, const void *b, void *arg)
 	const struct plan_cell *cells = arg;
 	int x = cells[*(const unsigned int *)a].id, y = cells[*(const unsigned int *)b].id;
 
-	return (x > y) - (x < y);
+	return CMP(x, y);
 }
 
 static int cmp_topo(const void *a, const void *b, void *arg)
@@ -127,10 +116,10 @@ static int cmp_topo(const void *a, const void *b, void *arg)
 	int x = *(const int *)a, y = *(const int *)b;
 
 	if (t->llc_id[x] != t->llc_id[y])
-		return t->llc_id[x] < t->llc_id[y] ? -1 : 1;
+		return CMP(t->llc_id[x], t->llc_id[y]);
 	if (t->core_id[x] != t->core_id[y])
-		return t->core_id[x] < t->core_id[y] ? -1 : 1;
-	return (x > y) - (x < y);
+		return CMP(t->core_id[x], t->core_id[y]);
+	return CMP(x, y);
 }
 
 static int check_input(struct ctx *c)
@@ -138,47 +127,55 @@ static int check_input(struct ctx *c)
 	const struct plan_input *in = c->in;
 
 	if (!in->topo || !in->topo->online || !in->cells || !in->nr_cells) {
-		set_err(c, "plan input needs a topology and at least the root cell");
+		set_err(c->err, c->errlen,
+			"plan input needs a topology and at least the root cell");
 		return -EINVAL;
 	}
 	for (unsigned int s = 0; s < c->nc; s++) {
 		const struct plan_cell *pc = cell_in(c, s);
 
 		if (pc->id < 0) {
-			set_err(c, "cell id %d is negative; ids are >= 0 with 0 the root cell",
+			set_err(c->err, c->errlen,
+				"cell id %d is negative; ids are >= 0 with 0 the root cell",
 				pc->id);
 			return -EINVAL;
 		}
 		if (s && c->ids[s - 1] == pc->id) {
-			set_err(c, "cell id %d appears twice in the plan input", pc->id);
+			set_err(c->err, c->errlen, "cell id %d appears twice in the plan input",
+				pc->id);
 			return -EINVAL;
 		}
 		if (!isfinite(pc->need) || pc->need < 0) {
-			set_err(c, "cell %d needs %g CPUs; a need must be finite and >= 0", pc->id,
+			set_err(c->err, c->errlen,
+				"cell %d needs %g CPUs; a need must be finite and >= 0", pc->id,
 				pc->need);
 			return -EINVAL;
 		}
 		if (!isfinite(pc->share) || pc->share < 0) {
-			set_err(c, "cell %d has share %g; shares must be finite and >= 0", pc->id,
+			set_err(c->err, c->errlen,
+				"cell %d has share %g; shares must be finite and >= 0", pc->id,
 				pc->share);
 			return -EINVAL;
 		}
 		if (pc->has_cpuset && (!pc->cpuset || pc->cpuset->nbits != c->nr_cpus)) {
-			set_err(c, "cell %d cpuset is %s; it must be a mask of %u CPUs", pc->id,
+			set_err(c->err, c->errlen,
+				"cell %d cpuset is %s; it must be a mask of %u CPUs", pc->id,
 				pc->cpuset ? "sized wrongly" : "missing", c->nr_cpus);
 			return -EINVAL;
 		}
 	}
 	if (c->ids[0] != 0) {
-		set_err(c, "the root cell (id 0) is missing from the plan input");
+		set_err(c->err, c->errlen, "the root cell (id 0) is missing from the plan input");
 		return -EINVAL;
 	}
 	if (cell_in(c, 0)->has_cpuset) {
-		set_err(c, "the root cell cannot have a cpuset; it must be able to take any CPU");
+		set_err(c->err, c->errlen,
+			"the root cell cannot have a cpuset; it must be able to take any CPU");
 		return -EINVAL;
 	}
 	if (cell_in(c, 0)->cap) {
-		set_err(c, "the root cell cannot have a cap; it takes the CPUs capped cells leave");
+		set_err(c->err, c->errlen,
+			"the root cell cannot have a cap; it takes the CPUs capped cells leave");
 		return -EINVAL;
 	}
 	return 0;
@@ -347,11 +344,12 @@ static int cmp_priority(const void *a, const void *b, void *arg)
 	const unsigned int *had = arg;
 	int x = *(const int *)a, y = *(const int *)b;
 
+	/* the root first, then cells that had CPUs, then by id */
 	if ((x == 0) != (y == 0))
-		return x == 0 ? -1 : 1;
+		return CMP(y == 0, x == 0);
 	if (!!had[x] != !!had[y])
-		return had[x] ? -1 : 1;
-	return (x > y) - (x < y);
+		return CMP(!!had[y], !!had[x]);
+	return CMP(x, y);
 }
 
 /* CPUs that must stay free for the root cell beyond the one it is matched to. */
@@ -457,17 +455,17 @@ static int cmp_frac_desc(const void *a, const void *b)
 	const struct frac *x = a, *y = b;
 
 	if (x->f != y->f)
-		return x->f > y->f ? -1 : 1;
+		return CMP(y->f, x->f);
 	if (x->short_ != y->short_)
-		return x->short_ > y->short_ ? -1 : 1;
-	return (x->s > y->s) - (x->s < y->s);
+		return CMP(y->short_, x->short_);
+	return CMP(x->s, y->s);
 }
 
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
-	return (x > y) - (x < y);
+	return CMP(x, y);
 }
 
 struct fill {
@@ -675,18 +673,14 @@ static int cmp_hcpu(const void *a, const void *b)
 {
 	const struct hcpu *x = a, *y = b;
 
-	if (x->h != y->h)
-		return x->h < y->h ? -1 : 1;
-	return (x->cpu > y->cpu) - (x->cpu < y->cpu);
+	return x->h != y->h ? CMP(x->h, y->h) : CMP(x->cpu, y->cpu);
 }
 
 static int cmp_group(const void *a, const void *b)
 {
 	const struct group *x = a, *y = b;
 
-	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
-	return (x->first_cpu > y->first_cpu) - (x->first_cpu < y->first_cpu);
+	return x->kind != y->kind ? CMP(x->kind, y->kind) : CMP(x->first_cpu, y->first_cpu);
 }
 
 static bool same_claim(const struct ctx *c, int a, int b)
@@ -863,9 +857,7 @@ static int cmp_rem_desc(const void *a, const void *b)
 {
 	const struct rem_key *x = a, *y = b;
 
-	if (x->r != y->r)
-		return x->r > y->r ? -1 : 1;
-	return (x->s > y->s) - (x->s < y->s);
+	return x->r != y->r ? CMP(y->r, x->r) : CMP(x->s, y->s);
 }
 
 /* Deficit of @s once it has @extra more: target − planned − extra, or 0. */
@@ -1014,9 +1006,7 @@ static int cmp_keep(const void *a, const void *b, void *arg)
 	unsigned int cx = c->prev_llc_cnt[(size_t)ka->s * c->nllc + c->t->llc_id[x]];
 	unsigned int cy = c->prev_llc_cnt[(size_t)ka->s * c->nllc + c->t->llc_id[y]];
 
-	if (cx != cy)
-		return cx > cy ? -1 : 1;
-	return (c->topo_rank[x] > c->topo_rank[y]) - (c->topo_rank[x] < c->topo_rank[y]);
+	return cx != cy ? CMP(cy, cx) : CMP(c->topo_rank[x], c->topo_rank[y]);
 }
 
 static void keep_previous(struct ctx *c)
@@ -1176,10 +1166,10 @@ static int cmp_needer(const void *a, const void *b)
 	const struct needer *x = a, *y = b;
 
 	if (x->growing != y->growing)
-		return x->growing ? -1 : 1;
+		return CMP(y->growing, x->growing);
 	if (x->rem != y->rem)
-		return x->rem > y->rem ? -1 : 1;
-	return (x->s > y->s) - (x->s < y->s);
+		return CMP(y->rem, x->rem);
+	return CMP(x->s, y->s);
 }
 
 static int take_free(struct ctx *c)
@@ -1583,7 +1573,7 @@ int plan_compute(const struct plan_input *in, struct plan **out, char *err, size
 
 	*out = NULL;
 	if (!in || !in->topo || !in->topo->online || !in->cells || !in->nr_cells) {
-		set_err(&c, "plan input needs a topology and at least the root cell");
+		set_err(c.err, c.errlen, "plan input needs a topology and at least the root cell");
 		return -EINVAL;
 	}
 	ret = setup(&c);
@@ -1606,7 +1596,8 @@ int plan_compute(const struct plan_input *in, struct plan **out, char *err, size
 	if (!ret)
 		ret = build_output(&c, out);
 	if (ret == -ENOMEM)
-		set_err(&c, "out of memory planning %u CPUs for %u cells", c.nr_cpus, c.nc);
+		set_err(c.err, c.errlen, "out of memory planning %u CPUs for %u cells", c.nr_cpus,
+			c.nc);
 	ctx_free(&c);
 	return ret;
 }

@@ -9,6 +9,7 @@
 #include "cgroup.h"
 #include "manager.h"
 #include "view.h"
+#include "writer.h"
 
 struct manager {
 	struct manager_cfg cfg;

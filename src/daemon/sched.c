@@ -58,20 +58,19 @@ int sched_preflight(const char *sysfs_root, char *err, size_t errlen)
 
 	snprintf(path, sizeof(path), "%s/kernel/sched_ext/state", sysfs_root);
 	if (read_line(path, state, sizeof(state))) {
-		snprintf(err, errlen,
-			 "this kernel has no sched_ext (%s is missing); scx_cells needs a kernel "
-			 "built "
-			 "with CONFIG_SCHED_CLASS_EXT=y, or try the bundled VM: ./run.sh demo",
-			 path);
+		snprintf(
+			err, errlen,
+			"this kernel has no sched_ext (%s is missing); scx_cells needs a kernel built with CONFIG_SCHED_CLASS_EXT=y, or try the bundled VM: ./run.sh demo",
+			path);
 		return -ENOSYS;
 	}
 	if (strcmp(state, "disabled") != 0) {
 		snprintf(path, sizeof(path), "%s/kernel/sched_ext/root/ops", sysfs_root);
 		read_line(path, ops, sizeof(ops));
-		snprintf(err, errlen,
-			 "another sched_ext scheduler is loaded (state '%s', ops '%s'); stop it "
-			 "first",
-			 state, ops[0] ? ops : "?");
+		snprintf(
+			err, errlen,
+			"another sched_ext scheduler is loaded (state '%s', ops '%s'); stop it first",
+			state, ops[0] ? ops : "?");
 		return -EBUSY;
 	}
 	if (geteuid() != 0) {
@@ -131,10 +130,10 @@ int sched_start(struct sched **out, const struct sched_params *params, char *err
 
 	ret = scx_cells__load(s->skel);
 	if (ret) {
-		snprintf(err, errlen,
-			 "the kernel rejected the BPF scheduler (%s); run with -vv for the "
-			 "verifier log",
-			 strerror(-ret));
+		snprintf(
+			err, errlen,
+			"the kernel rejected the BPF scheduler (%s); run with -vv for the verifier log",
+			strerror(-ret));
 		goto fail;
 	}
 	/* Kfuncs called from the syscall program need to know which scheduler they act for. */
@@ -241,8 +240,7 @@ int sched_publish(struct sched *s, uint64_t parent_cgid, const struct sched_cell
 	gp = grace_period();
 	if (gp && !s->warned_gp) {
 		fprintf(stderr,
-			"scx_cells: membarrier(MEMBARRIER_CMD_GLOBAL) failed (%s): publications "
-			"cannot wait for readers of the old configuration\n",
+			"scx_cells: membarrier(MEMBARRIER_CMD_GLOBAL) failed (%s): publications cannot wait for readers of the old configuration\n",
 			strerror(-gp));
 		s->warned_gp = true;
 	}

@@ -1,26 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * view - one interval's stats as text or JSON.
+ * view - one interval's stats as text or JSON, each part written once through the streaming
+ * writer (writer.h): the calls below are the JSON structure in order; a value's text format (or
+ * NULL) and writer_text() give the text form. Byte-identical to the two hand-written forms it
+ * replaces (tests/unit/golden/view_*).
  */
 #include <string.h>
 
 #include "view.h"
-
-void json_print_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
+#include "writer.h"
 
 static bool has_cpu_map(const struct view *v)
 {
@@ -29,85 +17,87 @@ static bool has_cpu_map(const struct view *v)
 
 /*
  * The CPU map: for each CPU the cell that owns it and the cell whose task it is running right now
- * ("." when idle, "N*" for a borrower), so borrowing is visible at a glance.
+ * ("." when idle, "N*" for a borrower), so borrowing is visible at a glance. Text: three rows
+ * (cpu, owner, runs); JSON: one object per CPU.
  */
-static void cpu_map_text(FILE *f, const struct view *v)
+static void cpu_map(struct writer *w, const struct view *v)
 {
 	const struct plan *p = v->plan;
 
-	fprintf(f, "  %-5s", "cpu");
+	writer_text(w, "  %-5s", "cpu");
 	for (unsigned int cpu = 0; cpu < p->nr_cpus; cpu++)
-		fprintf(f, " %3u", cpu);
-	fprintf(f, "\n  %-5s", "owner");
+		writer_text(w, " %3u", cpu);
+	writer_text(w, "\n  %-5s", "owner");
 	for (unsigned int cpu = 0; cpu < p->nr_cpus; cpu++) {
 		if (p->owner[cpu] < 0)
-			fprintf(f, "   -");
+			writer_text(w, "   -");
 		else
-			fprintf(f, " %3d", p->owner[cpu]);
+			writer_text(w, " %3d", p->owner[cpu]);
 	}
-	fprintf(f, "\n  %-5s", "runs");
+	writer_text(w, "\n  %-5s", "runs");
 	for (unsigned int cpu = 0; cpu < p->nr_cpus; cpu++) {
 		if (v->running[cpu] < 0)
-			fprintf(f, "   .");
+			writer_text(w, "   .");
 		else if (v->running[cpu] != p->owner[cpu])
-			fprintf(f, " %2d*", v->running[cpu]);
+			writer_text(w, " %2d*", v->running[cpu]);
 		else
-			fprintf(f, " %3d", v->running[cpu]);
+			writer_text(w, " %3d", v->running[cpu]);
 	}
-	fputc('\n', f);
+	writer_text(w, "\n");
+
+	writer_begin_array(w, "cpu_map");
+	for (unsigned int cpu = 0; cpu < p->nr_cpus; cpu++) {
+		writer_begin_object(w, NULL);
+		writer_u64(w, "cpu", NULL, cpu);
+		writer_int(w, "owner", NULL, p->owner[cpu]);
+		writer_int(w, "running", NULL, v->running[cpu]);
+		writer_end_object(w);
+	}
+	writer_end_array(w);
 }
 
-static void cpu_map_json(FILE *f, const struct view *v)
-{
-	fprintf(f, "\"cpu_map\":[");
-	for (unsigned int cpu = 0; cpu < v->plan->nr_cpus; cpu++)
-		fprintf(f, "%s{\"cpu\":%u,\"owner\":%d,\"running\":%d}", cpu ? "," : "", cpu,
-			v->plan->owner[cpu], v->running[cpu]);
-	fprintf(f, "],");
-}
-
-static void header(FILE *f, const struct view *v, bool json)
+/* The interval's counters: two text lines; top-level fields, "queue" and "counters" in JSON. */
+static void header(struct writer *w, const struct view *v)
 {
 	const struct view_placement *pl = &v->placement;
 	const struct view_counters *c = &v->counters;
 	double mean_us = c->wakeups ? (double)c->wake_wait_ns / (double)c->wakeups / 1e3 : 0.0;
 
-	if (!json) {
-		fprintf(f,
-			"[%8.1fs] plans %llu, rebalances %llu, rejected %llu | placement: idle %.0f%% cell-queue %.0f%% pinned %.0f%% borrowed %.0f%%\n",
-			v->elapsed_s, (unsigned long long)v->nr_plans,
-			(unsigned long long)v->nr_rebalances, (unsigned long long)v->nr_rejected,
-			pl->idle, pl->cell, pl->pinned, pl->borrowed);
-		fprintf(f, "  re-examined after publications %llu (moved for affinity %llu)",
-			(unsigned long long)c->reenq, (unsigned long long)c->reenq_affn);
-		fprintf(f, " | wake-ups %llu, wait mean %.1f us", (unsigned long long)c->wakeups,
-			mean_us);
-		fprintf(f, "; cell busy %llu (lent %llu)", (unsigned long long)c->owner_busy,
-			(unsigned long long)c->owner_busy_lent);
-		fprintf(f, ", reclaims %llu (%llu on a tick, %llu ran the cell's task)\n",
-			(unsigned long long)c->reclaims, (unsigned long long)c->reclaim_ticks,
-			(unsigned long long)c->reclaim_runs);
-		return;
-	}
-	fprintf(f,
-		"{\"t\":%.3f,\"plans\":%llu,\"rebalances\":%llu,\"rejected\":%llu,"
-		"\"waiting\":%u,\"queue\":{\"idle\":%.1f,\"cell\":%.1f,\"pinned\":%.1f,"
-		"\"borrowed\":%.1f},\"counters\":{\"reenq\":%llu,\"reenq_affn\":%llu,"
-		"\"owner_busy\":%llu,\"owner_busy_lent\":%llu,\"reclaims\":%llu,"
-		"\"reclaim_ticks\":%llu,\"reclaim_runs\":%llu,\"wakeups\":%llu,"
-		"\"wake_wait_mean_us\":%.1f,\"wake_wait_hist\":[",
-		v->elapsed_s, (unsigned long long)v->nr_plans, (unsigned long long)v->nr_rebalances,
-		(unsigned long long)v->nr_rejected, v->nr_waiting, pl->idle, pl->cell, pl->pinned,
-		pl->borrowed, (unsigned long long)c->reenq, (unsigned long long)c->reenq_affn,
-		(unsigned long long)c->owner_busy, (unsigned long long)c->owner_busy_lent,
-		(unsigned long long)c->reclaims, (unsigned long long)c->reclaim_ticks,
-		(unsigned long long)c->reclaim_runs, (unsigned long long)c->wakeups, mean_us);
+	writer_double(w, "t", 3, "[%8.1fs]", v->elapsed_s);
+	writer_u64(w, "plans", " plans %llu", v->nr_plans);
+	writer_u64(w, "rebalances", ", rebalances %llu", v->nr_rebalances);
+	writer_u64(w, "rejected", ", rejected %llu", v->nr_rejected);
+	writer_u64(w, "waiting", NULL, v->nr_waiting);
+	writer_text(w, " | placement:");
+	writer_begin_object(w, "queue");
+	writer_double(w, "idle", 1, " idle %.0f%%", pl->idle);
+	writer_double(w, "cell", 1, " cell-queue %.0f%%", pl->cell);
+	writer_double(w, "pinned", 1, " pinned %.0f%%", pl->pinned);
+	writer_double(w, "borrowed", 1, " borrowed %.0f%%\n", pl->borrowed);
+	writer_end_object(w);
+
+	writer_begin_object(w, "counters");
+	writer_u64(w, "reenq", "  re-examined after publications %llu", c->reenq);
+	writer_u64(w, "reenq_affn", " (moved for affinity %llu)", c->reenq_affn);
+	/* The text shows the wake-ups here; JSON has them after the reclaims. */
+	writer_text(w, " | wake-ups %llu, wait mean %.1f us", (unsigned long long)c->wakeups,
+		    mean_us);
+	writer_u64(w, "owner_busy", "; cell busy %llu", c->owner_busy);
+	writer_u64(w, "owner_busy_lent", " (lent %llu)", c->owner_busy_lent);
+	writer_u64(w, "reclaims", ", reclaims %llu", c->reclaims);
+	writer_u64(w, "reclaim_ticks", " (%llu on a tick", c->reclaim_ticks);
+	writer_u64(w, "reclaim_runs", ", %llu ran the cell's task)\n", c->reclaim_runs);
+	writer_u64(w, "wakeups", NULL, c->wakeups);
+	writer_double(w, "wake_wait_mean_us", 1, NULL, mean_us);
+	writer_begin_array(w, "wake_wait_hist");
 	for (int b = 0; b < VIEW_WAIT_BUCKETS; b++)
-		fprintf(f, "%s%llu", b ? "," : "", (unsigned long long)c->wake_wait_hist[b]);
-	fprintf(f, "]},");
+		writer_u64(w, NULL, NULL, c->wake_wait_hist[b]);
+	writer_end_array(w);
+	writer_end_object(w);
 }
 
-static void cell_row(FILE *f, const struct view *v, unsigned int i, bool json)
+/* One cell: a table row in text, an object of "cells" in JSON. */
+static void cell(struct writer *w, const struct view *v, unsigned int i)
 {
 	const struct plan_cell_out *pc = &v->plan->cells[i];
 	const struct demand_cell *dc = v->demand ? demand_cell(v->demand, pc->id) : NULL;
@@ -119,39 +109,36 @@ static void cell_row(FILE *f, const struct view *v, unsigned int i, bool json)
 		dc = &zero;
 	if (cpumask_format(pc->primary, cpus, sizeof(cpus)) >= sizeof(cpus))
 		strcpy(cpus + sizeof(cpus) - 4, "...");
-	if (!json) {
-		fprintf(f, "  %-4d %-20.20s %-16.16s %6.1f %7.1f %9.1f %6.1f %6.2f\n", pc->id, name,
-			cpus, dc->util_pct, dc->smoothed_util_pct, dc->demand_borrow_pct,
-			dc->lent_pct, dc->cpus_used);
-		return;
-	}
-	fprintf(f, "%s{\"id\":%d,\"cgroup\":", i ? "," : "", pc->id);
-	json_print_string(f, name);
-	fprintf(f,
-		",\"cpus\":\"%s\",\"nr_cpus\":%u,\"util_pct\":%.1f,\"smoothed_util_pct\":%.1f,"
-		"\"demand_borrow_pct\":%.1f,\"lent_pct\":%.1f,\"cpus_used\":%.2f,"
-		"\"cpus_waiting\":%.2f,\"smoothed_cpus\":%.2f}",
-		cpus, pc->nr_primary, dc->util_pct, dc->smoothed_util_pct, dc->demand_borrow_pct,
-		dc->lent_pct, dc->cpus_used, dc->cpus_waiting, dc->smoothed_cpus);
+	writer_begin_object(w, NULL);
+	writer_int(w, "id", "  %-4d", pc->id);
+	writer_string(w, "cgroup", " %-20.20s", name);
+	writer_string(w, "cpus", " %-16.16s", cpus);
+	writer_u64(w, "nr_cpus", NULL, pc->nr_primary);
+	writer_double(w, "util_pct", 1, " %6.1f", dc->util_pct);
+	writer_double(w, "smoothed_util_pct", 1, " %7.1f", dc->smoothed_util_pct);
+	writer_double(w, "demand_borrow_pct", 1, " %9.1f", dc->demand_borrow_pct);
+	writer_double(w, "lent_pct", 1, " %6.1f", dc->lent_pct);
+	writer_double(w, "cpus_used", 2, " %6.2f\n", dc->cpus_used);
+	writer_double(w, "cpus_waiting", 2, NULL, dc->cpus_waiting);
+	writer_double(w, "smoothed_cpus", 2, NULL, dc->smoothed_cpus);
+	writer_end_object(w);
 }
 
 void view_render(FILE *f, const struct view *v, bool json)
 {
 	unsigned int nr = v->plan ? v->plan->nr_cells : 0;
+	struct writer w;
 
-	header(f, v, json);
-	if (json) {
-		if (has_cpu_map(v))
-			cpu_map_json(f, v);
-		fprintf(f, "\"cells\":[");
-	} else {
-		if (has_cpu_map(v))
-			cpu_map_text(f, v);
-		fprintf(f, "  %-4s %-20s %-16s %6s %7s %9s %6s %6s\n", "cell", "cgroup", "cpus",
-			"util%", "smooth%", "borrowed%", "lent%", "used");
-	}
+	writer_init(&w, f, json);
+	writer_begin_object(&w, NULL);
+	header(&w, v);
+	if (has_cpu_map(v))
+		cpu_map(&w, v);
+	writer_begin_array(&w, "cells");
+	writer_text(&w, "  %-4s %-20s %-16s %6s %7s %9s %6s %6s\n", "cell", "cgroup", "cpus",
+		    "util%", "smooth%", "borrowed%", "lent%", "used");
 	for (unsigned int i = 0; i < nr; i++)
-		cell_row(f, v, i, json);
-	if (json)
-		fprintf(f, "]}\n");
+		cell(&w, v, i);
+	writer_end_array(&w);
+	writer_end_object(&w);
 }

@@ -53,7 +53,4 @@ struct view {
 
 void view_render(FILE *f, const struct view *v, bool json);
 
-/* Write @s as a JSON string literal (quotes included). */
-void json_print_string(FILE *f, const char *s);
-
 #endif /* SCX_CELLS_VIEW_H */

@@ -429,6 +429,10 @@ for args in "--cell-parent-cgroup $T/nonexistent --sysfs-root $S4" \
 	fi
 done
 
+# ---- the VM harness's shell library -------------------------------------------------------------
+. "$here/vmlib.sh"
+. "$here/vmcheck.sh"
+
 # ---- install, systemd unit, man page ------------------------------------------------------------
 . "$here/install.sh"
 

@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests for view: the stats table, the CPU map and the JSON line, rendered from a real plan
- * (4 CPUs, root + 2 cells) and a hand-set running map.
+ * (4 CPUs, root + 2 cells) and a hand-set running map; and golden files (tests/unit/golden/view_*)
+ * that pin every byte of both forms for fixed inputs, recorded from the renderer as it was before
+ * it moved onto the streaming writer. VIEW_GOLDEN_UPDATE=1 rewrites them instead of comparing;
+ * VIEW_GOLDEN_DIR overrides where they are (default tests/unit/golden, from the repo root).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "cpumask.h"
 #include "view.h"
 
 struct fixture {
@@ -188,12 +195,165 @@ static void test_no_plan_no_map(void **state)
 	assert_contains(out, "\"cells\":[]}\n");
 }
 
+/* ---- golden files -------------------------------------------------------------------------- */
+
+static void golden(const char *name, const char *out)
+{
+	const char *dir = getenv("VIEW_GOLDEN_DIR");
+	char path[512], *want = NULL;
+	size_t len = 0, n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/unit/golden", name);
+	if (getenv("VIEW_GOLDEN_UPDATE")) {
+		f = fopen(path, "w");
+		if (!f)
+			fail_msg("cannot write %s: %s", path, strerror(errno));
+		fputs(out, f);
+		fclose(f);
+		return;
+	}
+	f = fopen(path, "r");
+	if (!f)
+		fail_msg(
+			"cannot read golden file %s (%s): run from the repo root or set VIEW_GOLDEN_DIR",
+			path, strerror(errno));
+	want = malloc(1 << 16);
+	assert_non_null(want);
+	while ((n = fread(want + len, 1, (1 << 16) - 1 - len, f)) > 0)
+		len += n;
+	fclose(f);
+	want[len] = '\0';
+	if (strcmp(want, out)) {
+		size_t i = 0;
+
+		while (want[i] && want[i] == out[i])
+			i++;
+		fail_msg("%s differs at byte %zu:\n--- want ---\n%s\n--- got ---\n%s", path, i,
+			 want, out);
+	}
+	free(want);
+}
+
+/* Both forms of @v against NAME.txt and NAME.json. */
+static void golden_both(struct fixture *fx, const struct view *v, const char *name)
+{
+	char file[128];
+
+	snprintf(file, sizeof(file), "%s.txt", name);
+	golden(file, render(fx, v, false));
+	snprintf(file, sizeof(file), "%s.json", name);
+	golden(file, render(fx, v, true));
+}
+
+static void test_golden_small(void **state)
+{
+	struct fixture *fx = *state;
+	struct view v = base_view(fx);
+	int lend = other_cpu(fx->plan, 1);
+
+	for (int cpu = 0; cpu < 4; cpu++)
+		fx->running[cpu] = fx->plan->owner[cpu];
+	fx->running[lend] = 1;
+	fx->running[(lend + 1) % 4] = -1;
+	golden_both(fx, &v, "view_small");
+	fx->plan->owner[3] = -1; /* an offline CPU: owner "-" */
+	fx->running[3] = -1;
+	golden_both(fx, &v, "view_offline");
+	v.running = NULL; /* no CPU map without the running map */
+	v.label = NULL;	  /* names shown as "?" */
+	v.counters.wakeups = 0;
+	golden_both(fx, &v, "view_nomap");
+	v.plan = NULL;
+	golden_both(fx, &v, "view_noplan");
+}
+
+static const char *big_label(const void *ctx, int id)
+{
+	static const char *const names[] = {"(root)", "a-cell-name-longer-than-twenty-columns",
+					    "ctl\\x\n\001\037y", "caf\xc3\xa9"};
+
+	(void)ctx;
+	return id >= 0 && id < 4 ? names[id] : "?";
+}
+
+/*
+ * 200 CPUs (no CPU map above 64): cell 1 owns every even CPU (a cpulist longer than both the
+ * table column and the 256-byte buffer, cut with "..."), cell 2 the odd ones below 100, the root
+ * the rest; cell 3 is unplaced. Demand metrics set by hand.
+ */
+static void test_golden_big(void **state)
+{
+	struct fixture *fx = *state;
+	enum { NR = 200 };
+	struct plan_cell_out cells[4] = {{.id = 0}, {.id = 1}, {.id = 2}, {.id = 3}};
+	struct plan p = {.nr_cpus = NR, .nr_cells = 4, .cells = cells};
+	int owner[NR], running[NR];
+	struct demand_cfg cfg;
+	struct demand *d;
+	struct demand_cell *dc;
+	struct view v = base_view(fx);
+	char err[256];
+
+	for (int i = 0; i < 4; i++) {
+		cells[i].primary = cpumask_alloc(NR);
+		cells[i].borrowable = cpumask_alloc(NR);
+		assert_non_null(cells[i].primary);
+	}
+	for (unsigned int cpu = 0; cpu < NR; cpu++) {
+		int c = cpu % 2 == 0 ? 1 : cpu < 100 ? 2 : 0;
+
+		owner[cpu] = c;
+		running[cpu] = cpu % 7 ? c : -1;
+		cpumask_set(cells[c].primary, cpu);
+		cells[c].nr_primary++;
+	}
+	cells[3].why = PLAN_UNPLACED_OVER_MAX;
+	p.owner = owner;
+	demand_cfg_default(&cfg);
+	d = demand_new(NR, 4, &cfg, err, sizeof(err));
+	assert_non_null(d);
+	for (unsigned int c = 1; c < 3; c++)
+		assert_int_equal(demand_cell_add(d, c), 0);
+	for (unsigned int c = 0; c < 3; c++) {
+		dc = (struct demand_cell *)demand_cell(d, c); /* metrics by hand, for the test */
+		dc->util_pct = 12.25 * (c + 1);
+		dc->smoothed_util_pct = 99.95;
+		dc->demand_borrow_pct = 1234.5;
+		dc->lent_pct = c ? 0.04 : 100;
+		dc->cpus_used = 3.14159 * c;
+		dc->cpus_waiting = 0.005;
+		dc->smoothed_cpus = 1e6 + c;
+	}
+	v.plan = &p;
+	v.running = running;
+	v.demand = d;
+	v.label = big_label;
+	v.elapsed_s = 123456.789;
+	v.nr_plans = UINT64_MAX;
+	v.nr_waiting = 4000000000u;
+	v.placement = (struct view_placement){
+		.idle = 0.05, .cell = 99.949, .pinned = 0, .borrowed = -0.0};
+	for (int b = 0; b < VIEW_WAIT_BUCKETS; b++)
+		v.counters.wake_wait_hist[b] = (uint64_t)b << 40;
+	v.counters.wake_wait_ns = 7;
+	v.counters.wakeups = 3;
+	golden_both(fx, &v, "view_big");
+	demand_free(d);
+	for (int i = 0; i < 4; i++) {
+		cpumask_free(cells[i].primary);
+		cpumask_free(cells[i].borrowable);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_plan_no_map, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_golden_small, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_golden_big, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("view", tests, NULL, NULL);

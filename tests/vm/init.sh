@@ -8,7 +8,8 @@
 #
 #   @@VMTEST BOOT uptime=S ncpus=N kernel=K@@       init started
 #   @@VMTEST BEGIN name@@                            case output follows
-#   @@VMTEST END name rc=N secs=S status=ST@@        ST: ok | timeout | left_loaded
+#   @@VMTEST END name rc=N secs=S status=ST@@        ST: ok | timeout | left_loaded;
+#                                                    rc=77 with ok: the case skipped itself
 #   @@VMTEST RESULT name rc=N secs=S status=ST@@     repeated for all cases at the end
 #   @@VMTEST ABORT reason@@                          remaining cases skipped
 #   @@VMTEST DONE@@                                  all cases ran; powering off
@@ -128,7 +129,8 @@ run_case() {
 	kill_group "$pid" KILL # stray workers of a passing case
 	clean_cgroups
 
-	if [ "$rc" -ne 0 ] || [ "$status" != ok ]; then
+	# rc 77: the case skipped itself (lib.sh's skip), nothing to explain.
+	if { [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; } || [ "$status" != ok ]; then
 		echo "--- kernel log during case $name ---"
 		dmesg | sed 's/^/kmsg| /' | grep . || echo "(none)"
 	fi

@@ -1,11 +1,15 @@
 # shellcheck shell=sh
-# tests/vm/lib.sh — helpers for VM test cases.
+# tests/vm/lib.sh — the one library of helpers for VM cases (tests/vm/cases, bench/vm/cases,
+# demo/): every helper is defined here exactly once (tests/host/run.sh checks it).
 #
 # Runs INSIDE the test VM under busybox sh (ash); it is sourced by every case
 # (`. /tests/lib.sh`) and by /init. Keep it POSIX sh + busybox applets only.
+# lib_rel.sh and lib_wc.sh remain for cases that source them: the first installs the
+# reliability cases' exit trap, the second is empty.
 #
 # Conventions for cases:
 #   - fail MSG            print "FAIL: MSG" and exit 1
+#   - skip MSG            print "SKIP: MSG" and exit 77: this VM does not suit the case
 #   - wait_for T DESC CMD...  poll CMD until it succeeds (never use bare sleeps to
 #                         synchronise; poll for the condition you need); T is scaled by
 #                         VM_TIME_SCALE
@@ -22,6 +26,8 @@ CASE_DIR=${CASE_DIR:-/tmp}
 NCPUS=${NCPUS:-$(nproc)}
 SCHED_PID=
 SCHED_LOG=
+# The checker tool (tests/vm/tools/vmcheck.c, /bin/vmcheck in the VM).
+VMCHECK=${VMCHECK:-vmcheck}
 
 # ---- basics ------------------------------------------------------------------
 
@@ -29,6 +35,14 @@ SCHED_LOG=
 fail() {
 	echo "FAIL: $*"
 	exit 1
+}
+
+# skip REASON...: end the case as skipped (exit status 77; run.sh prints "SKIP NAME (REASON)"):
+# for a VM that cannot show what the case tests (one LLC, too few vCPUs). Call it before the
+# case starts anything, so there is nothing to clean up.
+skip() {
+	echo "SKIP: $*"
+	exit 77
 }
 
 # log MSG...: informational line, prefixed so it stands out in the case log.
@@ -281,29 +295,29 @@ cg_has_procs() {
 	done
 }
 
-# expand_cpulist LIST: "0-2,5" -> "0 1 2 5".
+# ---- cpulists and the daemon's stats lines: decided by vmcheck (tests/vm/tools/vmcheck.c) ----
+# Cpulists are parsed strictly (a malformed one is a harness bug: the two predicates below fail
+# the case instead of answering "no"); stats lines are parsed as JSON, whatever the key order.
+
+# expand_cpulist LIST: "0-2,5" -> "0 1 2 5 ".
 expand_cpulist() {
-	echo "$1" | tr ',' '\n' | while IFS=- read -r _a _b; do
-		[ -n "$_a" ] || continue
-		seq "$_a" "${_b:-$_a}"
-	done | tr '\n' ' '
+	"$VMCHECK" expand "$1"
 }
 
 # cpulist_subset A B: every CPU of cpulist A is in cpulist B.
 cpulist_subset() {
-	_in=" $(expand_cpulist "$2") "
-	for _x in $(expand_cpulist "$1"); do
-		case "$_in" in *" $_x "*) ;; *) return 1 ;; esac
-	done
+	"$VMCHECK" subset "$1" "$2"
+	_vc=$?
+	[ "$_vc" -le 1 ] || fail "cpulist_subset: malformed cpulist in '$1' or '$2'"
+	return "$_vc"
 }
 
 # cpulists_intersect A B: some CPU is in both.
 cpulists_intersect() {
-	_in=" $(expand_cpulist "$2") "
-	for _x in $(expand_cpulist "$1"); do
-		case "$_in" in *" $_x "*) return 0 ;; esac
-	done
-	return 1
+	"$VMCHECK" intersect "$1" "$2"
+	_vc=$?
+	[ "$_vc" -le 1 ] || fail "cpulists_intersect: malformed cpulist in '$1' or '$2'"
+	return "$_vc"
 }
 
 # last_stats: the daemon's latest JSON stats line.
@@ -311,16 +325,14 @@ last_stats() {
 	grep '^{"t":' "$SCHED_LOG" | tail -n 1
 }
 
-# cell_field NAME FIELD: a string field of cell NAME (cgroup basename, "(root)" for cell 0)
-# from the latest stats line.
+# cell_field NAME FIELD: a field of cell NAME (cgroup basename, "(root)" for cell 0) from the
+# latest stats line (a string without its quotes, a number as written).
 cell_field() {
-	# A string value runs to its closing quote (cpulists contain commas); a number to , or }.
-	last_stats | sed 's/},{/}\n{/g' | grep "\"cgroup\":\"$1\"" |
-		sed -n -e "s/.*\"$2\":\"\\([^\"]*\\)\".*/\\1/p" -e "t" \
-			-e "s/.*\"$2\":\\([^,}]*\\).*/\\1/p" | head -n 1
+	"$VMCHECK" cell "$SCHED_LOG" "$1" "$2"
 }
 
-# cell_cpus NAME: primary CPUs of cell NAME.
+# cell_cpus NAME: primary CPUs of cell NAME in the latest stats line (the whole cpulist, also
+# when it is not contiguous: "0,3").
 cell_cpus() {
 	cell_field "$1" cpus
 }
@@ -387,6 +399,8 @@ assert_cells_isolated() {
 			_cpus=${_cpus#cpus=}
 			log "cell $_c (cpus $_own): pid $_pid ran on ${_cpus:-nothing} ($_n)"
 			[ -n "$_cpus" ] || fail "pid $_pid of cell $_c was never seen running"
+			# A pid that exited while sampled ("PID gone") has nothing to check.
+			[ "$_cpus" != gone ] || continue
 			cpulist_subset "$_cpus" "$_own" ||
 				fail "pid $_pid of cell $_c ran on CPUs $_cpus, outside its cell's CPUs $_own"
 		done <"$CASE_DIR/sample.$_c"
@@ -412,13 +426,12 @@ assert_cells_disjoint() {
 # stats_cells_table: the cells of the latest stats line, one "ID NAME CPUS" line each (CPUS is
 # empty for an unplaced cell).
 stats_cells_table() {
-	last_stats | sed 's/.*"cells":\[//; s/},{/}\n{/g' |
-		sed -n 's/.*"id":\([0-9]*\),"cgroup":"\([^"]*\)","cpus":"\([^"]*\)".*/\1 \2 \3/p'
+	"$VMCHECK" cells "$SCHED_LOG"
 }
 
 # stats_cells_summary: the latest stats line's cells on one line, "ID:NAME=CPUS ...".
 stats_cells_summary() {
-	stats_cells_table | while read -r _i _n _c; do printf '%s:%s=%s ' "$_i" "$_n" "$_c"; done
+	"$VMCHECK" summary "$SCHED_LOG"
 }
 
 # cell_id NAME: id of cell NAME in the latest stats line (empty if it is not listed).
@@ -428,7 +441,7 @@ cell_id() {
 
 # stats_plans: the "plans" counter (plans applied so far) of the latest stats line.
 stats_plans() {
-	last_stats | sed -n 's/.*"plans":\([0-9]*\).*/\1/p'
+	"$VMCHECK" top "$SCHED_LOG" plans
 }
 
 # stats_lack_cell NAME: there is a stats line and the latest one does not list cell NAME.
@@ -451,23 +464,7 @@ online_cpus() {
 # stats_partition_ok: in the latest stats line no CPU belongs to two cells and the placed cells
 # together own every online CPU. Prints what is wrong otherwise.
 stats_partition_ok() {
-	_tab=$(stats_cells_table)
-	[ -n "$_tab" ] || { echo "no cells in the latest stats line: $(last_stats)"; return 1; }
-	_seen=" " _msg=
-	while read -r _i _n _c; do
-		for _x in $(expand_cpulist "$_c"); do
-			case $_seen in *" $_x "*) _msg="$_msg cpu $_x is in two cells;" ;; esac
-			_seen="$_seen$_x "
-		done
-	done <<EOT
-$_tab
-EOT
-	for _x in $(expand_cpulist "$(online_cpus)"); do
-		case $_seen in *" $_x "*) ;; *) _msg="$_msg online cpu $_x is in no cell;" ;; esac
-	done
-	[ -z "$_msg" ] && return 0
-	echo "$_msg cells: $(stats_cells_summary)"
-	return 1
+	"$VMCHECK" partition "$SCHED_LOG" "$(online_cpus)"
 }
 
 # pids_ran_within MS CPULIST PID...: sample the PIDs for MS ms (cpusample); succeed iff each was
@@ -547,9 +544,12 @@ assert_sched_healthy() {
 	fi
 }
 
-# stats_count: how many stats lines the daemon has printed so far.
+# stats_count: how many stats lines the daemon has printed so far (a mark for stats_since);
+# prints 0 when there are none or no log yet.
 stats_count() {
-	grep -c '^{"t":' "$SCHED_LOG"
+	# grep -c prints 0 and fails when nothing matches: do not add a second 0.
+	_scn=$(grep -c '^{"t":' "$SCHED_LOG" 2>/dev/null)
+	echo "${_scn:-0}"
 }
 
 # stats_t_ms N ERE: the daemon's clock ("t", in ms) of the first stats line after the first N
@@ -557,12 +557,7 @@ stats_count() {
 # difference to the t of line N (stats_t_ms $((N - 1)) '') bounds the daemon's reaction time
 # on its own clock, free of this shell's polling overhead.
 stats_t_ms() {
-	_t=$(grep '^{"t":' "$SCHED_LOG" | tail -n "+$(($1 + 1))" | grep -m 1 -E -e "$2" |
-		sed -n 's/^{"t":\([0-9]*\)\.\([0-9][0-9][0-9]\),.*/\1 \2/p')
-	[ -n "$_t" ] || return 1
-	# shellcheck disable=SC2086 # "SECONDS MILLIS"
-	set -- $_t
-	echo $(($1 * 1000 + 1$2 - 1000))
+	"$VMCHECK" t_ms "$SCHED_LOG" "$1" "$2"
 }
 
 # stats_lines_until N ERE: how many stats lines after the first N it took until one matched ERE
@@ -599,4 +594,342 @@ wait_stats() {
 		fi
 		sleep 0.05
 	done
+}
+
+# ---- reliability cases (rel_*, stats_protocol; formerly lib_rel.sh) -------------------------
+
+# cpulist_count LIST: number of CPUs in a cpulist ("0-2,5" -> 4; "" -> 0).
+cpulist_count() {
+	"$VMCHECK" count "$1"
+}
+
+# stats_field NAME: a top-level numeric field ("plans", "waiting", ...) of the latest stats line.
+stats_field() {
+	"$VMCHECK" top "$SCHED_LOG" "$1"
+}
+
+# stats_field_is NAME WANT: the latest stats line has NAME == WANT (prints what it has otherwise).
+stats_field_is() {
+	_v=$(stats_field "$1")
+	[ "$_v" = "$2" ] && return 0
+	echo "\"$1\" is '${_v:-<none>}', want $2; cells: $(stats_cells_summary)"
+	return 1
+}
+
+# stats_lines: how many stats lines the daemon has printed so far.
+stats_lines() {
+	grep -c '^{"t":' "$SCHED_LOG"
+}
+
+# stats_newer_than N: the daemon printed more than N stats lines (for "a fresh line after X").
+stats_newer_than() {
+	_n=$(stats_lines)
+	[ "$_n" -gt "$1" ] && return 0
+	echo "$_n stats lines, waiting for more than $1"
+	return 1
+}
+
+# stats_cell_names: the workload cells (not the root cell) of the latest stats line, as
+# "ID:NAME" words sorted by id, on one line.
+stats_cell_names() {
+	stats_cells_table | while read -r _i _n _c; do
+		[ "$_i" = 0 ] || echo "$_i:$_n"
+	done | sort -n | tr '\n' ' ' | sed 's/ $//'
+}
+
+# stats_cells_are WANT: stats_cell_names equals WANT ("1:a 2:b"); prints what it is otherwise.
+stats_cells_are() {
+	_have=$(stats_cell_names)
+	[ "$_have" = "$1" ] && return 0
+	echo "cells are '$_have', want '$1'"
+	return 1
+}
+
+# stats_no_cpu CPU: no cell of the latest stats line owns CPU (e.g. an offline one), and there is
+# a stats line.
+stats_no_cpu() {
+	"$VMCHECK" no_cpu "$SCHED_LOG" "$1"
+}
+
+# stats_all_cpus LIST: the placed cells of the latest stats line together own exactly the CPUs
+# in LIST, each once (a partition of LIST).
+stats_all_cpus() {
+	"$VMCHECK" owns_exactly "$SCHED_LOG" "$1"
+}
+
+# summary_line: the daemon's "summary:" line (empty until it exited).
+summary_line() {
+	grep 'scx_cells: summary:' "$SCHED_LOG" | tail -n 1
+}
+
+# summary_plans: "N plans applied" from the summary line.
+summary_plans() {
+	summary_line | sed -n 's/.* \([0-9][0-9]*\) plans applied.*/\1/p'
+}
+
+# summary_secs_cs: the run time of the summary line ("summary: 12.3 s") in centiseconds.
+summary_secs_cs() {
+	_s=$(summary_line | sed -n 's/.*summary: \([0-9]*\)\.\([0-9]\) s.*/\1 \2/p')
+	[ -n "$_s" ] || return 1
+	# shellcheck disable=SC2086
+	set -- $_s
+	echo $(($1 * 100 + $2 * 10))
+}
+
+# applied_plans: number of "applied plan" lines in the daemon log.
+applied_plans() {
+	grep -c '(applied plan [0-9]*: ' "$SCHED_LOG"
+}
+
+# proc_alive_all PIDS...: every PID is alive (prints the dead ones otherwise). PIDS may be
+# space-separated lists.
+proc_alive_all() {
+	_dead=
+	# shellcheck disable=SC2048 # split lists of pids
+	for _p in $*; do
+		pid_alive "$_p" || _dead="$_dead $_p"
+	done
+	[ -z "$_dead" ] && return 0
+	echo "dead:$_dead"
+	return 1
+}
+
+# utimes PIDS...: "PID:UTIME" words for the PIDs (utime in clock ticks); PIDS may be
+# space-separated lists.
+utimes() {
+	# shellcheck disable=SC2048 # split lists of pids
+	for _p in $*; do
+		printf '%s:%s ' "$_p" "$(proc_utime "$_p")"
+	done
+}
+
+# all_progressed BASE MIN: every "PID:UTIME" word of BASE (from utimes) gained >= MIN ticks.
+all_progressed() {
+	_rc=0
+	for _w in $1; do
+		_p=${_w%%:*} _b=${_w#*:}
+		_u=$(proc_utime "$_p") || { echo "pid $_p gone"; _rc=1; continue; }
+		[ "$_u" -ge $((_b + $2)) ] || { echo "pid $_p utime $_u, base $_b, want +$2"; _rc=1; }
+	done
+	return $_rc
+}
+
+# run_capture OUT CMD...: run CMD with stdout+stderr into OUT; sets RC to its exit status.
+run_capture() {
+	_out=$1
+	shift
+	"$@" >"$_out" 2>&1
+	# shellcheck disable=SC2034 # read by the cases
+	RC=$?
+}
+
+# check_one_error OUT RC WHAT PATTERN: the output of a failed start (file OUT, status RC) is a
+# clean error: RC in 1..127 (not a signal), no crash words, exactly one line (plus an optional
+# "Try ... --help" line) and that line matches the grep -E PATTERN. Fails naming WHAT.
+check_one_error() {
+	_f=$1 _rc=$2 _what=$3 _pat=$4
+	log "$_what: exit status $_rc, output:"
+	sed 's/^/  | /' "$_f"
+	[ "$_rc" -ne 0 ] || fail "$_what: exit status 0, want non-zero"
+	[ "$_rc" -lt 128 ] || fail "$_what: exit status $_rc (killed by signal $((_rc - 128)))"
+	! grep -qiE 'segmentation|aborted|core dumped|assert' "$_f" ||
+		fail "$_what: crash words in the output: $(cat "$_f")"
+	_n=$(grep -vc "^Try 'scx_cells --help'" "$_f")
+	[ "$_n" -eq 1 ] || fail "$_what: $_n output lines, want exactly one error line: $(cat "$_f")"
+	grep -qE "$_pat" "$_f" || fail "$_what: the error line does not match /$_pat/: $(cat "$_f")"
+}
+
+# wait_exit PID T DESC: wait up to T s for PID to exit, then reap it; sets RC to its status.
+wait_exit() {
+	if ! (wait_for "$2" "$3" _not_alive "$1"); then
+		print_sched_log
+		kill -KILL "$1" 2>/dev/null
+		fail "$3: pid $1 still running after $2 s"
+	fi
+	wait "$1"
+	# shellcheck disable=SC2034 # read by the cases
+	RC=$?
+}
+
+# _rel_exit STATUS: the exit trap that sourcing lib_rel.sh installs. On a failing exit, show the
+# end of the daemon log (all non-stats lines up to 80, and the last 3 stats lines) so the
+# evidence is in the case log. REL_ON_EXIT (shell code) runs first, on every exit, for clean-ups
+# such as putting a CPU back online.
+_rel_exit() {
+	_st=$1
+	[ -z "${REL_ON_EXIT:-}" ] || eval "$REL_ON_EXIT"
+	if [ "$_st" -ne 0 ] && [ "$_st" -ne 77 ] && [ -n "$SCHED_LOG" ] && [ -f "$SCHED_LOG" ]; then
+		echo "--- scx_cells log at failure (non-stats lines, then the last 3 stats lines) ---"
+		grep -v '^{"t":' "$SCHED_LOG" | tail -n 80 | sed 's/^/  | /'
+		grep '^{"t":' "$SCHED_LOG" | tail -n 3 | sed 's/^/  | /'
+	fi
+}
+
+# assert_cells_where MS NAME...: sample the processes of every work/NAME at once for MS ms; a
+# placed cell's processes must run only on its own CPUs, an unplaced cell's (listed without
+# CPUs) only on the root cell's CPUs.
+assert_cells_where() {
+	sample_cells "$@"
+	shift
+	_root=$(cell_cpus "(root)")
+	for _c in "$@"; do
+		_own=$(cell_cpus "$_c") _where="cell $_c (cpus $_own)"
+		[ -n "$_own" ] || { _own=$_root _where="unplaced cell $_c (root cell cpus $_root)"; }
+		while read -r _pid _cpus _n; do
+			_cpus=${_cpus#cpus=}
+			log "$_where: pid $_pid ran on ${_cpus:-nothing} ($_n)"
+			if [ -z "$_cpus" ] || [ "$_cpus" = gone ]; then
+				fail "pid $_pid of $_where was never seen running"
+			fi
+			cpulist_subset "$_cpus" "$_own" ||
+				fail "pid $_pid of $_where ran on CPUs $_cpus, outside $_own"
+		done <"$CASE_DIR/sample.$_c"
+	done
+}
+
+# ---- work conservation (wc_*, cpu8_*; formerly lib_wc.sh) --------------------------------
+# Everything reads the daemon's JSON stats lines (start it with --stats-format json), so every
+# helper works on $SCHED_LOG of the current (or last) daemon run.
+
+# wc_spawn CGPATH N: start N spinners in CGPATH (spawn_spinner from lib.sh; kill_spinners stops
+# them all).
+wc_spawn() {
+	_wn=$2
+	while [ "$_wn" -gt 0 ]; do
+		spawn_spinner "$1"
+		_wn=$((_wn - 1))
+	done
+}
+
+# fcmp A OP B: numeric (floating point) comparison, OP one of > >= < <= ==.
+fcmp() {
+	"$VMCHECK" fcmp "$1" "$2" "$3"
+}
+
+# fcalc EXPR: evaluate an arithmetic expression with awk, print it with 3 decimals.
+fcalc() {
+	awk "BEGIN { printf \"%.3f\", $1 }"
+}
+
+# stats_top FIELD: a top-level numeric field (plans, rebalances, rejected, waiting, t) of the
+# latest stats line.
+stats_top() {
+	"$VMCHECK" top "$SCHED_LOG" "$1"
+}
+
+# queue_share FIELD: a field of the latest stats line's "queue" object (idle, cell, pinned,
+# borrowed), in percent.
+queue_share() {
+	"$VMCHECK" top "$SCHED_LOG" "queue.$1"
+}
+
+# cell_num NAME FIELD: numeric field of cell NAME in the latest stats line (empty if absent).
+cell_num() {
+	"$VMCHECK" cell "$SCHED_LOG" "$1" "$2"
+}
+
+# stats_brief: one line summing up the latest stats line: rebalances, plans and per cell
+# name=nr_cpus[cpus] with smoothed utilisation.
+stats_brief() {
+	"$VMCHECK" brief "$SCHED_LOG"
+}
+
+# sched_summary: the daemon's exit summary line (placements, reclaim preemptions, ...).
+sched_summary() {
+	sed -n 's/^scx_cells: summary: //p' "$SCHED_LOG" | tail -n 1
+}
+
+# _stat_cmp NAME FIELD OP VALUE: compare a field of the latest stats line (NAME = cell cgroup
+# basename, or "" for a top-level field) in one process (wait_for polls these every 50 ms and,
+# under TCG, every extra fork shows up as CPU load of the root cell). Prints what it saw when
+# the comparison fails.
+_stat_cmp() {
+	"$VMCHECK" cmp "$SCHED_LOG" "$1" "$2" "$3" "$4"
+}
+
+# cell_cmp NAME FIELD OP VALUE: cell NAME's numeric field compares as asked (OP > >= < <= ==);
+# otherwise prints what it is (for wait_for's failure message).
+cell_cmp() {
+	_stat_cmp "$1" "$2" "$3" "$4"
+}
+
+# top_cmp FIELD OP VALUE: a top-level stats field compares as asked (prints it otherwise).
+top_cmp() {
+	_stat_cmp "" "$1" "$2" "$3"
+}
+
+# stats_count_ge N: at least N stats lines so far (for wait_for).
+stats_count_ge() {
+	_sc=$(stats_count)
+	[ "$_sc" -ge "$1" ] && return 0
+	echo "$_sc stats lines so far, want $1"
+	return 1
+}
+
+# wait_intervals N: wait until the daemon has printed N more stats lines (N fresh intervals).
+wait_intervals() {
+	_wi=$(($(stats_count) + $1))
+	wait_for $(($1 * 2 + 10)) "$1 more stats intervals" stats_count_ge "$_wi"
+}
+
+# stats_since MARK: stats lines printed after the first MARK ones (MARK from stats_count).
+stats_since() {
+	grep '^{"t":' "$SCHED_LOG" | tail -n +$(($1 + 1))
+}
+
+# _stats_agg MARK AGG NAME FIELD: max|min|mean of a cell's field over the stats lines since MARK
+# (NAME "-" = the queue object). Prints "" when no line has it.
+_stats_agg() {
+	"$VMCHECK" agg "$SCHED_LOG" "$1" "$2" "$3" "$4"
+}
+
+# stats_max MARK NAME FIELD / stats_min / stats_mean: aggregate of cell NAME's FIELD (NAME "-"
+# for the queue shares) over the stats lines since MARK.
+stats_max() { _stats_agg "$1" max "$2" "$3"; }
+stats_min() { _stats_agg "$1" min "$2" "$3"; }
+stats_mean() { _stats_agg "$1" mean "$2" "$3"; }
+
+# median VALUES...: the median (lower middle for an even count) of numbers, as given.
+median() {
+	"$VMCHECK" median "$@"
+}
+
+# save_sched_log NAME: keep a copy of this daemon run's log as $CASE_DIR/NAME.log (the next
+# start_sched overwrites $SCHED_LOG).
+save_sched_log() {
+	cp "$SCHED_LOG" "$CASE_DIR/$1.log"
+}
+
+# cpu_seconds MS CGPATH: CPU-seconds the cgroup's processes consumed over MS ms (cputime tool);
+# prints "cpu_s=.. wall_s=.. cpus=.. pids=.. gone=..".
+cpu_seconds() {
+	# shellcheck disable=SC2046
+	cputime "$1" $(cg_procs "$2")
+}
+
+# kv KEY LINE: the value of KEY=VALUE in LINE (output of cputime, wakeprobe, ...).
+kv() {
+	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
+}
+
+# fail_stats MARK MSG...: print the stats lines since MARK (what was seen), then fail with MSG.
+fail_stats() {
+	_fm=$1
+	shift
+	echo "--- stats lines since mark $_fm ---"
+	stats_since "$_fm" | sed 's/^/  | /'
+	fail "$@"
+}
+
+# wc_debug_on_fail: on a failing exit, show what the daemon said besides its stats lines (plan
+# changes, errors, the BPF exit dump) and its last stats line. Install with
+#   trap wc_debug_on_fail EXIT
+wc_debug_on_fail() {
+	_rc=$?
+	[ "$_rc" -ne 0 ] && [ "$_rc" -ne 77 ] || return 0
+	[ -n "$SCHED_LOG" ] && [ -f "$SCHED_LOG" ] || return 0
+	echo "--- scx_cells log without stats lines (last 80) ---"
+	grep -v '^{"t":' "$SCHED_LOG" | tail -n 80 | sed 's/^/  | /'
+	echo "--- last stats line ---"
+	last_stats | sed 's/^/  | /'
 }

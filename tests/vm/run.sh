@@ -3,16 +3,18 @@
 #
 # Usage: tests/vm/run.sh [--cpus N] [--mem MB] [--timeout S] [--time-scale K] [--live]
 #                        [--out DIR] [--tcg single|multi] CASE...
-#        CASE is the name of tests/vm/cases/CASE.sh, or `all`.
+#        CASE names CASE.sh in tests/vm/cases, bench/vm/cases or demo (searched in that
+#        order), or is `all` (every case of tests/vm/cases).
 # Env:   VMLINUZ (required) kernel with sched_ext; BUILD_DIR (default: build);
 #        VM_TCG_THREAD (default for --tcg: single); VM_SMP (a full qemu -smp value,
 #        e.g. "4,sockets=2,cores=2" for two LLCs; overrides --cpus); VM_TIME_SCALE
 #        (default for --time-scale: 3); VM_APPEND (extra kernel command-line words).
-# Exit:  0 all passed; 1 a case failed; 2 usage error; 3 no failure, but an emulator event
-#        (the host starved qemu and the guest's lockup detectors fired) made a case inconclusive.
+# Exit:  0 no case failed (some may have skipped: exit 77, "SKIP" lines); 1 a case failed (or
+#        none ran); 2 usage error; 3 no failure, but an emulator event (the host starved qemu
+#        and the guest's lockup detectors fired) made a case inconclusive.
 #
 # Steps: pack an initramfs (busybox, our binaries, test tools + their shared
-# libraries, lib.sh, the cases, tests/vm/init.sh as /init), boot qemu once, let
+# libraries, lib*.sh, the cases, tests/vm/init.sh as /init), boot qemu once, let
 # /init run the cases and print marker lines on the serial console, then split
 # the console into one log per case and print PASS/FAIL lines. See README.md.
 set -euo pipefail
@@ -51,19 +53,32 @@ die() {
 	exit 2
 }
 
-# list_cases: names of all tests/vm/cases/*.sh, sorted; `all` runs these. The demo
-# (cases/demo*.sh) and the benchmarks (cases/bench_*.sh) are not tests, the llc_* cases need
-# a VM with two LLCs (VM_SMP) and the cpu8_* cases 8 vCPUs: those run only when named.
+# Where cases live, searched in this order: the tests, the benchmarks (bench_*), the demo.
+# Only the tests are in `all`; the others run when named. In the VM every case is
+# /tests/cases/NAME.sh whichever folder it came from.
+CASE_DIRS=("$here/cases" "$repo/bench/vm/cases" "$repo/demo")
+
+# case_file NAME: the path of case NAME (the first CASE_DIRS entry that has NAME.sh).
+case_file() {
+	local d
+	for d in "${CASE_DIRS[@]}"; do
+		[[ -f $d/$1.sh ]] && { echo "$d/$1.sh"; return 0; }
+	done
+	return 1
+}
+
+# list_cases: names of all tests/vm/cases/*.sh, sorted; `all` runs these. Cases that need a VM
+# of another shape (llc_*: two LLCs, VM_SMP; cpu8_*: 8 vCPUs) are in it too and skip themselves
+# on a VM that does not suit them; `make vm-test` runs them again on a boot that does.
 list_cases() {
-	local f b
+	local f
 	for f in "$here"/cases/*.sh; do
-		b=$(basename "$f" .sh)
-		[[ -f $f && $b != demo* && $b != bench_* && $b != llc_* && $b != cpu8_* ]] && echo "$b"
+		[[ -f $f ]] && basename "$f" .sh
 	done | LC_ALL=C sort
 }
 
 usage() {
-	sed -n '3,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+	sed -n '4,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 	echo "Cases: $(list_cases | tr '\n' ' ')"
 }
 
@@ -106,7 +121,7 @@ if [[ " ${cases[*]} " == *" all "* ]]; then
 fi
 for c in "${cases[@]}"; do
 	[[ $c =~ ^[A-Za-z0-9_.-]+$ ]] || die "bad case name '$c'"
-	[[ -f $here/cases/$c.sh ]] || die "no such case: $c (expected $here/cases/$c.sh)"
+	case_file "$c" >/dev/null || die "no such case: $c (looked for $c.sh in ${CASE_DIRS[*]})"
 done
 
 [[ -n ${VMLINUZ:-} ]] || die "VMLINUZ is not set; point it at a kernel with sched_ext, e.g.
@@ -184,7 +199,7 @@ fi
 add_file "$here/init.sh" /init
 for f in "$here"/lib*.sh; do add_file "$f" "/tests/$(basename "$f")"; done
 for c in "${cases[@]}"; do
-	add_file "$here/cases/$c.sh" "/tests/cases/$c.sh"
+	add_file "$(case_file "$c")" "/tests/cases/$c.sh"
 done
 printf 'CASES="%s"\nCASE_TIMEOUT=%s\nVM_TIME_SCALE=%s\n' "${cases[*]}" "$case_limit" "$time_scale" \
 	>"$root/tests/vm.conf"
@@ -362,7 +377,7 @@ console_tail() {
 }
 
 ((live)) && echo
-passed=0 failed=0 emulated=0 tail_shown=0
+passed=0 failed=0 skipped=0 emulated=0 tail_shown=0
 vm_note=
 ((qemu_rc == 124 || qemu_rc == 137)) && vm_note="; host timeout ${host_timeout}s killed qemu"
 grep -aq 'Kernel panic' "$console" && vm_note+="; kernel panic"
@@ -375,6 +390,13 @@ while read -r name began ended rc secs status; do
 	if ((ended)) && [[ $rc == 0 && $status == ok ]]; then
 		echo "PASS $name (${secs}s)"
 		passed=$((passed + 1))
+		continue
+	fi
+	# Exit status 77 (lib.sh's skip): the case decided this VM cannot show what it tests.
+	if ((ended)) && [[ $rc == 77 && $status == ok ]]; then
+		why=$(grep -m1 '^SKIP: ' "$log" 2>/dev/null || true)
+		echo "SKIP $name (${why:+${why#SKIP: }, }${secs}s)"
+		skipped=$((skipped + 1))
 		continue
 	fi
 	if ((ended)) && evidence=$(emulator_event "$name" "$log"); then
@@ -417,6 +439,9 @@ if [[ -s $out/qemu-cpu.log ]]; then
 		{ t[NR] = $1; c[NR] = $2; w[NR] = $3; st[NR] = $4 }
 		END { longest(1, NR); printf "qemu got %.0f%% of one host CPU, waited for one %.0f%% of the time, longest stall %.1fs", share(1, NR), (w[NR] - w[1]) / 1e9 / (t[NR] - t[1] + 1e-9) * 100, best }' "$out/qemu-cpu.log"); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
+# Skips go on a line of their own: the last line stays "vm: N passed, M failed" for
+# tests/summarize.sh (which sums the "vm: K skipped" lines separately).
+((skipped)) && echo "vm: $skipped skipped"
 echo "vm: $passed passed, $failed failed$( ((emulated)) && echo ", $emulated emulator events (inconclusive, rerun them)")"
-((failed == 0 && passed > 0)) && ((emulated)) && exit 3
-((failed == 0 && passed > 0))
+((failed == 0 && passed + skipped > 0)) && ((emulated)) && exit 3
+((failed == 0 && passed + skipped > 0))

@@ -5,7 +5,7 @@
 # condition is met. At the end every interval's JSON stats line is printed with a DEMOJSON
 # prefix, from which the host draws the picture (scripts/demo_plot.py). Not part of `all`: it is
 # a show, not a test (but it still fails if the scheduler does).
-# shellcheck source=../lib.sh
+# shellcheck source=../tests/vm/lib.sh
 . /tests/lib.sh
 
 MON=

@@ -1,7 +1,9 @@
 #!/bin/sh
 # bench_common: helpers shared by the bench_* cases (sourced: `. /tests/cases/bench_common.sh`).
-# run.sh ships only the cases it is told to run, so bench/vm/run.sh names bench_common first in
-# every boot; run as a case it only defines functions and passes. Not part of `all`.
+# tests/vm/run.sh finds bench/vm/cases/*.sh by name and packs them as /tests/cases/NAME.sh; it
+# ships only the cases it is told to run, so bench/vm/run.sh names bench_common first in every
+# boot; run as a case it only defines functions and passes. Not part of `all`. The general
+# helpers (kv, cell_cpus, ...) come from tests/vm/lib.sh; a helper is defined once across both.
 #
 # Results leave the VM as marker lines the host driver (bench/vm/run.sh) collects:
 #   BENCHENV,KEY=VALUE,...        facts about the boot (kernel, vCPUs)
@@ -19,7 +21,7 @@
 #                 keep a full default slice)
 #   cells_rebal   ... --enable-rebalancing (cooldown 1 s, interval 0.5 s)
 #   cells_root    scx_cells without a parent: every task in the root cell (all CPUs)
-# shellcheck source=../lib.sh
+# shellcheck source=../../../tests/vm/lib.sh
 . /tests/lib.sh
 
 BENCH_PARENT=work
@@ -51,11 +53,6 @@ bench_row() {
 		_row="$_row,$(echo "$_v" | tr ',' '+')"
 	done
 	echo "BENCHCSV,$_bn$_row"
-}
-
-# kv KEY LINE: the value of KEY=VALUE in LINE (space-separated pairs).
-kv() {
-	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
 }
 
 # in_cgroup CGPATH CMD...: run CMD (exec'd by a shell that first joins CGPATH) in the foreground.
@@ -98,9 +95,7 @@ simple_stop() {
 # "NAME=CPULIST ..." (from --dry-run --json; unplaced cells are left out).
 bench_split() {
 	"$SCX_BIN" --dry-run --json --cell-parent-cgroup "$CGROUP_ROOT/$BENCH_PARENT" |
-		sed 's/},{/}\n{/g' |
-		sed -n "s|.*\"cgroup\":\"$CGROUP_ROOT/$BENCH_PARENT/\([^\"]*\)\".*\"placed\":true.*\"primary\":\"\([^\"]*\)\".*|\1=\2|p" |
-		tr '\n' ' '
+		"$VMCHECK" split "$CGROUP_ROOT/$BENCH_PARENT/"
 }
 
 _cpusets_write() { # VALUE-OR-EMPTY: write each cell's cpuset.cpus (empty: its split's CPUs)
@@ -155,11 +150,6 @@ bench_cells_view() {
 		;;
 	*) echo all ;;
 	esac
-}
-
-# median VALUES...: the median (lower middle for an even count) of numbers.
-median() {
-	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
 # ---- scx_cells with timestamped output (bench_reconfig) -----------------------------------

@@ -1,0 +1,1129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmcheck - the VM cases' decisions that are more than a comparison, in one static tool: the
+ * daemon's JSON stats lines (parsed, so no answer depends on the order of keys), cpulist
+ * algebra, the partition invariants of a published plan, and aggregates (max, min, mean,
+ * median). tests/vm/lib.sh's helpers call it; the shell only sequences steps.
+ *
+ * LOG is the daemon's output (--stats-format json): its stats lines start with {"t":, the
+ * latest one is the last such line. A cell is named by its "cgroup" value ("(root)" for cell 0).
+ * Outputs are exactly what the shell helpers they replace printed.
+ *
+ *   vmcheck expand LIST              the CPUs of LIST, each followed by a space ("0 1 2 5 ")
+ *   vmcheck count LIST               number of CPUs in LIST
+ *   vmcheck subset A B               exit 0 iff every CPU of A is in B
+ *   vmcheck intersect A B            exit 0 iff some CPU is in both
+ *   vmcheck cells LOG                the latest line's cells, "ID NAME CPUS" each
+ *   vmcheck summary LOG              the same on one line, "ID:NAME=CPUS " each
+ *   vmcheck cell LOG NAME FIELD      a field of cell NAME (string values without quotes)
+ *   vmcheck top LOG FIELD            a top-level field; "queue.idle" for one inside an object
+ *   vmcheck brief LOG                one line: t, rebalances, plans, per cell nr_cpus[cpus],
+ *                                    smoothed util and CPUs used
+ *   vmcheck cmp LOG NAME FIELD OP V  cell NAME's numeric FIELD (NAME "" = top level) OP V
+ *                                    (> >= < <= ==); else prints what it saw, exit 1
+ *   vmcheck agg LOG MARK AGG NAME FIELD   max|min|mean ("%.1f") of cell NAME's FIELD (NAME "-":
+ *                                    the queue object) over the stats lines after the first MARK
+ *   vmcheck partition LOG ONLINE     no CPU in two cells and every CPU of ONLINE in one
+ *   vmcheck owns_exactly LOG LIST    the cells' CPUs are exactly LIST, each once
+ *   vmcheck no_cpu LOG CPU           no cell owns CPU
+ *   vmcheck t_ms LOG N ERE           the "t" (in ms) of the first stats line after the first N
+ *                                    that matches the extended regex ERE; exit 1 if none yet
+ *   vmcheck split PREFIX             read a --dry-run --json plan on stdin: "NAME=PRIMARY " for
+ *                                    each placed cell whose cgroup is PREFIX followed by NAME
+ *   vmcheck fcmp A OP B              numeric comparison of two decimal numbers
+ *   vmcheck median V...              the median (lower middle for an even count)
+ *
+ * Exit status: 0 yes / done, 1 no (with what was seen on stdout where the helper printed it),
+ * 2 usage error, unreadable LOG, malformed cpulist or a latest stats line that is not JSON
+ * (message on stderr). A field that is absent prints nothing (exit 0), as the helpers did.
+ */
+#include <errno.h>
+#include <regex.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpumask.h"
+
+#define NR_BITS	  4096 /* CPUs a cpulist may name */
+#define MAX_DEPTH 32
+
+/* ---- a small JSON reader that keeps numbers as written ------------------------------------- */
+
+enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+struct jv {
+	enum jtype t;
+	char *s;	/* J_NUM: the number's text; J_STR: decoded; J_BOOL: "true"/"false" */
+	unsigned int n; /* J_ARR, J_OBJ: members */
+	char **keys;	/* J_OBJ */
+	struct jv **items;
+};
+
+struct jparser {
+	const char *p;
+	const char *err;
+};
+
+static void jv_free(struct jv *v)
+{
+	if (!v)
+		return;
+	for (unsigned int i = 0; i < v->n; i++) {
+		if (v->keys)
+			free(v->keys[i]);
+		jv_free(v->items[i]);
+	}
+	free(v->keys);
+	free(v->items);
+	free(v->s);
+	free(v);
+}
+
+static void skip_ws(struct jparser *jp)
+{
+	while (*jp->p == ' ' || *jp->p == '\t' || *jp->p == '\n' || *jp->p == '\r')
+		jp->p++;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool hex4(const char *p, unsigned int *out)
+{
+	unsigned int v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(p[i]);
+
+		if (h < 0)
+			return false;
+		v = v * 16 + (unsigned int)h;
+	}
+	*out = v;
+	return true;
+}
+
+/* Append code point @cp as UTF-8. */
+static char *put_utf8(char *o, unsigned int cp)
+{
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xc0 | cp >> 6);
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		*o++ = (char)(0xe0 | cp >> 12);
+		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else {
+		*o++ = (char)(0xf0 | cp >> 18);
+		*o++ = (char)(0x80 | (cp >> 12 & 0x3f));
+		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	}
+	return o;
+}
+
+/* A string literal at jp->p (the opening quote); returns the decoded text or NULL. */
+static char *parse_string(struct jparser *jp)
+{
+	const char *p = jp->p + 1;
+	char *out = malloc(strlen(p) + 1), *o = out; /* decoding never grows the text */
+	unsigned int cp, lo;
+
+	if (!out) {
+		jp->err = "out of memory";
+		return NULL;
+	}
+	for (;;) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '"')
+			break;
+		if (c == '\0' || c < 0x20) {
+			jp->err = c ? "control character in a string" : "unterminated string";
+			goto bad;
+		}
+		if (c != '\\') {
+			*o++ = (char)c;
+			p++;
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case '"':
+			*o++ = '"';
+			break;
+		case '\\':
+			*o++ = '\\';
+			break;
+		case '/':
+			*o++ = '/';
+			break;
+		case 'b':
+			*o++ = '\b';
+			break;
+		case 'f':
+			*o++ = '\f';
+			break;
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 't':
+			*o++ = '\t';
+			break;
+		case 'u':
+			if (!hex4(p + 1, &cp))
+				goto bad_escape;
+			p += 4;
+			if (cp >= 0xd800 && cp < 0xdc00) {
+				if (p[1] != '\\' || p[2] != 'u' || !hex4(p + 3, &lo) ||
+				    lo < 0xdc00 || lo >= 0xe000)
+					goto bad_escape;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				p += 6;
+			} else if (cp >= 0xdc00 && cp < 0xe000) {
+				goto bad_escape;
+			}
+			o = put_utf8(o, cp);
+			break;
+		default:
+			goto bad_escape;
+		}
+		p++;
+	}
+	*o = '\0';
+	jp->p = p + 1;
+	return out;
+bad_escape:
+	jp->err = "bad escape in a string";
+bad:
+	free(out);
+	return NULL;
+}
+
+/* A number per RFC 8259, kept as written. */
+static char *parse_number(struct jparser *jp)
+{
+	const char *s = jp->p, *p = s;
+	char *out;
+
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (*p >= '0' && *p <= '9')
+			p++;
+	else
+		goto bad;
+	if (*p == '.') {
+		p++;
+		if (!(*p >= '0' && *p <= '9'))
+			goto bad;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!(*p >= '0' && *p <= '9'))
+			goto bad;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	out = strndup(s, (size_t)(p - s));
+	if (!out)
+		jp->err = "out of memory";
+	jp->p = p;
+	return out;
+bad:
+	jp->err = "malformed number";
+	return NULL;
+}
+
+static struct jv *parse_value(struct jparser *jp, int depth);
+
+/* Append @item (and @key for objects) to @v. */
+static bool add_member(struct jparser *jp, struct jv *v, char *key, struct jv *item)
+{
+	struct jv **items = realloc(v->items, (v->n + 1) * sizeof(*items));
+	char **keys = v->t == J_OBJ ? realloc(v->keys, (v->n + 1) * sizeof(*keys)) : NULL;
+
+	if (items)
+		v->items = items;
+	if (keys)
+		v->keys = keys;
+	if (!items || (v->t == J_OBJ && !keys)) {
+		jp->err = "out of memory";
+		free(key);
+		jv_free(item);
+		return false;
+	}
+	if (keys)
+		keys[v->n] = key;
+	items[v->n++] = item;
+	return true;
+}
+
+static struct jv *parse_container(struct jparser *jp, struct jv *v, int depth)
+{
+	char close = v->t == J_OBJ ? '}' : ']';
+
+	jp->p++;
+	skip_ws(jp);
+	if (*jp->p == close) {
+		jp->p++;
+		return v;
+	}
+	for (;;) {
+		char *key = NULL;
+		struct jv *item;
+
+		skip_ws(jp);
+		if (v->t == J_OBJ) {
+			if (*jp->p != '"') {
+				jp->err = "expected a key";
+				goto bad;
+			}
+			key = parse_string(jp);
+			if (!key)
+				goto bad;
+			skip_ws(jp);
+			if (*jp->p != ':') {
+				free(key);
+				jp->err = "expected ':'";
+				goto bad;
+			}
+			jp->p++;
+		}
+		item = parse_value(jp, depth + 1);
+		if (!item) {
+			free(key);
+			goto bad;
+		}
+		if (!add_member(jp, v, key, item))
+			goto bad;
+		skip_ws(jp);
+		if (*jp->p == ',') {
+			jp->p++;
+			continue;
+		}
+		if (*jp->p == close) {
+			jp->p++;
+			return v;
+		}
+		jp->err = v->t == J_OBJ ? "expected ',' or '}'" : "expected ',' or ']'";
+		goto bad;
+	}
+bad:
+	jv_free(v);
+	return NULL;
+}
+
+static struct jv *parse_value(struct jparser *jp, int depth)
+{
+	struct jv *v;
+
+	skip_ws(jp);
+	if (depth > MAX_DEPTH) {
+		jp->err = "nested too deeply";
+		return NULL;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v) {
+		jp->err = "out of memory";
+		return NULL;
+	}
+	switch (*jp->p) {
+	case '{':
+		v->t = J_OBJ;
+		return parse_container(jp, v, depth);
+	case '[':
+		v->t = J_ARR;
+		return parse_container(jp, v, depth);
+	case '"':
+		v->t = J_STR;
+		v->s = parse_string(jp);
+		break;
+	case 't':
+	case 'f':
+	case 'n': {
+		static const char *const words[] = {"true", "false", "null"};
+
+		for (int i = 0; i < 3; i++) {
+			size_t len = strlen(words[i]);
+
+			if (!strncmp(jp->p, words[i], len)) {
+				v->t = i < 2 ? J_BOOL : J_NULL;
+				v->s = strdup(words[i]);
+				jp->p += len;
+				break;
+			}
+		}
+		if (!v->s)
+			jp->err = "unknown literal";
+		break;
+	}
+	default:
+		v->t = J_NUM;
+		v->s = parse_number(jp);
+		break;
+	}
+	if (!v->s) {
+		jv_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* Parse one JSON document (the whole of @s); NULL with @err set if it is not one. */
+static struct jv *json_parse(const char *s, const char **err)
+{
+	struct jparser jp = {.p = s};
+	struct jv *v = parse_value(&jp, 0);
+
+	if (v) {
+		skip_ws(&jp);
+		if (*jp.p) {
+			jv_free(v);
+			v = NULL;
+			jp.err = "trailing text after the JSON value";
+		}
+	}
+	*err = jp.err;
+	return v;
+}
+
+static const struct jv *jv_get(const struct jv *o, const char *key)
+{
+	if (!o || o->t != J_OBJ)
+		return NULL;
+	for (unsigned int i = 0; i < o->n; i++)
+		if (!strcmp(o->keys[i], key))
+			return o->items[i];
+	return NULL;
+}
+
+/* A field by path: "a" or "a.b" (member b of object a). */
+static const struct jv *jv_path(const struct jv *o, const char *path)
+{
+	const char *dot = strchr(path, '.');
+	char head[128];
+
+	if (!dot)
+		return jv_get(o, path);
+	if ((size_t)(dot - path) >= sizeof(head))
+		return NULL;
+	memcpy(head, path, (size_t)(dot - path));
+	head[dot - path] = '\0';
+	return jv_path(jv_get(o, head), dot + 1);
+}
+
+/* The value as the shell helpers printed it: numbers as written, strings without quotes. */
+static const char *scalar(const struct jv *v)
+{
+	return v && v->t != J_OBJ && v->t != J_ARR ? v->s : NULL;
+}
+
+static bool is_number(const struct jv *v)
+{
+	return v && v->t == J_NUM;
+}
+
+/* ---- the stats lines of a daemon log ------------------------------------------------------- */
+
+struct lines {
+	char **v;
+	size_t n;
+};
+
+static void lines_free(struct lines *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static bool is_stats_line(const char *s)
+{
+	return !strncmp(s, "{\"t\":", 5);
+}
+
+/*
+ * Every complete stats line of @path (newlines stripped): the daemon may be writing the last one
+ * while we read. Exits 2 if the file cannot be read.
+ */
+static struct lines read_stats(const char *path)
+{
+	struct lines l = {0};
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	if (!f) {
+		fprintf(stderr, "vmcheck: cannot read %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	while ((len = getline(&buf, &cap, f)) >= 0) {
+		char **v;
+
+		/* A line without its newline is still being written: not a stats line yet. */
+		if (!len || buf[len - 1] != '\n')
+			continue;
+		buf[--len] = '\0';
+		if (!is_stats_line(buf))
+			continue;
+		v = realloc(l.v, (l.n + 1) * sizeof(*v));
+		if (!v || !(v[l.n] = strdup(buf))) {
+			fprintf(stderr, "vmcheck: out of memory reading %s\n", path);
+			exit(2);
+		}
+		l.v = v;
+		l.n++;
+	}
+	free(buf);
+	fclose(f);
+	return l;
+}
+
+/* Parse stats line @s; exits 2 naming @what if it is not JSON. */
+static struct jv *parse_stats(const char *s, const char *what)
+{
+	const char *err = NULL;
+	struct jv *v = json_parse(s, &err);
+
+	if (!v) {
+		fprintf(stderr, "vmcheck: %s is not JSON (%s): %s\n", what, err ? err : "?", s);
+		exit(2);
+	}
+	return v;
+}
+
+struct stats {
+	struct lines lines;
+	char *last_text; /* the latest stats line, or NULL */
+	struct jv *last; /* parsed, or NULL */
+};
+
+static struct stats load(const char *path)
+{
+	struct stats st = {.lines = read_stats(path)};
+
+	if (st.lines.n) {
+		st.last_text = st.lines.v[st.lines.n - 1];
+		st.last = parse_stats(st.last_text, "the latest stats line");
+	}
+	return st;
+}
+
+static void stats_free(struct stats *st)
+{
+	jv_free(st->last);
+	lines_free(&st->lines);
+}
+
+/* Cell NAME of a parsed stats line (the first with that "cgroup"), or NULL. */
+static const struct jv *find_cell(const struct jv *line, const char *name)
+{
+	const struct jv *cells = jv_get(line, "cells");
+
+	if (!cells || cells->t != J_ARR)
+		return NULL;
+	for (unsigned int i = 0; i < cells->n; i++) {
+		const char *cg = scalar(jv_get(cells->items[i], "cgroup"));
+
+		if (cg && !strcmp(cg, name))
+			return cells->items[i];
+	}
+	return NULL;
+}
+
+/* ---- cpulists ------------------------------------------------------------------------------ */
+
+/*
+ * @list as a mask, or exit 2. Surrounding blanks are allowed ("3 " from expand of one CPU), and
+ * the ranges may come in any order and overlap (unions joined with ','); all else is strict.
+ */
+static struct cpumask *mask_or_die(const char *list)
+{
+	struct cpumask *m = cpumask_alloc(NR_BITS);
+	char err[256], *copy, *start, *end;
+
+	copy = strdup(list);
+	if (!m || !copy) {
+		fprintf(stderr, "vmcheck: out of memory\n");
+		exit(2);
+	}
+	for (start = copy; *start == ' ' || *start == '\t' || *start == '\n'; start++)
+		;
+	end = start + strlen(start);
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n'))
+		*--end = '\0';
+	if (cpumask_parse(m, start, err, sizeof(err))) {
+		fprintf(stderr, "vmcheck: bad cpulist '%s': %s\n", list, err);
+		exit(2);
+	}
+	free(copy);
+	return m;
+}
+
+/* ---- commands ------------------------------------------------------------------------------ */
+
+/* One "ID NAME CPUS" per cell of the latest stats line (or "ID:NAME=CPUS " with @oneline). */
+static void print_cells(const struct jv *line, bool oneline)
+{
+	const struct jv *cells = jv_get(line, "cells");
+
+	if (!cells || cells->t != J_ARR)
+		return;
+	for (unsigned int i = 0; i < cells->n; i++) {
+		const struct jv *c = cells->items[i];
+		const char *id = scalar(jv_get(c, "id")), *cg = scalar(jv_get(c, "cgroup"));
+		const char *cpus = scalar(jv_get(c, "cpus"));
+
+		if (!id || !cg || !cpus)
+			continue;
+		if (oneline)
+			printf("%s:%s=%s ", id, cg, cpus);
+		else
+			printf("%s %s %s\n", id, cg, cpus);
+	}
+}
+
+static int cmd_cells(const char *log, bool oneline)
+{
+	struct stats st = load(log);
+
+	print_cells(st.last, oneline);
+	stats_free(&st);
+	return 0;
+}
+
+static int cmd_cell(const char *log, const char *name, const char *field)
+{
+	struct stats st = load(log);
+	const char *v = scalar(jv_get(find_cell(st.last, name), field));
+
+	if (v)
+		printf("%s\n", v);
+	stats_free(&st);
+	return 0;
+}
+
+static int cmd_top(const char *log, const char *field)
+{
+	struct stats st = load(log);
+	const struct jv *v = jv_path(st.last, field);
+
+	if (is_number(v))
+		printf("%s\n", v->s);
+	stats_free(&st);
+	return 0;
+}
+
+static const char *or_q(const struct jv *v)
+{
+	const char *s = scalar(v);
+
+	return s ? s : "?";
+}
+
+static int cmd_brief(const char *log)
+{
+	struct stats st = load(log);
+	const struct jv *cells = jv_get(st.last, "cells");
+
+	printf("t=%s rebalances=%s plans=%s", or_q(jv_get(st.last, "t")),
+	       or_q(jv_get(st.last, "rebalances")), or_q(jv_get(st.last, "plans")));
+	for (unsigned int i = 0; cells && cells->t == J_ARR && i < cells->n; i++) {
+		const struct jv *c = cells->items[i];
+
+		if (!jv_get(c, "cgroup"))
+			continue;
+		printf(" %s=%s[%s] util=%s%% used=%s", or_q(jv_get(c, "cgroup")),
+		       or_q(jv_get(c, "nr_cpus")), or_q(jv_get(c, "cpus")),
+		       or_q(jv_get(c, "smoothed_util_pct")), or_q(jv_get(c, "cpus_used")));
+	}
+	putchar('\n');
+	stats_free(&st);
+	return 0;
+}
+
+/* a OP b; -1 for an unknown OP. */
+static int compare(double a, const char *op, double b)
+{
+	if (!strcmp(op, ">"))
+		return a > b;
+	if (!strcmp(op, ">="))
+		return a >= b;
+	if (!strcmp(op, "<"))
+		return a < b;
+	if (!strcmp(op, "<="))
+		return a <= b;
+	if (!strcmp(op, "=="))
+		return a == b;
+	return -1;
+}
+
+/* A decimal number, or exit 2. "" counts as 0 (as awk does). */
+static double number_or_die(const char *s)
+{
+	char *end;
+	double v;
+
+	if (!*s)
+		return 0;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end) {
+		fprintf(stderr, "vmcheck: '%s' is not a number\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+static int check_op(const char *op)
+{
+	if (compare(0, op, 0) < 0) {
+		fprintf(stderr, "vmcheck: unknown comparison '%s' (> >= < <= ==)\n", op);
+		exit(2);
+	}
+	return 0;
+}
+
+static int cmd_cmp(const char *log, const char *name, const char *field, const char *op,
+		   const char *want)
+{
+	struct stats st = load(log);
+	const struct jv *scope = *name ? find_cell(st.last, name) : st.last;
+	const struct jv *v = jv_get(scope, field);
+	double b = number_or_die(want);
+	int rc;
+
+	check_op(op);
+	if (is_number(v) && compare(strtod(v->s, NULL), op, b) == 1) {
+		stats_free(&st);
+		return 0;
+	}
+	rc = 1;
+	printf("%s%s%s%s=%s (want %s %s); stats: %s\n", *name ? "cell " : "", name,
+	       *name ? " " : "", field, is_number(v) ? v->s : "<missing>", op, want,
+	       st.last_text ? st.last_text : "<none yet>");
+	stats_free(&st);
+	return rc;
+}
+
+static int cmd_agg(const char *log, const char *mark, const char *agg, const char *name,
+		   const char *field)
+{
+	struct lines l = read_stats(log);
+	char *end;
+	long m = strtol(mark, &end, 10);
+	double sum = 0, mx = 0, mn = 0;
+	unsigned long cnt = 0;
+
+	if (*end || m < 0 || (strcmp(agg, "max") && strcmp(agg, "min") && strcmp(agg, "mean"))) {
+		fprintf(stderr, "vmcheck: agg LOG MARK max|min|mean NAME FIELD\n");
+		exit(2);
+	}
+	for (size_t i = (size_t)m; i < l.n; i++) {
+		struct jv *line = parse_stats(l.v[i], "a stats line");
+		const struct jv *scope =
+			strcmp(name, "-") ? find_cell(line, name) : jv_get(line, "queue");
+		const struct jv *v = jv_get(scope, field);
+
+		if (is_number(v)) {
+			double x = strtod(v->s, NULL);
+
+			if (!cnt || x > mx)
+				mx = x;
+			if (!cnt || x < mn)
+				mn = x;
+			sum += x;
+			cnt++;
+		}
+		jv_free(line);
+	}
+	if (cnt)
+		printf("%.1f\n", !strcmp(agg, "max")   ? mx
+				 : !strcmp(agg, "min") ? mn
+						       : sum / (double)cnt);
+	lines_free(&l);
+	return 0;
+}
+
+static int cmd_partition(const char *log, const char *online_list)
+{
+	struct stats st = load(log);
+	const struct jv *cells = jv_get(st.last, "cells");
+	struct cpumask *online = mask_or_die(online_list), *seen = mask_or_die("");
+	unsigned int listed = 0;
+	bool bad = false;
+
+	for (unsigned int i = 0; cells && cells->t == J_ARR && i < cells->n; i++) {
+		const char *cpus = scalar(jv_get(cells->items[i], "cpus"));
+		struct cpumask *m;
+
+		if (!cpus || !scalar(jv_get(cells->items[i], "id")) ||
+		    !scalar(jv_get(cells->items[i], "cgroup")))
+			continue;
+		listed++;
+		m = mask_or_die(cpus);
+		cpumask_for_each(cpu, m) {
+			if (cpumask_test(seen, (unsigned int)cpu)) {
+				printf(" cpu %d is in two cells;", cpu);
+				bad = true;
+			}
+			cpumask_set(seen, (unsigned int)cpu);
+		}
+		cpumask_free(m);
+	}
+	if (!listed) {
+		printf("no cells in the latest stats line: %s\n", st.last_text ? st.last_text : "");
+		bad = true;
+		goto out;
+	}
+	cpumask_for_each(cpu, online) {
+		if (!cpumask_test(seen, (unsigned int)cpu)) {
+			printf(" online cpu %d is in no cell;", cpu);
+			bad = true;
+		}
+	}
+	if (bad) {
+		printf(" cells: ");
+		print_cells(st.last, true);
+		putchar('\n');
+	}
+out:
+	cpumask_free(online);
+	cpumask_free(seen);
+	stats_free(&st);
+	return bad;
+}
+
+static void print_expanded(const struct cpumask *m)
+{
+	cpumask_for_each(cpu, m)
+		printf("%d ", cpu);
+}
+
+static int cmd_owns_exactly(const char *log, const char *list)
+{
+	struct stats st = load(log);
+	const struct jv *cells = jv_get(st.last, "cells");
+	struct cpumask *want = mask_or_die(list), *seen = mask_or_die("");
+	bool twice = false;
+	/* How many cells own each CPU (printed in ascending order, with repeats). */
+	unsigned int *count = calloc(NR_BITS, sizeof(*count));
+	int rc = 0;
+
+	if (!count) {
+		fprintf(stderr, "vmcheck: out of memory\n");
+		exit(2);
+	}
+	for (unsigned int i = 0; cells && cells->t == J_ARR && i < cells->n; i++) {
+		const char *cpus = scalar(jv_get(cells->items[i], "cpus"));
+		struct cpumask *m;
+
+		if (!cpus || !scalar(jv_get(cells->items[i], "id")) ||
+		    !scalar(jv_get(cells->items[i], "cgroup")))
+			continue;
+		m = mask_or_die(cpus);
+		cpumask_for_each(cpu, m) {
+			twice |= count[cpu] > 0;
+			count[cpu]++;
+			cpumask_set(seen, (unsigned int)cpu);
+		}
+		cpumask_free(m);
+	}
+	if (twice || !cpumask_equal(seen, want)) {
+		printf("cells own CPUs '");
+		for (unsigned int cpu = 0; cpu < NR_BITS; cpu++)
+			for (unsigned int k = 0; k < count[cpu]; k++)
+				printf("%u ", cpu);
+		printf("', want each of '");
+		print_expanded(want);
+		printf("' exactly once; cells: ");
+		print_cells(st.last, true);
+		putchar('\n');
+		rc = 1;
+	}
+	free(count);
+	cpumask_free(want);
+	cpumask_free(seen);
+	stats_free(&st);
+	return rc;
+}
+
+static int cmd_no_cpu(const char *log, const char *cpu_s)
+{
+	struct stats st = load(log);
+	const struct jv *cells = jv_get(st.last, "cells");
+	char *end;
+	long cpu = strtol(cpu_s, &end, 10);
+	bool listed = false, owned = false;
+
+	if (!*cpu_s || *end || cpu < 0 || cpu >= NR_BITS) {
+		fprintf(stderr, "vmcheck: bad CPU number '%s'\n", cpu_s);
+		exit(2);
+	}
+	for (unsigned int i = 0; cells && cells->t == J_ARR && i < cells->n; i++) {
+		const char *cpus = scalar(jv_get(cells->items[i], "cpus"));
+		const char *id = scalar(jv_get(cells->items[i], "id"));
+		const char *cg = scalar(jv_get(cells->items[i], "cgroup"));
+		struct cpumask *m;
+
+		if (!cpus || !id || !cg)
+			continue;
+		listed = true;
+		m = mask_or_die(cpus);
+		if (cpumask_test(m, (unsigned int)cpu)) {
+			printf("%scell %s (%s) owns cpu %ld", owned ? "\n" : "", id, cg, cpu);
+			owned = true;
+		}
+		cpumask_free(m);
+	}
+	if (!listed) {
+		printf("no stats line yet\n");
+	} else if (owned) {
+		printf("; cells: ");
+		print_cells(st.last, true);
+		putchar('\n');
+	}
+	stats_free(&st);
+	return !listed || owned;
+}
+
+/* "12.500" -> 12500: the daemon's clock in ms, from the number as written. */
+static bool t_to_ms(const char *t, long long *ms)
+{
+	long long v = 0;
+	int frac = 0;
+	const char *p = t;
+
+	if (!(*p >= '0' && *p <= '9'))
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (*p - '0');
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (frac < 3) {
+				v = v * 10 + (*p - '0');
+				frac++;
+			}
+	if (*p)
+		return false;
+	for (; frac < 3; frac++)
+		v *= 10;
+	*ms = v;
+	return true;
+}
+
+static int cmd_t_ms(const char *log, const char *mark, const char *ere)
+{
+	struct lines l = read_stats(log);
+	char *end;
+	long m = strtol(mark, &end, 10);
+	regex_t re;
+	int rc = 1, err;
+
+	if (!*mark || *end || m < 0) {
+		fprintf(stderr, "vmcheck: t_ms: N must be a count of lines, got '%s'\n", mark);
+		exit(2);
+	}
+	err = regcomp(&re, ere, REG_EXTENDED | REG_NOSUB);
+	if (err) {
+		char msg[256];
+
+		regerror(err, &re, msg, sizeof(msg));
+		fprintf(stderr, "vmcheck: t_ms: bad regular expression '%s': %s\n", ere, msg);
+		exit(2);
+	}
+	for (size_t i = (size_t)m; i < l.n; i++) {
+		struct jv *line;
+		long long ms;
+
+		if (regexec(&re, l.v[i], 0, NULL, 0))
+			continue;
+		line = parse_stats(l.v[i], "a stats line");
+		if (is_number(jv_get(line, "t")) && t_to_ms(jv_get(line, "t")->s, &ms)) {
+			printf("%lld\n", ms);
+			rc = 0;
+		}
+		jv_free(line);
+		break;
+	}
+	regfree(&re);
+	lines_free(&l);
+	return rc;
+}
+
+static int cmd_split(const char *prefix)
+{
+	size_t cap = 0, len = 0, n;
+	char *buf = NULL;
+	const struct jv *cells;
+	struct jv *plan;
+	const char *err = NULL;
+	size_t plen = strlen(prefix);
+
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			char *nb = realloc(buf, cap = (cap ? cap * 2 : 65536));
+
+			if (!nb) {
+				fprintf(stderr, "vmcheck: out of memory\n");
+				exit(2);
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len - 1, stdin);
+		if (!n)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	plan = json_parse(buf, &err);
+	if (!plan) {
+		fprintf(stderr, "vmcheck: split: the plan on stdin is not JSON (%s)\n",
+			err ? err : "?");
+		exit(2);
+	}
+	cells = jv_get(plan, "cells");
+	for (unsigned int i = 0; cells && cells->t == J_ARR && i < cells->n; i++) {
+		const struct jv *c = cells->items[i];
+		const char *cg = scalar(jv_get(c, "cgroup")),
+			   *primary = scalar(jv_get(c, "primary"));
+		const struct jv *placed = jv_get(c, "placed");
+
+		if (cg && primary && placed && placed->t == J_BOOL && !strcmp(placed->s, "true") &&
+		    !strncmp(cg, prefix, plen))
+			printf("%s=%s ", cg + plen, primary);
+	}
+	jv_free(plan);
+	free(buf);
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int cmd_median(int argc, char **argv)
+{
+	double *v = calloc((size_t)argc + 1, sizeof(*v));
+
+	if (!v) {
+		fprintf(stderr, "vmcheck: out of memory\n");
+		exit(2);
+	}
+	for (int i = 0; i < argc; i++)
+		v[i] = number_or_die(argv[i]);
+	qsort(v, (size_t)argc, sizeof(*v), cmp_double);
+	/* The value as given, not reformatted: find an argument equal to the chosen one. */
+	if (argc) {
+		double m = v[(argc + 1) / 2 - 1];
+
+		for (int i = 0; i < argc; i++)
+			if (number_or_die(argv[i]) == m) {
+				printf("%s\n", argv[i]);
+				break;
+			}
+	} else {
+		putchar('\n');
+	}
+	free(v);
+	return 0;
+}
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"vmcheck: usage: vmcheck expand|count LIST | subset|intersect A B | cells|summary|brief "
+		"LOG | cell LOG NAME FIELD | top LOG FIELD | cmp LOG NAME FIELD OP V | agg LOG "
+		"MARK max|min|mean NAME FIELD | partition LOG ONLINE | owns_exactly LOG LIST | "
+		"no_cpu LOG CPU | t_ms LOG N ERE | split PREFIX | fcmp A OP B | median V...\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+	int n = argc - 2; /* arguments after the command */
+	char **a = argv + 2;
+
+	if (!strcmp(cmd, "expand") && n == 1) {
+		struct cpumask *m = mask_or_die(a[0]);
+
+		print_expanded(m);
+		cpumask_free(m);
+		return 0;
+	}
+	if (!strcmp(cmd, "count") && n == 1) {
+		struct cpumask *m = mask_or_die(a[0]);
+
+		printf("%u\n", cpumask_weight(m));
+		cpumask_free(m);
+		return 0;
+	}
+	if ((!strcmp(cmd, "subset") || !strcmp(cmd, "intersect")) && n == 2) {
+		struct cpumask *x = mask_or_die(a[0]), *y = mask_or_die(a[1]);
+		bool yes = cmd[0] == 's' ? cpumask_subset(x, y) : cpumask_intersects(x, y);
+
+		cpumask_free(x);
+		cpumask_free(y);
+		return !yes;
+	}
+	if (!strcmp(cmd, "cells") && n == 1)
+		return cmd_cells(a[0], false);
+	if (!strcmp(cmd, "summary") && n == 1)
+		return cmd_cells(a[0], true);
+	if (!strcmp(cmd, "cell") && n == 3)
+		return cmd_cell(a[0], a[1], a[2]);
+	if (!strcmp(cmd, "top") && n == 2)
+		return cmd_top(a[0], a[1]);
+	if (!strcmp(cmd, "brief") && n == 1)
+		return cmd_brief(a[0]);
+	if (!strcmp(cmd, "cmp") && n == 5)
+		return cmd_cmp(a[0], a[1], a[2], a[3], a[4]);
+	if (!strcmp(cmd, "agg") && n == 5)
+		return cmd_agg(a[0], a[1], a[2], a[3], a[4]);
+	if (!strcmp(cmd, "partition") && n == 2)
+		return cmd_partition(a[0], a[1]);
+	if (!strcmp(cmd, "owns_exactly") && n == 2)
+		return cmd_owns_exactly(a[0], a[1]);
+	if (!strcmp(cmd, "no_cpu") && n == 2)
+		return cmd_no_cpu(a[0], a[1]);
+	if (!strcmp(cmd, "t_ms") && n == 3)
+		return cmd_t_ms(a[0], a[1], a[2]);
+	if (!strcmp(cmd, "split") && n == 1)
+		return cmd_split(a[0]);
+	if (!strcmp(cmd, "fcmp") && n == 3) {
+		double x = number_or_die(a[0]), y = number_or_die(a[2]);
+
+		check_op(a[1]);
+		return compare(x, a[1], y) != 1;
+	}
+	if (!strcmp(cmd, "median"))
+		return cmd_median(n, a);
+	return usage();
+}
