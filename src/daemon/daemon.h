@@ -51,6 +51,9 @@ struct daemon {
 	double start_wall_s; /* Unix time at start: start_time_seconds, so restarts show */
 	bool rescan_pending, cpusets_pending;
 	bool limits_pending; /* a cell's cpu.weight or cpu.max changed: re-plan at the debounce */
+	bool reload_pending; /* SIGHUP: rescan everything and re-plan at the debounce */
+	uint64_t nr_reloads; /* reloads done (SIGHUP) */
+	bool stdout_broken;  /* a write to stdout failed: logged once, stdout now /dev/null */
 	uint64_t cpuset_seq;
 	/* scratch, sized once */
 	uint64_t *run_ns;  /* [nr_cpus * max_cells] */
@@ -100,6 +103,12 @@ void daemon_follow_cells(struct daemon *d, const struct cells_diff *diff);
  * failure.
  */
 int daemon_replan(struct daemon *d, const char *head, const char *why, bool force);
+/*
+ * SIGHUP: rescan the cgroups (children, cpusets, cpu.weight and cpu.max) and re-plan through the
+ * debounce, as if every cell had changed; the scheduler stays loaded. Also what a configuration
+ * re-read hooks into.
+ */
+void daemon_reload(struct daemon *d);
 
 /* stats.c */
 

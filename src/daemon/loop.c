@@ -2,7 +2,8 @@
 /*
  * loop - the daemon's one epoll loop and what its events lead to. See daemon.h.
  *
- *   signalfd        SIGINT/SIGTERM -> unload and exit 0
+ *   signalfd        SIGINT/SIGTERM -> unload and exit 0; SIGHUP -> daemon_reload()
+ *                   (SIGPIPE is ignored: a closed stdout never stops the scheduler)
  *   inotify         children of the parent cgroup come and go -> debounce
  *   debounce timer  -> rescan -> plan -> validate -> publish
  *   heartbeat       notices a BPF-side exit and cpuset writes (cpuset_seq) -> debounce
@@ -10,6 +11,7 @@
  *                   cpu.max of every cell are polled (no event tells of writes) -> debounce
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,8 +60,11 @@ int loop_setup(struct daemon *d)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL))
 		return -errno;
+	/* `scx_cells | head`: once the reader exits, writes fail with EPIPE (see check_stdout()) */
+	signal(SIGPIPE, SIG_IGN);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epfd < 0)
 		return -errno;
@@ -150,7 +155,8 @@ static int on_debounce(struct daemon *d)
 
 		return loop_timer_arm(d->fds[FD_DEBOUNCE], left ? left : 1, 0);
 	}
-	if (d->rescan_pending)
+	/* a reload rescans: children, their cpusets, cpu.weight and cpu.max */
+	if (d->rescan_pending || (d->reload_pending && cells))
 		ret = cells_rescan(cells, &diff, err, sizeof(err));
 	else if (d->cpusets_pending)
 		ret = cells_reread_cpusets(cells, &diff, err, sizeof(err));
@@ -158,11 +164,25 @@ static int on_debounce(struct daemon *d)
 	if (ret) {
 		fprintf(stderr, "scx_cells: %s\n", err);
 		cells_diff_free(&diff);
+		d->reload_pending = false;
 		return ret;
 	}
 	manager_log_diff(d->mgr, &diff, stdout);
 	daemon_follow_cells(d, &diff);
-	if (diff.nr_created || diff.nr_destroyed) {
+	if (d->reload_pending) {
+		char head[96];
+
+		d->reload_pending = false;
+		d->nr_reloads++;
+		fprintf(stderr,
+			"scx_cells: reload %llu: rescanned %u cells (%u new, %u destroyed, %u cpusets and %u limits changed), re-planning\n",
+			(unsigned long long)d->nr_reloads, cells ? cells_count(cells) : 1,
+			diff.nr_created, diff.nr_destroyed, diff.nr_cpuset_changed,
+			diff.nr_limits_changed);
+		snprintf(head, sizeof(head), "Reloaded cell configuration (%u new, %u destroyed)",
+			 diff.nr_created, diff.nr_destroyed);
+		daemon_replan(d, head, "reload (SIGHUP)", false);
+	} else if (diff.nr_created || diff.nr_destroyed) {
 		char head[96];
 
 		snprintf(head, sizeof(head), "Cell config updated (%u new, %u destroyed)",
@@ -188,6 +208,40 @@ static void schedule_debounce(struct daemon *d)
 	debounce_event(&d->deb, now);
 	left = debounce_timeout(&d->deb, now);
 	loop_timer_arm(d->fds[FD_DEBOUNCE], left ? left : 1, 0);
+}
+
+void daemon_reload(struct daemon *d)
+{
+	fprintf(stderr, "scx_cells: SIGHUP: reloading (rescan of cgroups and cpusets, re-plan)\n");
+	d->reload_pending = true;
+	schedule_debounce(d);
+}
+
+/*
+ * stdout is a log and a stats stream, never worth the scheduler: when a write to it failed (the
+ * reader of a pipe exited: EPIPE, SIGPIPE being ignored; a full disk), say so once on stderr and
+ * send the rest to /dev/null, so later writes cost nothing and nothing piles up in the buffer.
+ */
+static void check_stdout(struct daemon *d)
+{
+	int fd, err;
+
+	if (d->stdout_broken)
+		return;
+	errno = 0;
+	if (fflush(stdout) != EOF && !ferror(stdout))
+		return;
+	err = errno;
+	d->stdout_broken = true;
+	fprintf(stderr,
+		"scx_cells: writing to stdout failed (%s); scheduling goes on, stdout output is dropped from now on\n",
+		err ? strerror(err) : "write error");
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		close(fd);
+	}
+	clearerr(stdout);
 }
 
 /*
@@ -249,14 +303,16 @@ int loop_run(struct daemon *d)
 
 			switch (evs[i].data.u32) {
 			case FD_SIGNAL:
-				if (read(fd, &si, sizeof(si)) == sizeof(si)) {
-					if (d->o->verbose)
-						fprintf(stderr,
-							"scx_cells: got signal %u, unloading\n",
-							si.ssi_signo);
-					return 0;
+				if (read(fd, &si, sizeof(si)) != sizeof(si))
+					break;
+				if (si.ssi_signo == SIGHUP) {
+					daemon_reload(d);
+					break;
 				}
-				break;
+				if (d->o->verbose)
+					fprintf(stderr, "scx_cells: got signal %u, unloading\n",
+						si.ssi_signo);
+				return 0;
 			case FD_HEARTBEAT:
 				drain_fd(fd);
 				on_heartbeat(d);
@@ -289,6 +345,7 @@ int loop_run(struct daemon *d)
 				break;
 			}
 		}
+		check_stdout(d);
 		if (sched_exited(d->sched))
 			return 0;
 		if (now_ns() >= deadline)

@@ -85,17 +85,14 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 	};
 	struct demand_cfg demand_cfg;
 	static char parent[PATH_MAX];
-	char mount[PATH_MAX], err[512];
+	char err[512];
 	struct cells_diff diff = {0};
 	struct stat st;
 	int ret;
 
 	if (o->cell_parent_cgroup) {
-		ret = cgroup_find_mount(CGROUP_DEFAULT_MOUNTINFO, mount, sizeof(mount), err,
-					sizeof(err));
-		ret = ret
-			      ?: cgroup_parent_path(NULL, o->cell_parent_cgroup, false, parent,
-						    sizeof(parent), err, sizeof(err));
+		ret = cgroup_parent_path(NULL, o->cell_parent_cgroup, false, parent, sizeof(parent),
+					 err, sizeof(err));
 		if (ret) {
 			fprintf(stderr, "scx_cells: %s\n", err);
 			return ret;
