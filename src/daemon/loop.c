@@ -7,6 +7,7 @@
  *   inotify         children of the parent cgroup come and go -> debounce
  *   debounce timer  -> rescan -> plan -> validate -> publish
  *   heartbeat       notices a BPF-side exit and cpuset writes (cpuset_seq) -> debounce
+ *   retry timer     a failed scan, plan or publication is tried again: 100 ms doubling to 5 s
  *   interval timer  demand metrics, rebalancing, the stats view (stats.c); cpu.weight and
  *                   cpu.max of every cell are polled (no event tells of writes) -> debounce
  */
@@ -69,7 +70,8 @@ int loop_setup(struct daemon *d)
 	if (d->epfd < 0)
 		return -errno;
 	ret = loop_add(d, FD_SIGNAL, signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
-	for (int t = FD_HEARTBEAT; !ret && t <= FD_DEBOUNCE; t++)
+	retry_init(&d->retry, RETRY_MIN_NS, RETRY_MAX_NS);
+	for (int t = FD_HEARTBEAT; !ret && t <= FD_RETRY; t++)
 		ret = loop_add(d, t, timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
 	if (!ret && manager_cells(d->mgr))
 		ret = loop_add(d, FD_INOTIFY, cells_watch_fd(manager_cells(d->mgr)));
@@ -99,6 +101,31 @@ void daemon_follow_cells(struct daemon *d, const struct cells_diff *diff)
 		demand_cell_add(d->demand, diff->created[i].id);
 }
 
+/* A re-plan (or with @scan, the scan before it) failed: try again after the backoff. */
+static uint64_t schedule_retry(struct daemon *d, const char *why, bool force, bool scan)
+{
+	uint64_t delay = retry_failed(&d->retry, now_ns());
+
+	snprintf(d->retry_why, sizeof(d->retry_why), "%s", why);
+	d->retry_force |= force;
+	d->retry_scan |= scan;
+	loop_timer_arm(d->fds[FD_RETRY], delay, 0);
+	return delay / 1000000;
+}
+
+/* A re-plan succeeded: whatever failed before is covered (it planned from the same state). */
+static void retry_done(struct daemon *d)
+{
+	if (!retry_pending(&d->retry) && !d->retry.failures)
+		return;
+	if (d->retry.failures)
+		fprintf(stderr, "scx_cells: re-planning works again after %u failures\n",
+			d->retry.failures);
+	retry_succeeded(&d->retry);
+	d->retry_force = d->retry_scan = false;
+	loop_timer_arm(d->fds[FD_RETRY], 0, 0);
+}
+
 int daemon_replan(struct daemon *d, const char *head, const char *why, bool force)
 {
 	const bool weighted = d->o->enable_rebalancing;
@@ -113,12 +140,15 @@ int daemon_replan(struct daemon *d, const char *head, const char *why, bool forc
 			     err, sizeof(err));
 	if (ret) {
 		d->nr_rejected++;
-		fprintf(stderr, "scx_cells: plan rejected (%s), keeping the previous plan: %s\n",
-			why, err);
+		fprintf(stderr,
+			"scx_cells: plan rejected (%s), keeping the previous plan, retrying in %llu ms: %s\n",
+			why, (unsigned long long)schedule_retry(d, why, force, false), err);
 		return ret;
 	}
-	if (!dec.publish)
+	if (!dec.publish) {
+		retry_done(d);
 		return 0;
+	}
 	if (dec.nr_slots > d->nr_published)
 		d->nr_published = dec.nr_slots; /* counters of slots used once stay readable */
 	t1 = now_ns();
@@ -126,8 +156,9 @@ int daemon_replan(struct daemon *d, const char *head, const char *why, bool forc
 	if (ret) {
 		d->nr_rejected++;
 		fprintf(stderr,
-			"scx_cells: publishing the plan failed (%s), keeping the previous: %s\n",
-			why, strerror(ret < 0 ? -ret : ret));
+			"scx_cells: publishing the plan failed (%s), keeping the previous, retrying in %llu ms: %s\n",
+			why, (unsigned long long)schedule_retry(d, why, force, false),
+			strerror(ret < 0 ? -ret : ret));
 		plan_free(dec.plan);
 		return ret < 0 ? ret : -EIO;
 	}
@@ -137,36 +168,70 @@ int daemon_replan(struct daemon *d, const char *head, const char *why, bool forc
 		 (unsigned long long)(t1 - t0) / 1000, (unsigned long long)(now_ns() - t1) / 1000);
 	manager_commit(d->mgr, &dec, d->view);
 	d->nr_plans++;
+	retry_done(d);
 	manager_log_plan(d->mgr, manager_current(d->mgr), head, facts, stdout);
 	fflush(stdout);
 	return 1;
 }
 
+static int scan_and_replan(struct daemon *d);
+
 /* The debounce deadline passed: rescan (or re-read cpusets) and re-plan. */
 static int on_debounce(struct daemon *d)
+{
+	if (!debounce_fire(&d->deb, now_ns())) {
+		uint64_t left = debounce_timeout(&d->deb, now_ns());
+
+		return loop_timer_arm(d->fds[FD_DEBOUNCE], left ? left : 1, 0);
+	}
+	return scan_and_replan(d);
+}
+
+/* The retry timer fired: redo the failed scan (and its re-plan), or the failed re-plan. */
+static int on_retry(struct daemon *d)
+{
+	bool scan = d->retry_scan;
+
+	if (!retry_pending(&d->retry))
+		return 0;
+	retry_start(&d->retry);
+	d->retry_scan = false;
+	d->nr_retried++;
+	fprintf(stderr, "scx_cells: retry %llu: %s (%s, failure %u in a row)\n",
+		(unsigned long long)d->nr_retried, scan ? "rescan and re-plan" : "re-plan",
+		d->retry_why, d->retry.failures);
+	if (scan)
+		return scan_and_replan(d);
+	daemon_replan(d, "Retried cell configuration", d->retry_why, d->retry_force);
+	return 0;
+}
+
+/* Rescan (or re-read cpusets) as the pending flags say, then re-plan if anything changed. */
+static int scan_and_replan(struct daemon *d)
 {
 	struct cells *cells = manager_cells(d->mgr);
 	struct cells_diff diff = {0};
 	char err[512];
 	int ret = 0;
 
-	if (!debounce_fire(&d->deb, now_ns())) {
-		uint64_t left = debounce_timeout(&d->deb, now_ns());
-
-		return loop_timer_arm(d->fds[FD_DEBOUNCE], left ? left : 1, 0);
-	}
 	/* a reload rescans: children, their cpusets, cpu.weight and cpu.max */
 	if (d->rescan_pending || (d->reload_pending && cells))
 		ret = cells_rescan(cells, &diff, err, sizeof(err));
 	else if (d->cpusets_pending)
 		ret = cells_reread_cpusets(cells, &diff, err, sizeof(err));
-	d->rescan_pending = d->cpusets_pending = false;
 	if (ret) {
-		fprintf(stderr, "scx_cells: %s\n", err);
 		cells_diff_free(&diff);
-		d->reload_pending = false;
+		/* the parent is gone: nothing to retry (loop_run() stops) */
+		if (ret == -ENOENT) {
+			fprintf(stderr, "scx_cells: %s\n", err);
+			return ret;
+		}
+		/* the pending flags stay set, so the retry scans the same way */
+		fprintf(stderr, "scx_cells: %s; retrying in %llu ms\n", err,
+			(unsigned long long)schedule_retry(d, "rescan failed", false, true));
 		return ret;
 	}
+	d->rescan_pending = d->cpusets_pending = false;
 	manager_log_diff(d->mgr, &diff, stdout);
 	daemon_follow_cells(d, &diff);
 	if (d->reload_pending) {
@@ -325,6 +390,12 @@ int loop_run(struct daemon *d)
 			case FD_DEBOUNCE:
 				drain_fd(fd);
 				ret = on_debounce(d);
+				if (ret == -ENOENT)
+					return ret;
+				break;
+			case FD_RETRY:
+				drain_fd(fd);
+				ret = on_retry(d);
 				if (ret == -ENOENT)
 					return ret;
 				break;

@@ -208,13 +208,15 @@ static int monitor(const struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = {.fds = {-1, -1, -1, -1, -1, -1}, .epfd = -1};
+	struct daemon d = {.epfd = -1};
 	struct sched_params params;
 	struct opts o;
 	char err[512];
 	bool restart = false;
 	int ret, status = 0;
 
+	for (int i = 0; i < NR_LOOP_FDS; i++)
+		d.fds[i] = -1;
 	ret = opts_parse(&o, argc, argv, stdout, stderr);
 	if (ret == OPTS_EXIT_OK)
 		return 0;
