@@ -118,6 +118,14 @@ int daemon_replan(struct daemon *d, const char *head, const char *why, bool forc
  * re-read hooks into.
  */
 void daemon_reload(struct daemon *d);
+/*
+ * After a CPU hotplug restart (the topology already re-read): CPU hotplug changes cells'
+ * cpuset.cpus.effective without a cpuset write, so rescan the cells now (the first plan of the
+ * reloaded scheduler uses their new cpusets) and re-read the cpusets once more after the
+ * debounce, in case the kernel updates them after its restart request. Returns 0, or -errno
+ * with a message when the rescan failed (-ENOENT: the parent is gone).
+ */
+int daemon_rescan_after_hotplug(struct daemon *d);
 
 /* stats.c */
 

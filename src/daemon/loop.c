@@ -282,6 +282,32 @@ void daemon_reload(struct daemon *d)
 	schedule_debounce(d);
 }
 
+int daemon_rescan_after_hotplug(struct daemon *d)
+{
+	struct cells *cells = manager_cells(d->mgr);
+	struct cells_diff diff = {0};
+	char err[512];
+	int ret;
+
+	if (!cells)
+		return 0;
+	ret = cells_rescan(cells, &diff, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "scx_cells: rescan after CPU hotplug: %s\n", err);
+		cells_diff_free(&diff);
+		return ret;
+	}
+	fprintf(stderr,
+		"scx_cells: rescanned after CPU hotplug: %u cells, %u cpusets changed (%u new, %u destroyed)\n",
+		cells_count(cells), diff.nr_cpuset_changed, diff.nr_created, diff.nr_destroyed);
+	manager_log_diff(d->mgr, &diff, stdout);
+	daemon_follow_cells(d, &diff);
+	cells_diff_free(&diff);
+	d->cpusets_pending = true;
+	schedule_debounce(d);
+	return 0;
+}
+
 /*
  * stdout is a log and a stats stream, never worth the scheduler: when a write to it failed (the
  * reader of a pipe exited: EPIPE, SIGPIPE being ignored; a full disk), say so once on stderr and

@@ -300,6 +300,11 @@ int main(int argc, char **argv)
 				status = 1;
 				break;
 			}
+			/* a CPU going away changes cpuset.cpus.effective without a write */
+			if (daemon_rescan_after_hotplug(&d) == -ENOENT) {
+				status = 1;
+				break;
+			}
 		}
 	} while (restart);
 	loop_teardown(&d);
