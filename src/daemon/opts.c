@@ -252,7 +252,9 @@ static const struct opt_def opt_defs[] = {
 		.off = FIELD(dry_run),
 		.usage = "--dry-run",
 		.help = "print the plan for the current cgroup tree and\n"
-			"CPU topology and exit; loads nothing",
+			"CPU topology and exit; loads nothing. The parent\n"
+			"is found as the scheduler finds it; a plain\n"
+			"directory only if no such cgroup exists",
 	},
 	{
 		.name = "sysfs-root",
