@@ -113,10 +113,13 @@ static uint64_t schedule_retry(struct daemon *d, const char *why, bool force, bo
 	return delay / 1000000;
 }
 
-/* A re-plan succeeded: whatever failed before is covered (it planned from the same state). */
+/*
+ * A re-plan succeeded: a failed re-plan before it is covered (it planned from the same state);
+ * a failed scan is not (its changes were never read), that retry stays.
+ */
 static void retry_done(struct daemon *d)
 {
-	if (!retry_pending(&d->retry) && !d->retry.failures)
+	if (d->retry_scan || (!retry_pending(&d->retry) && !d->retry.failures))
 		return;
 	if (d->retry.failures)
 		fprintf(stderr, "scx_cells: re-planning works again after %u failures\n",
@@ -195,7 +198,6 @@ static int on_retry(struct daemon *d)
 	if (!retry_pending(&d->retry))
 		return 0;
 	retry_start(&d->retry);
-	d->retry_scan = false;
 	d->nr_retried++;
 	fprintf(stderr, "scx_cells: retry %llu: %s (%s, failure %u in a row)\n",
 		(unsigned long long)d->nr_retried, scan ? "rescan and re-plan" : "re-plan",
@@ -211,6 +213,8 @@ static int scan_and_replan(struct daemon *d)
 {
 	struct cells *cells = manager_cells(d->mgr);
 	struct cells_diff diff = {0};
+	bool was_scan_retry;
+	unsigned int failures;
 	char err[512];
 	int ret = 0;
 
@@ -232,6 +236,10 @@ static int scan_and_replan(struct daemon *d)
 		return ret;
 	}
 	d->rescan_pending = d->cpusets_pending = false;
+	/* a failed scan before this one is covered by it, unless this re-plan fails (below) */
+	was_scan_retry = d->retry_scan;
+	d->retry_scan = false;
+	failures = d->retry.failures;
 	manager_log_diff(d->mgr, &diff, stdout);
 	daemon_follow_cells(d, &diff);
 	if (d->reload_pending) {
@@ -262,6 +270,8 @@ static int scan_and_replan(struct daemon *d)
 	}
 	d->limits_pending = false;
 	cells_diff_free(&diff);
+	if (was_scan_retry && d->retry.failures == failures)
+		retry_done(d);
 	return 0;
 }
 
