@@ -336,7 +336,7 @@ static void check_stdout(struct daemon *d)
 	d->stdout_broken = true;
 	fprintf(stderr,
 		"scx_cells: writing to stdout failed (%s); scheduling goes on, stdout output is dropped from now on\n",
-		err ? strerror(err) : "write error");
+		err ? strerror(err) : "its reader is gone, or the disk is full");
 	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		dup2(fd, STDOUT_FILENO);
