@@ -44,6 +44,8 @@ static const struct mfield top_fields[] = {
 	    "Number of rebalancing events that changed some cell's CPUs"),
 	TOP(plans_rejected, M_U64, M_COUNTER,
 	    "Plans that failed validation or publication (the previous plan stayed)"),
+	TOP(plans_retried, M_U64, M_COUNTER,
+	    "Retries of a failed re-plan, scan or publication (backoff 100 ms doubling to 5 s)"),
 	TOP(cells_waiting, M_U64, M_GAUGE,
 	    "Child cgroups waiting in the root cell for a free cell slot"),
 	TOP(idle_pct, M_F64, M_GAUGE,

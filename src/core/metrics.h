@@ -42,6 +42,7 @@ struct metrics_snapshot {
 				    */
 	double uptime_seconds;
 	uint64_t plans_applied, rebalance_count, plans_rejected;
+	uint64_t plans_retried; /* retries of failed re-plans (backoff 100 ms doubling to 5 s) */
 	uint64_t cells_waiting;
 	/* Placement shares of the last interval, percent of all placements. */
 	double idle_pct, cell_q_pct, cpu_q_pct, borrowed_pct;

@@ -10,19 +10,24 @@
 #include "cgroupfs.h"
 #include "readfile.h"
 
-int cgroup_parent_path(const char *mountinfo, const char *user, bool any_dir, char *out,
+int cgroup_parent_path(const char *mountinfo, const char *user, bool fallback_dir, char *out,
 		       size_t outlen, char *err, size_t errlen)
 {
 	char mount[4096];
 	int ret;
 
-	if (any_dir)
-		return cgroup_resolve_parent_any(user, out, outlen, err, errlen);
 	ret = cgroup_find_mount(mountinfo ? mountinfo : CGROUP_DEFAULT_MOUNTINFO, mount,
 				sizeof(mount), err, errlen);
-	if (ret)
-		return ret;
-	return cgroup_resolve_parent(mount, user, out, outlen, err, errlen);
+	if (!ret)
+		ret = cgroup_resolve_parent(mount, user, out, outlen, err, errlen);
+	/* a test tree is a plain directory: no cgroup2 mount here, or not a path inside it */
+	if (ret && fallback_dir) {
+		char err2[512];
+
+		if (!cgroup_resolve_parent_any(user, out, outlen, err2, sizeof(err2)))
+			return 0;
+	}
+	return ret;
 }
 
 void cgroup_check_controllers(const char *parent)

@@ -15,10 +15,15 @@
 #define CGROUP_DEFAULT_MOUNTINFO "/proc/self/mountinfo"
 
 /*
- * cgroup_find_mount(@mountinfo, NULL: CGROUP_DEFAULT_MOUNTINFO) then cgroup_resolve_parent(), or
- * only cgroup_resolve_parent_any() when @any_dir is set (--dry-run on a directory tree).
+ * The directory --cell-parent-cgroup @user names, as the scheduler and --dry-run both resolve
+ * it: cgroup_find_mount(@mountinfo, NULL: CGROUP_DEFAULT_MOUNTINFO), then
+ * cgroup_resolve_parent() inside that mount ("/work" is <mount>/work). With @fallback_dir
+ * (--dry-run, whose test trees are plain directories), a @user that is not there (no cgroup2
+ * mount, or no such cgroup) is taken as a plain existing directory instead
+ * (cgroup_resolve_parent_any()); a cgroup of that name wins over a directory. Returns 0 or
+ * -errno with the cgroup lookup's message in @err.
  */
-int cgroup_parent_path(const char *mountinfo, const char *user, bool any_dir, char *out,
+int cgroup_parent_path(const char *mountinfo, const char *user, bool fallback_dir, char *out,
 		       size_t outlen, char *err, size_t errlen);
 
 /*

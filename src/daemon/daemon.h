@@ -19,6 +19,7 @@
 #include "manager.h"
 #include "metrics.h"
 #include "opts.h"
+#include "retry.h"
 #include "sched.h"
 #include "statsock.h"
 
@@ -29,6 +30,7 @@ enum loop_fd {
 	FD_HEARTBEAT,
 	FD_INTERVAL,
 	FD_DEBOUNCE,
+	FD_RETRY, /* a failed scan, plan or publication is tried again (retry.h) */
 	FD_INOTIFY,
 	FD_STATS,
 	NR_LOOP_FDS,
@@ -51,6 +53,15 @@ struct daemon {
 	double start_wall_s; /* Unix time at start: start_time_seconds, so restarts show */
 	bool rescan_pending, cpusets_pending;
 	bool limits_pending; /* a cell's cpu.weight or cpu.max changed: re-plan at the debounce */
+	bool reload_pending; /* SIGHUP: rescan everything and re-plan at the debounce */
+	uint64_t nr_reloads; /* reloads done (SIGHUP) */
+	bool stdout_broken;  /* a write to stdout failed: logged once, stdout now /dev/null */
+	/* a failed re-plan (or the scan before it) is tried again with backoff */
+	struct retry retry;
+	bool retry_scan;     /* the scan failed: redo it (its pending flags are kept) */
+	bool retry_force;    /* the failed re-plan was forced */
+	char retry_why[64];  /* what the failed re-plan was for */
+	uint64_t nr_retried; /* retries made (plans_retried) */
 	uint64_t cpuset_seq;
 	/* scratch, sized once */
 	uint64_t *run_ns;  /* [nr_cpus * max_cells] */
@@ -96,10 +107,25 @@ void daemon_follow_cells(struct daemon *d, const struct cells_diff *diff);
 /*
  * Plan for the current cells and publish the plan if it differs from the one in force (or
  * always, with @force). A plan that fails validation or publication is never applied: the
- * previous one stays. Returns 1 when a new plan was applied, 0 when nothing changed, -errno on
- * failure.
+ * previous one stays, and the re-plan is tried again after a backoff (100 ms doubling to 5 s)
+ * unless another one succeeds first. Returns 1 when a new plan was applied, 0 when nothing
+ * changed, -errno on failure.
  */
 int daemon_replan(struct daemon *d, const char *head, const char *why, bool force);
+/*
+ * SIGHUP: rescan the cgroups (children, cpusets, cpu.weight and cpu.max) and re-plan through the
+ * debounce, as if every cell had changed; the scheduler stays loaded. Also what a configuration
+ * re-read hooks into.
+ */
+void daemon_reload(struct daemon *d);
+/*
+ * After a CPU hotplug restart (the topology already re-read): CPU hotplug changes cells'
+ * cpuset.cpus.effective without a cpuset write, so rescan the cells now (the first plan of the
+ * reloaded scheduler uses their new cpusets) and re-read the cpusets once more after the
+ * debounce, in case the kernel updates them after its restart request. Returns 0, or -errno
+ * with a message when the rescan failed (-ENOENT: the parent is gone).
+ */
+int daemon_rescan_after_hotplug(struct daemon *d);
 
 /* stats.c */
 

@@ -85,17 +85,14 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 	};
 	struct demand_cfg demand_cfg;
 	static char parent[PATH_MAX];
-	char mount[PATH_MAX], err[512];
+	char err[512];
 	struct cells_diff diff = {0};
 	struct stat st;
 	int ret;
 
 	if (o->cell_parent_cgroup) {
-		ret = cgroup_find_mount(CGROUP_DEFAULT_MOUNTINFO, mount, sizeof(mount), err,
-					sizeof(err));
-		ret = ret
-			      ?: cgroup_parent_path(NULL, o->cell_parent_cgroup, false, parent,
-						    sizeof(parent), err, sizeof(err));
+		ret = cgroup_parent_path(NULL, o->cell_parent_cgroup, false, parent, sizeof(parent),
+					 err, sizeof(err));
 		if (ret) {
 			fprintf(stderr, "scx_cells: %s\n", err);
 			return ret;
@@ -211,13 +208,15 @@ static int monitor(const struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = {.fds = {-1, -1, -1, -1, -1, -1}, .epfd = -1};
+	struct daemon d = {.epfd = -1};
 	struct sched_params params;
 	struct opts o;
 	char err[512];
 	bool restart = false;
 	int ret, status = 0;
 
+	for (int i = 0; i < NR_LOOP_FDS; i++)
+		d.fds[i] = -1;
 	ret = opts_parse(&o, argc, argv, stdout, stderr);
 	if (ret == OPTS_EXIT_OK)
 		return 0;
@@ -298,6 +297,11 @@ int main(int argc, char **argv)
 				"scx_cells: the kernel asked for a restart (CPU hotplug?); reloading\n");
 			if (manager_reload_topology(d.mgr, err, sizeof(err))) {
 				fprintf(stderr, "scx_cells: %s\n", err);
+				status = 1;
+				break;
+			}
+			/* a CPU going away changes cpuset.cpus.effective without a write */
+			if (daemon_rescan_after_hotplug(&d) == -ENOENT) {
 				status = 1;
 				break;
 			}

@@ -17,7 +17,12 @@ struct manager {
 	struct cells *cells;
 	struct plan *current;
 	struct plan_cell *scratch; /* plan input, one per cell slot */
-	uint64_t *pub_cgid;	   /* [max_cells] cgroup id per slot as last published (0: none) */
+	/* what the BPF side was last given (see manager_commit()); pub_nr 0: nothing yet */
+	unsigned int pub_nr;	     /* cell slots published */
+	uint64_t *pub_cgid;	     /* [max_cells] cgroup id per slot (0: none) */
+	struct cpumask **pub_borrow; /* [max_cells] borrowable CPUs per slot (NULL: none) */
+	int *pub_owner;		     /* [pub_nr_cpus] owner cell of each CPU */
+	unsigned int pub_nr_cpus;
 };
 
 int manager_new(const struct manager_cfg *cfg, struct manager **out, struct cells_diff *diff,
@@ -49,7 +54,10 @@ int manager_new(const struct manager_cfg *cfg, struct manager **out, struct cell
 	}
 	m->scratch = calloc(cfg->max_cells ? cfg->max_cells : 1, sizeof(*m->scratch));
 	m->pub_cgid = calloc(cfg->max_cells ? cfg->max_cells : 1, sizeof(*m->pub_cgid));
-	if (!m->scratch || !m->pub_cgid) {
+	m->pub_borrow = calloc(cfg->max_cells ? cfg->max_cells : 1, sizeof(*m->pub_borrow));
+	m->pub_owner = calloc(m->topo->nr_cpus, sizeof(*m->pub_owner));
+	m->pub_nr_cpus = m->topo->nr_cpus;
+	if (!m->scratch || !m->pub_cgid || !m->pub_borrow || !m->pub_owner) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -69,6 +77,11 @@ void manager_free(struct manager *m)
 	topology_free(m->topo);
 	free(m->scratch);
 	free(m->pub_cgid);
+	if (m->pub_borrow)
+		for (unsigned int i = 0; i < (m->cfg.max_cells ? m->cfg.max_cells : 1); i++)
+			cpumask_free(m->pub_borrow[i]);
+	free(m->pub_borrow);
+	free(m->pub_owner);
 	free(m);
 }
 
@@ -85,8 +98,20 @@ int manager_reload_topology(struct manager *m, char *err, size_t errlen)
 
 	if (ret)
 		return ret;
-	if (t->nr_cpus != m->topo->nr_cpus)
+	if (t->nr_cpus != m->topo->nr_cpus) {
+		int *po = calloc(t->nr_cpus, sizeof(*po));
+
+		if (!po) {
+			topology_free(t);
+			snprintf(err, errlen, "out of memory reloading the topology");
+			return -ENOMEM;
+		}
 		set_current(m, NULL); /* sized for another machine: no use for stability */
+		free(m->pub_owner);
+		m->pub_owner = po;
+		m->pub_nr_cpus = t->nr_cpus;
+		m->pub_nr = 0;
+	}
 	topology_free(m->topo);
 	m->topo = t;
 	return 0;
@@ -202,6 +227,33 @@ static bool same_cgroups(const struct manager *m, const struct sched_cell *cells
 	return true;
 }
 
+/* Borrowable CPUs as the BPF side sees them: NULL and empty are both "none". */
+static bool same_borrow(const struct cpumask *a, const struct cpumask *b)
+{
+	bool ea = !a || cpumask_empty(a), eb = !b || cpumask_empty(b);
+
+	if (ea || eb)
+		return ea && eb;
+	return cpumask_equal(a, b);
+}
+
+/*
+ * Is the BPF form (@cells[@nr], @owner) exactly what was published last? That is everything the
+ * BPF side reads: the number of slots, each slot's cgroup and borrowable CPUs, each CPU's owner.
+ * Targets and the reasons behind them are the planner's business only.
+ */
+static bool same_bpf_form(const struct manager *m, const struct sched_cell *cells, const int *owner,
+			  unsigned int nr)
+{
+	if (!m->pub_nr || nr != m->pub_nr || m->pub_nr_cpus != m->topo->nr_cpus ||
+	    !same_cgroups(m, cells, nr))
+		return false;
+	for (unsigned int i = 0; i < nr; i++)
+		if (!same_borrow(cells[i].in_use ? cells[i].borrow : NULL, m->pub_borrow[i]))
+			return false;
+	return !memcmp(owner, m->pub_owner, sizeof(*owner) * m->pub_nr_cpus);
+}
+
 int manager_decide(struct manager *m, const double *weights, bool force, struct sched_cell *cells,
 		   int *owner, struct manager_decision *out, char *err, size_t errlen)
 {
@@ -213,9 +265,16 @@ int manager_decide(struct manager *m, const double *weights, bool force, struct 
 	if (ret)
 		return ret;
 	out->nr_slots = bpf_form(m, p, cells, owner);
-	if (!force && m->current && plan_equal(m->current, p) &&
-	    same_cgroups(m, cells, out->nr_slots)) {
-		plan_free(p);
+	if (!force && m->current && same_bpf_form(m, cells, owner, out->nr_slots)) {
+		/*
+		 * Nothing the BPF side reads changed (say a cpu.weight that moves no CPU): no
+		 * publication, which would make every task re-resolve its cell for nothing. The
+		 * new plan's targets and reasons still become the plan in force.
+		 */
+		if (plan_equal(m->current, p))
+			plan_free(p);
+		else
+			set_current(m, p);
 		return 0;
 	}
 	out->plan = p;
@@ -226,8 +285,21 @@ int manager_decide(struct manager *m, const double *weights, bool force, struct 
 
 void manager_commit(struct manager *m, struct manager_decision *dec, const struct sched_cell *cells)
 {
-	for (unsigned int i = 0; i < m->cfg.max_cells; i++)
+	for (unsigned int i = 0; i < m->cfg.max_cells; i++) {
+		const struct cpumask *b =
+			i < dec->nr_slots && cells[i].in_use ? cells[i].borrow : NULL;
+
 		m->pub_cgid[i] = slot_cgid(cells, i, dec->nr_slots);
+		cpumask_free(m->pub_borrow[i]);
+		/* out of memory: NULL reads as "none", so the next decision publishes again */
+		m->pub_borrow[i] = b ? cpumask_dup(b) : NULL;
+	}
+	m->pub_nr = dec->nr_slots;
+	if (dec->plan && dec->plan->nr_cpus == m->pub_nr_cpus)
+		for (unsigned int cpu = 0; cpu < m->pub_nr_cpus; cpu++)
+			m->pub_owner[cpu] = dec->plan->owner[cpu] >= 0 ? dec->plan->owner[cpu] : 0;
+	else
+		m->pub_nr = 0;
 	set_current(m, dec->plan);
 	dec->plan = NULL;
 }

@@ -75,8 +75,10 @@ struct manager_decision {
  * for manager_plan()), convert it into what the BPF side needs, and compare it with the plan in
  * force. @cells[max_cells] indexed by cell id (placed cells in use, with cgroup id and borrowable
  * mask) and @owner[nr_cpus] (offline CPUs go to the root cell, which never runs there) receive the
- * BPF form. Nothing is to publish only if the CPUs and the cells' cgroups are unchanged: a slot
- * reused by a new cgroup (a cell removed, a waiting child placed) keeps the same CPUs. @force
+ * BPF form. It is published only if it differs from the one published last in anything the BPF
+ * side reads: the number of slots, a slot's cgroup (a slot reused by a new cgroup keeps the same
+ * CPUs) or borrowable CPUs, a CPU's owner. A plan that differs only in targets or reasons (a
+ * cpu.weight that moves no CPU) becomes the plan in force without a publication. @force
  * publishes anyway (a fresh BPF side holds no plan yet). Returns 0 and *@out (the caller owns
  * out->plan until manager_commit() or plan_free()), or -errno with a message in @err.
  */

@@ -252,7 +252,9 @@ static const struct opt_def opt_defs[] = {
 		.off = FIELD(dry_run),
 		.usage = "--dry-run",
 		.help = "print the plan for the current cgroup tree and\n"
-			"CPU topology and exit; loads nothing",
+			"CPU topology and exit; loads nothing. The parent\n"
+			"is found as the scheduler finds it; a plain\n"
+			"directory only if no such cgroup exists",
 	},
 	{
 		.name = "sysfs-root",
@@ -463,6 +465,12 @@ static void help(FILE *out)
 			fprintf(out, "%29s", "");
 		}
 	}
+	fputs("\nSignals: SIGINT and SIGTERM unload the scheduler and exit 0. SIGHUP rescans\n"
+	      "the cell cgroups (children, cpusets, cpu.weight, cpu.max) and re-plans; the\n"
+	      "scheduler stays loaded. SIGPIPE is ignored: when stdout goes away\n"
+	      "(scx_cells | head), that is said once on stderr, stdout output is dropped and\n"
+	      "scheduling goes on.\n",
+	      out);
 	fputs("\nExit status: 0 on a clean stop, 1 on a runtime error, 2 on a usage error.\n", out);
 }
 

@@ -42,6 +42,7 @@ static void fill_snapshot(struct daemon *d, const struct view *v, struct metrics
 		.plans_applied = d->nr_plans,
 		.rebalance_count = d->nr_rebalances,
 		.plans_rejected = d->nr_rejected,
+		.plans_retried = d->nr_retried,
 		.cells_waiting = v->nr_waiting,
 		.idle_pct = v->placement.idle,
 		.cell_q_pct = v->placement.cell,
@@ -263,9 +264,10 @@ void stats_summary(struct daemon *d)
 {
 	const uint64_t *st = d->stats;
 
-	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected; placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; %llu reclaim preemptions; %llu queued tasks re-examined after publications, %llu of them moved for affinity; %llu wake-ups found their cell busy, %llu of them with a CPU lent; %llu owner tasks ran on reclaimed CPUs; %llu wake-ups, wait mean %.1f us\n",
+	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected, %llu retries, %llu reloads; placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; %llu reclaim preemptions; %llu queued tasks re-examined after publications, %llu of them moved for affinity; %llu wake-ups found their cell busy, %llu of them with a CPU lent; %llu owner tasks ran on reclaimed CPUs; %llu wake-ups, wait mean %.1f us\n",
 	       (double)(now_ns() - d->start_ns) / 1e9, (unsigned long long)d->nr_plans,
 	       (unsigned long long)d->nr_rebalances, (unsigned long long)d->nr_rejected,
+	       (unsigned long long)d->nr_retried, (unsigned long long)d->nr_reloads,
 	       (unsigned long long)(st[STAT_SELECT_IDLE] + st[STAT_ENQ_IDLE]),
 	       (unsigned long long)st[STAT_CELL_QUEUED], (unsigned long long)st[STAT_PINNED_QUEUED],
 	       (unsigned long long)(st[STAT_BORROW_SELECT] + st[STAT_BORROW_ENQ]),

@@ -283,6 +283,50 @@ static void test_resolve_any_and_end_to_end(void **state)
 	assert_non_null(strstr(err, "cgroup2 is not mounted"));
 }
 
+/*
+ * #13 item 9: --dry-run --cell-parent-cgroup /work resolves inside the cgroup2 mount, as the
+ * scheduler does; a plain directory only when no such cgroup exists (test trees).
+ */
+static void test_dry_run_resolves_in_mount(void **state)
+{
+	struct fx *fx = *state;
+	char path[256], out[256], err[512] = "", info[512];
+	/* a name that exists nowhere but in the fake mount */
+	const char *user = "/scx_cells_test_parent_only_in_mount";
+	int ret;
+
+	snprintf(path, sizeof(path), "%s%s", fx->mount, user);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(info, sizeof(info),
+		 "30 22 0:26 / %s/cg\\040root rw,nosuid shared:9 - cgroup2 cgroup2 rw\n", fx->dir);
+	write_file(fx->info, info);
+	ret = cgroup_parent_path(fx->info, user, true, out, sizeof(out), err, sizeof(err));
+	print_message("dry-run %s -> %d '%s' err='%s'\n", user, ret, ret ? "" : out, err);
+	assert_int_equal(ret, 0);
+	assert_string_equal(out, path);
+	/* the same answer as the scheduler's lookup, also in the relative form */
+	assert_int_equal(
+		cgroup_parent_path(fx->info, user + 1, false, out, sizeof(out), err, sizeof(err)),
+		0);
+	assert_string_equal(out, path);
+
+	/* a test tree outside the mount is still a plain directory for --dry-run only */
+	snprintf(path, sizeof(path), "%s/tree", fx->dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(
+		cgroup_parent_path(fx->info, path, true, out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, path);
+	assert_int_equal(
+		cgroup_parent_path(fx->info, path, false, out, sizeof(out), err, sizeof(err)),
+		-ENOENT);
+
+	/* in neither place: the cgroup lookup's error */
+	ret = cgroup_parent_path(fx->info, "/scx_cells_nowhere", true, out, sizeof(out), err,
+				 sizeof(err));
+	assert_int_equal(ret, -ENOENT);
+	assert_non_null(strstr(err, "scx_cells_nowhere"));
+}
+
 /* cpu.weight: exactly what the kernel writes is accepted, anything else is an error. */
 static void test_parse_weight(void **state)
 {
@@ -378,6 +422,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_any_and_end_to_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run_resolves_in_mount, setup, teardown),
 		cmocka_unit_test(test_parse_weight),
 		cmocka_unit_test(test_parse_max),
 	};

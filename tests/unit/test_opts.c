@@ -507,6 +507,9 @@ static void test_help(void **state)
 {
 	static const char *const needles[] = {
 		/* every option, the groups, the defaults, and what the program needs */
+		"Signals: SIGINT and SIGTERM unload",
+		"SIGHUP rescans",
+		"SIGPIPE is ignored",
 		"--cell-parent-cgroup PATH",
 		"--cell-exclude NAME",
 		"--cell0-min-cpus N",
