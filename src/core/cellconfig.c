@@ -333,6 +333,39 @@ int cellconfig_single(struct cellconfig **out)
 	return ret ? -ENOMEM : 0;
 }
 
+struct cellconfig *cellconfig_dup(const struct cellconfig *c)
+{
+	struct cellconfig *d = calloc(1, sizeof(*d));
+
+	if (!d || !(d->rules = calloc(c->nr_rules ? c->nr_rules : 1, sizeof(*d->rules))))
+		goto fail;
+	d->max_depth = c->max_depth;
+	for (unsigned int i = 0; i < c->nr_rules; i++) {
+		const struct cellconfig_rule *r = &c->rules[i];
+		struct cellconfig_rule *n = &d->rules[i];
+
+		d->nr_rules++;
+		*n = *r;
+		n->comp = calloc(r->depth, sizeof(*n->comp));
+		n->match = strdup(r->match);
+		if (!n->comp || !n->match) {
+			free(n->comp);
+			free(n->match);
+			n->comp = NULL;
+			n->match = NULL;
+			n->depth = 0;
+			goto fail;
+		}
+		for (unsigned int k = 0; k < r->depth; k++)
+			if (!(n->comp[k] = strdup(r->comp[k])))
+				goto fail;
+	}
+	return d;
+fail:
+	cellconfig_free(d);
+	return NULL;
+}
+
 static bool prefix_matches(const struct cellconfig_rule *r, const char *const *comp, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)

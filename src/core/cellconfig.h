@@ -62,6 +62,9 @@ int cellconfig_load(const char *path, struct cellconfig **out, char *err, size_t
  */
 int cellconfig_single(struct cellconfig **out);
 
+/* A deep copy of @c, or NULL (out of memory). */
+struct cellconfig *cellconfig_dup(const struct cellconfig *c);
+
 void cellconfig_free(struct cellconfig *c);
 
 /*
