@@ -62,7 +62,7 @@ struct cells {
 	unsigned int max_cells;
 	unsigned int nr_cpus;
 	int ifd;
-	int wd; /* the root's watch */
+	int wd;		       /* the root's watch */
 	struct watch *watches; /* below the root */
 	unsigned int nr_watches, gen;
 	bool watch_limit_warned;

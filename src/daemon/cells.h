@@ -9,9 +9,8 @@
  * cell is never a cell of its own (its tasks are in the ancestor's cell). A candidate is
  * identified by its relative path (its "name"; the basename for --cell-parent-cgroup) AND inode
  * (on cgroupfs the inode is the cgroup id), so a delete-and-recreate or a rename is a new cell
- * even under the same name. Cell 0 is the root
- * cell and always exists; workload cells take ids 1..max_cells−1, lowest free id first, and keep
- * their id across rescans. Children beyond the available ids wait in the root cell (counted and
+ * even under the same name. Cell 0 is the root cell and always exists; workload cells take ids
+ * 1..max_cells−1, lowest free id first, and keep their id across rescans. Children beyond the available ids wait in the root cell (counted and
  * listed, never fatal); a later rescan places them, in name order, as slots free up.
  *
  * A cell "has a cpuset" iff its cpuset.cpus is non-empty: an unconfigured child's
@@ -32,8 +31,9 @@
  *
  * Events: the registry owns one inotify fd with a watch on the root and on every directory the
  * walk went through that a rule can still match below (mkdir/rmdir/rename of children, queue
- * overflow: a rescan; the root itself vanishing: fatal). Watches follow every rescan. Writes to cpuset files are not reported by inotify on
- * cgroupfs; the BPF side counts them, and the daemon then calls cells_reread_cpusets().
+ * overflow: a rescan; the root itself vanishing: fatal). Watches follow every rescan. Writes to
+ * cpuset files are not reported by inotify on cgroupfs; the BPF side counts them, and the daemon
+ * then calls cells_reread_cpusets().
  */
 #ifndef SCX_CELLS_CELLS_H
 #define SCX_CELLS_CELLS_H

@@ -2,7 +2,7 @@
 /*
  * loop - the daemon's one epoll loop and what its events lead to. See daemon.h.
  *
- *   signalfd        SIGINT/SIGTERM -> unload and exit 0
+ *   signalfd        SIGINT/SIGTERM -> unload and exit 0; SIGHUP -> re-read --cell-config
  *   inotify         children of the parent cgroup come and go -> debounce
  *   debounce timer  -> rescan -> plan -> validate -> publish
  *   heartbeat       notices a BPF-side exit and cpuset writes (cpuset_seq) -> debounce
@@ -58,6 +58,7 @@ int loop_setup(struct daemon *d)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL))
 		return -errno;
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -241,6 +242,10 @@ int loop_run(struct daemon *d)
 			switch (evs[i].data.u32) {
 			case FD_SIGNAL:
 				if (read(fd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP) {
+						daemon_reload_config(d);
+						break;
+					}
 					if (d->o->verbose)
 						fprintf(stderr,
 							"scx_cells: got signal %u, unloading\n",
