@@ -81,8 +81,9 @@ wait_for 10 "the reload" log_has 'SIGHUP: reloaded'
 wait_for 10 "the rule change" log_has 'borrow no'
 sh_x "grep -E 'SIGHUP|borrow no' $SCHED_LOG"
 sh_x "cat /sys/kernel/sched_ext/state /sys/kernel/sched_ext/enable_seq"
-[ "$(enable_seq)" = "$seq0" ] && state_is enabled >/dev/null ||
+if [ "$(enable_seq)" != "$seq0" ] || ! state_is enabled >/dev/null; then
 	fail "reload reloaded the scheduler: enable_seq $(enable_seq) (was $seq0), $(sched_state)"
+fi
 # stopping: SIGINT (what the systemd unit sends), then the kernel state
 echo "\$ kill -INT \$(pidof scx_cells)"
 stop_sched
