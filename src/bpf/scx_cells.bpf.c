@@ -300,6 +300,18 @@ static bool latency_cell(u32 cell, u32 slot)
 }
 
 /*
+ * May @cell borrow @owner's CPU under the rules' flags? The borrowable masks already leave these
+ * CPUs out; this keeps the BPF side right on its own.
+ */
+static bool rules_allow_borrow(u32 cell, u32 owner, u32 slot)
+{
+	const struct cells_config *c = &cfg[slot & 1];
+
+	return !(c->flags[cell % CELLS_MAX_CELLS] & CELL_F_NO_BORROW) &&
+	       !(c->flags[owner % CELLS_MAX_CELLS] & CELL_F_NO_LEND);
+}
+
+/*
  * Make sure @tctx reflects the active configuration and @p's current cgroup; returns the slot
  * used. A task that changes cell restarts at the new cell's clock.
  */
@@ -457,7 +469,8 @@ static s32 pick_borrow(struct task_struct *p, u32 cell, u32 slot)
 {
 	s32 cpu = pick_idle(cell_borrow(cell, slot), -1);
 
-	if (cpu >= 0 && !bpf_cpumask_test_cpu(cpu, p->cpus_ptr)) {
+	if (cpu >= 0 && (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr) ||
+			 !rules_allow_borrow(cell, cpu_cell(slot, cpu), slot))) {
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 		return -EBUSY;
 	}
@@ -540,6 +553,7 @@ static bool may_stay(struct task_struct *p, struct task_ctx *tctx, u32 slot, s32
 		return false;
 	borrow = cell_borrow(tctx->cell, slot);
 	return borrow && bpf_cpumask_test_cpu(cpu, borrow) &&
+	       rules_allow_borrow(tctx->cell, owner, slot) &&
 	       bpf_cpumask_test_cpu(cpu, p->cpus_ptr) && !cell_nr_queued(owner);
 }
 
