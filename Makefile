@@ -69,7 +69,8 @@ CORE_SRCS := $(wildcard src/core/*.c)
 DAEMON_SRCS := $(wildcard src/daemon/*.c)
 # The daemon's modules that unit tests and fuzz targets link: all but main(), the libbpf loader
 # and the two that drive it (event loop, stats collection), which need the BPF side's headers.
-DAEMON_BPF_SRCS := src/daemon/main.c src/daemon/sched.c src/daemon/loop.c src/daemon/stats.c
+DAEMON_BPF_SRCS := src/daemon/main.c src/daemon/sched.c src/daemon/loop.c src/daemon/stats.c \
+	src/daemon/reload.c
 DAEMON_LIB_SRCS := $(filter-out $(DAEMON_BPF_SRCS),$(DAEMON_SRCS))
 DEPFLAGS = -MMD -MP
 # Where the dependencies of a test or fuzz binary go: not next to it, where build/tests/test_*

@@ -23,6 +23,18 @@ enum cells_limits {
 #define CELL_NONE 0xffffffffu /* running_cell[]: the CPU runs no scx task */
 
 /*
+ * Per-cell flags from a --cell-config rule (cells_config.flags). Borrowing and lending are
+ * enforced through the borrowable masks, which userspace already computes without these cells'
+ * CPUs; the flags are published so the BPF side and a dump can tell why.
+ */
+enum cell_flags {
+	CELL_F_NO_BORROW = 1, /* the cell's tasks never run on other cells' CPUs */
+	CELL_F_NO_LEND = 2,   /* the cell's CPUs are in no other cell's borrowable mask */
+	CELL_F_LATENCY = 4,   /* latency_sensitive: borrowers are preempted at once, even with
+			       * --no-reclaim */
+};
+
+/*
  * Dispatch queue ids: one vtime queue per cell and LLC, one per CPU for tasks pinned outside
  * their cell.
  */
@@ -75,6 +87,14 @@ struct cells_config {
 	__u64 parent_cgid;  /* cgroup id (inode) of the cell parent; 0 = none */
 	__u32 parent_level; /* its cgroup level, filled in by apply_cell_config from the kernel */
 	__u32 nr_cells;	    /* highest cell id in use + 1 */
+	/*
+	 * Bit L set: some cell's cgroup is at level L (< 64); and each cell's level. Both filled in
+	 * by apply_cell_config from the kernel, so a task is matched against its ancestors at
+	 * these levels only (cells can sit at any depth with --cell-config).
+	 */
+	__u64 level_mask;
+	__u8 cell_level[CELLS_MAX_CELLS];
+	__u8 flags[CELLS_MAX_CELLS];	/* CELL_F_* */
 	__u8 in_use[CELLS_MAX_CELLS];	/* cell slot live in this configuration */
 	__u64 cgid[CELLS_MAX_CELLS];	/* cgroup id (inode) of each workload cell */
 	__u32 cpu_cell[CELLS_MAX_CPUS]; /* owner cell of each CPU */

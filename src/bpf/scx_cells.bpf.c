@@ -2,9 +2,10 @@
 /*
  * scx_cells - a sched_ext scheduler that partitions CPUs into cells.
  *
- * Every direct child cgroup of one parent cgroup is a cell with CPUs of its own; everything else
- * runs in the root cell (id 0). Userspace decides which CPUs each cell owns and which it may
- * borrow; this program only enforces a finished plan and makes the per-task decisions.
+ * Every direct child cgroup of one parent cgroup, or every cgroup that a --cell-config rule
+ * matches, is a cell with CPUs of its own; everything else runs in the root cell (id 0).
+ * Userspace decides which CPUs each cell owns and which it may borrow; this program only enforces
+ * a finished plan and makes the per-task decisions.
  *
  * Configuration. Userspace writes a complete struct cells_config into the inactive one of two
  * slots and runs the SEC("syscall") program apply_cell_config, which builds that slot's cpumasks
@@ -15,10 +16,11 @@
  * may still read the old slot) before it runs reenq_queues, which re-enqueues every queued task
  * so it is placed again under the new plan, and before it may rewrite the old slot.
  *
- * Task -> cell. A task belongs to the cell whose cgroup is its ancestor one level below the cell
- * parent. The result is cached in task storage together with the configuration sequence number
- * and the task's cgroup id, and recomputed lazily when either changes. That covers cells coming
- * and going and tasks moved through cgroup.procs, with or without the cpu controller.
+ * Task -> cell. A task belongs to the cell whose cgroup is its own cgroup or an ancestor (cells
+ * sit at any depth; the kernel tells each cell's level at publication). The result is cached in
+ * task storage together with the configuration sequence number and the task's cgroup id, and
+ * recomputed lazily when either changes. That covers cells coming and going and tasks moved
+ * through cgroup.procs, with or without the cpu controller.
  *
  * Queues. Each cell has a vtime-ordered DSQ per LLC it spans, served by the cell's CPUs in that
  * LLC first; a CPU whose LLC queue is empty steals from the cell's other LLC queues, which also
@@ -251,37 +253,62 @@ static u64 task_cgid(struct task_struct *p)
 }
 
 /*
- * The cell @p belongs to under configuration @slot: the cell whose cgroup is @p's ancestor one
- * level below the cell parent, else the root cell.
+ * The cell @p belongs to under configuration @slot: the cell whose cgroup is @p's cgroup or an
+ * ancestor of it, else the root cell. Only the levels some cell sits at are looked at, shallowest
+ * first, so a cell's descendants are in that cell (the registry never makes nested cells anyway).
  */
 static u32 resolve_cell(struct task_struct *p, u32 slot)
 {
 	struct cells_config *c = &cfg[slot & 1];
+	u32 found = CELLS_ROOT_CELL, nr = c->nr_cells, top, l;
+	u64 mask = c->level_mask, id;
 	struct cgroup *cg, *anc;
-	u32 level = c->parent_level, found = CELLS_ROOT_CELL, nr = c->nr_cells;
-	u64 id;
 	int i;
 
-	if (!level && !nr)
+	if (!mask || nr <= 1)
 		return CELLS_ROOT_CELL;
 	cg = p->cgroups->dfl_cgrp;
-	if (!cg || cg->level <= (int)level)
+	if (!cg || cg->level < 1)
 		return CELLS_ROOT_CELL;
-	anc = bpf_cgroup_ancestor(cg, level + 1);
-	if (!anc)
-		return CELLS_ROOT_CELL;
-	id = anc->kn->id;
-	bpf_cgroup_release(anc);
-
+	top = cg->level < 63 ? cg->level : 63;
 	if (nr > CELLS_MAX_CELLS)
 		nr = CELLS_MAX_CELLS;
-	bpf_for(i, 1, nr) {
-		if (c->in_use[i] && c->cgid[i] == id) {
-			found = i;
-			break;
+	bpf_for(l, 1, top + 1) {
+		if (!(mask & (1ULL << l)))
+			continue;
+		anc = bpf_cgroup_ancestor(cg, l);
+		if (!anc)
+			continue;
+		id = anc->kn->id;
+		bpf_cgroup_release(anc);
+		bpf_for(i, 1, nr) {
+			if (c->in_use[i] && c->cell_level[i] == l && c->cgid[i] == id) {
+				found = i;
+				break;
+			}
 		}
+		if (found != CELLS_ROOT_CELL)
+			break;
 	}
 	return found;
+}
+
+/* latency_sensitive (--cell-config): borrowers of @cell's CPUs are preempted at once. */
+static bool latency_cell(u32 cell, u32 slot)
+{
+	return cfg[slot & 1].flags[cell % CELLS_MAX_CELLS] & CELL_F_LATENCY;
+}
+
+/*
+ * May @cell borrow @owner's CPU under the rules' flags? The borrowable masks already leave these
+ * CPUs out; this keeps the BPF side right on its own.
+ */
+static bool rules_allow_borrow(u32 cell, u32 owner, u32 slot)
+{
+	const struct cells_config *c = &cfg[slot & 1];
+
+	return !(c->flags[cell % CELLS_MAX_CELLS] & CELL_F_NO_BORROW) &&
+	       !(c->flags[owner % CELLS_MAX_CELLS] & CELL_F_NO_LEND);
 }
 
 /*
@@ -442,7 +469,8 @@ static s32 pick_borrow(struct task_struct *p, u32 cell, u32 slot)
 {
 	s32 cpu = pick_idle(cell_borrow(cell, slot), -1);
 
-	if (cpu >= 0 && !bpf_cpumask_test_cpu(cpu, p->cpus_ptr)) {
+	if (cpu >= 0 && (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr) ||
+			 !rules_allow_borrow(cell, cpu_cell(slot, cpu), slot))) {
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 		return -EBUSY;
 	}
@@ -489,7 +517,7 @@ s32 BPF_STRUCT_OPS(cells_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 		cpu = lent_cpu(tctx->cell, slot, prev_cpu);
 		if (cpu >= 0)
 			stat_inc(STAT_OWNER_BUSY_LENT);
-		if (cpu >= 0 && enable_reclaim) {
+		if (cpu >= 0 && (enable_reclaim || latency_cell(tctx->cell, slot))) {
 			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, SCX_ENQ_PREEMPT);
 			note_reclaim(cpu, tctx->cell);
 			return cpu;
@@ -525,6 +553,7 @@ static bool may_stay(struct task_struct *p, struct task_ctx *tctx, u32 slot, s32
 		return false;
 	borrow = cell_borrow(tctx->cell, slot);
 	return borrow && bpf_cpumask_test_cpu(cpu, borrow) &&
+	       rules_allow_borrow(tctx->cell, owner, slot) &&
 	       bpf_cpumask_test_cpu(cpu, p->cpus_ptr) && !cell_nr_queued(owner);
 }
 
@@ -619,7 +648,7 @@ void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 		cpu = lent_cpu(tctx->cell, slot, scx_bpf_task_cpu(p));
 		if (cpu >= 0 && wakeup_unseen)
 			stat_inc(STAT_OWNER_BUSY_LENT);
-		if (cpu >= 0 && enable_reclaim) {
+		if (cpu >= 0 && (enable_reclaim || latency_cell(tctx->cell, slot))) {
 			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice_ns,
 					   enq_flags | SCX_ENQ_PREEMPT);
 			note_reclaim(cpu, tctx->cell);
@@ -845,9 +874,11 @@ void BPF_STRUCT_OPS(cells_tick, struct task_struct *p)
 	 * A borrower whose owner has work queued (it woke when no lent CPU was known, or
 	 * reclaim raced) gives the CPU back at this tick instead of at the end of its slice.
 	 */
-	if (!enable_borrowing || !enable_reclaim || (u32)cpu >= CELLS_MAX_CPUS)
+	if (!enable_borrowing || (u32)cpu >= CELLS_MAX_CPUS)
 		return;
 	owner = READ_ONCE(counted_owner[(u32)cpu & (CELLS_MAX_CPUS - 1)]);
+	if (!enable_reclaim && !latency_cell(owner, active_slot()))
+		return;
 	if (owner != CELL_NONE && owner != tctx->cell && cell_nr_queued(owner) > 0) {
 		scx_bpf_task_set_slice(p, 0);
 		note_reclaim(cpu, owner);
@@ -1046,6 +1077,25 @@ int apply_cell_config(void *ctx)
 			return -ENOENT;
 		nc->parent_level = parent->level;
 		bpf_cgroup_release(parent);
+	}
+	/* Each cell's level, likewise; a cell whose cgroup is gone matches no task. */
+	nc->level_mask = 0;
+	bpf_for(i, 0, CELLS_MAX_CELLS) {
+		struct cgroup *cg;
+		int lvl;
+
+		nc->cell_level[i] = 0;
+		if (!i || i >= nr || !nc->in_use[i] || !nc->cgid[i])
+			continue;
+		cg = bpf_cgroup_from_id(nc->cgid[i]);
+		if (!cg)
+			continue;
+		lvl = cg->level;
+		bpf_cgroup_release(cg);
+		if (lvl < 1 || lvl > 63)
+			continue;
+		nc->cell_level[i] = (u8)lvl;
+		nc->level_mask |= 1ULL << lvl;
 	}
 
 	bpf_rcu_read_lock();

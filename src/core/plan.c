@@ -423,7 +423,8 @@ out:
 /* ---------------------------------------------------------------------------------------------
  * 2. Targets: max-min fair ("water-filling") over the placed cells, then integer rounding.
  *
- * Cell s has a share weight w (plan_cell.share, 0 = 1), a floor lo (1 CPU; the root cell's
+ * Cell s has a share weight w (plan_cell.share, 0 = 1), a floor lo (1 CPU, or its min_cpus by id
+ * while the CPUs allow, never above its cap; the root cell's
  * minimum for the root) and a need (plan_cell.need, at least lo). With the placed cells'
  * shares summing to W, the fair share of s is T·w/W. Allocations x(λ) = clamp(λ·w, lo, hi) grow
  * with one common level λ, the water, until they sum to T:
@@ -448,6 +449,7 @@ struct frac {
 	int s;
 	double f;      /* fractional part of the allocation */
 	double short_; /* need − allocation */
+	double lo;     /* its floor: 1, the root minimum or its min_cpus */
 };
 
 static int cmp_frac_desc(const void *a, const void *b)
@@ -549,7 +551,7 @@ static int compute_targets(struct ctx *c)
 	unsigned int n = 0, T = c->nr_online, min0;
 	struct fill f = {0};
 	struct frac *fr = NULL;
-	double need_sum = 0, wsum = 0, level, *cap = NULL;
+	double need_sum = 0, wsum = 0, level, *cap = NULL, *floor_of = NULL, budget;
 	bool surplus, some_at_cap = false;
 	long given = 0;
 	int ret = -ENOMEM;
@@ -563,7 +565,8 @@ static int compute_targets(struct ctx *c)
 	f.bp = malloc(2 * n * sizeof(*f.bp));
 	fr = malloc(n * sizeof(*fr));
 	cap = malloc(n * sizeof(*cap));
-	if (!f.s || !f.w || !f.lo || !f.hi || !f.bp || !fr || !cap)
+	floor_of = malloc((n ? n : 1) * sizeof(*floor_of));
+	if (!f.s || !f.w || !f.lo || !f.hi || !f.bp || !fr || !cap || !floor_of)
 		goto out;
 
 	/* Placement left room for the root minimum (capped at what T allows) and 1 CPU each. */
@@ -582,10 +585,47 @@ static int compute_targets(struct ctx *c)
 		/* A cap is at least the floor (1 CPU: the root cell, the only one with more, has
 		 * no cap); the need is bounded by the cap, so a capped cell never asks for more. */
 		cap[i] = c->cap[s] == UINT_MAX ? INFINITY : fmax((double)c->cap[s], f.lo[i]);
-		f.hi[i] = fmin(fmax(pc->need, f.lo[i]), cap[i]);
-		need_sum += f.hi[i];
+		floor_of[i] = 0; /* not yet raised to its min (see below) */
 		wsum += f.w[i];
 		f.n++;
+	}
+	/*
+	 * Per-cell minimums (min_cpus) raise floors, by id, while the CPUs left after every
+	 * floor allow, and never above a cap. f.s is in input order: take them by id, so the
+	 * result does not depend on the order of the input.
+	 */
+	budget = (double)T;
+	for (unsigned int i = 0; i < n; i++)
+		budget -= f.lo[i];
+	for (unsigned int done = 0; done < n && budget > 0; done++) {
+		unsigned int best = n;
+		double extra;
+
+		for (unsigned int i = 0; i < n; i++) {
+			int id = cell_in(c, f.s[i])->id;
+
+			if (floor_of[i] < 0)
+				continue; /* taken */
+			if (best == n || id < cell_in(c, f.s[best])->id)
+				best = i;
+		}
+		if (best == n)
+			break;
+		floor_of[best] = -1;
+		extra = fmin((double)cell_in(c, f.s[best])->min, cap[best]) - f.lo[best];
+		if (extra > budget)
+			extra = budget;
+		if (extra > 0) {
+			f.lo[best] += extra;
+			budget -= extra;
+		}
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		const struct plan_cell *pc = cell_in(c, f.s[i]);
+
+		floor_of[i] = f.lo[i];
+		f.hi[i] = fmin(fmax(pc->need, f.lo[i]), fmax(cap[i], f.lo[i]));
+		need_sum += f.hi[i];
 	}
 	surplus = need_sum < (double)T;
 	if (surplus) {
@@ -606,13 +646,13 @@ static int compute_targets(struct ctx *c)
 	for (unsigned int i = 0; i < n; i++) {
 		double x = fill_at(&f, i, level), fl = floor(x);
 		int s = f.s[i];
-		double floor_ = s == 0 && min0 > 1 ? (double)min0 : 1.0;
+		double floor_ = floor_of[i];
 
 		c->target[s] = (unsigned int)fl;
 		c->basis[s] = basis_of(&f, i, x, cap[i], surplus, floor_, (double)T * f.w[i] / wsum,
 				       some_at_cap);
 		given += (long)fl;
-		fr[i] = (struct frac){s, x - fl, cell_in(c, s)->need - x};
+		fr[i] = (struct frac){s, x - fl, cell_in(c, s)->need - x, floor_};
 	}
 	qsort(fr, n, sizeof(*fr), cmp_frac_desc);
 	/*
@@ -632,7 +672,7 @@ static int compute_targets(struct ctx *c)
 
 		i = (i + n - 1) % n;
 		s = fr[i].s;
-		if (c->target[s] <= (s == 0 && min0 > 1 ? min0 : 1))
+		if ((double)c->target[s] <= fr[i].lo)
 			continue;
 		c->target[s]--;
 		given--;
@@ -646,6 +686,7 @@ out:
 	free(f.bp);
 	free(fr);
 	free(cap);
+	free(floor_of);
 	return ret;
 }
 

@@ -12,7 +12,8 @@
  *     (T·share/Σ share; equal shares by default). A cell that needs less gets its need; what it
  *     leaves goes to the cells that need more, in proportion to their shares (water-filling).
  *     Spare CPUs, when all needs are met, go first to the cells below their share. Floors: 1
- *     CPU per cell, @cell0_min_cpus for the root if T allows. Rounding: floors, then leftovers
+ *     CPU per cell, @cell0_min_cpus for the root if T allows, a cell's min (min_cpus) by id as the
+ *     CPUs allow. Rounding: floors, then leftovers
  *     by largest fractional part (ties: further short of its need, then lower id). A cap
  *     (cpu.max) bounds a cell's allocation like a need that never goes away; CPUs that capped
  *     cells cannot take go to the uncapped ones by share, and the root cell is never capped.
@@ -56,6 +57,12 @@ struct plan_cell {
 	 * Must be 0 for the root cell: it takes what capped cells cannot.
 	 */
 	unsigned int cap;
+	/*
+	 * Fewest primary CPUs the cell's target may have (a --cell-config min_cpus), 0 = the
+	 * floor of 1. Honoured by id while the online CPUs allow (each cell keeps 1, the root its
+	 * minimum), never above the cap; a cpuset can still give the cell fewer.
+	 */
+	unsigned int min;
 };
 
 struct plan_input {

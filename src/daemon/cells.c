@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cellconfig.h"
 #include "cells.h"
 #include "cgroup.h"
 #include "util.h"
@@ -32,25 +33,39 @@ struct slot {
 	char *path;
 	uint64_t ino;
 	struct cpumask *cpuset;
-	unsigned int weight, cap;
+	unsigned int weight, cap; /* effective: the rule's override, else the cgroup's files */
+	int rule;		  /* index into the registry's config; -1 for the root cell */
+	unsigned int min;	  /* the rule's min_cpus */
+	unsigned int flags;	  /* CELLS_F_* from the rule */
 	bool bad_weight, bad_max; /* warned about that file; quiet until it parses again */
 	struct cell pub;
 };
 
 struct child {
-	char *name;
+	char *name; /* path relative to the root */
 	uint64_t ino;
+	int rule;
 	bool placed;
+};
+
+/* A watched directory; @gen is the scan that last went through it. */
+struct watch {
+	int wd;
+	unsigned int gen;
 };
 
 struct cells {
 	char *parent;
+	struct cellconfig *config;
 	char **exclude;
 	unsigned int nr_exclude;
 	unsigned int max_cells;
 	unsigned int nr_cpus;
 	int ifd;
-	int wd;
+	int wd;		       /* the root's watch */
+	struct watch *watches; /* below the root */
+	unsigned int nr_watches, gen;
+	bool watch_limit_warned;
 	bool parent_gone;
 	struct slot *slots; /* [max_cells] */
 	char **waiting;	    /* names, sorted */
@@ -100,6 +115,7 @@ static int add_change(struct cells_change **arr, unsigned int *n, unsigned int i
 	a[*n].id = id;
 	a[*n].ino = ino;
 	a[*n].old_weight = a[*n].weight = a[*n].old_cap = a[*n].cap = 0;
+	a[*n].old_min = a[*n].min = a[*n].old_flags = a[*n].flags = 0;
 	(*n)++;
 	return 0;
 }
@@ -291,21 +307,55 @@ static int read_limits(struct slot *s, struct cells_diff *diff)
 				&s->cap);
 }
 
-/* Report @s (now) against @old_weight/@old_cap (before) in @diff if they differ. */
+/* What @s's rule changes: weight and cap override the files (the smaller cap holds), min, flags. */
+static void apply_rule(const struct cells *r, struct slot *s)
+{
+	const struct cellconfig_rule *ru;
+
+	s->min = 0;
+	s->flags = 0;
+	if (s->rule < 0 || (unsigned int)s->rule >= r->config->nr_rules)
+		return;
+	ru = &r->config->rules[s->rule];
+	if (ru->weight)
+		s->weight = ru->weight;
+	if (ru->max_cpus && (!s->cap || ru->max_cpus < s->cap))
+		s->cap = ru->max_cpus;
+	s->min = ru->min_cpus;
+	s->flags = (ru->borrow ? 0 : CELLS_F_NO_BORROW) | (ru->lend ? 0 : CELLS_F_NO_LEND) |
+		   (ru->latency_sensitive ? CELLS_F_LATENCY : 0);
+}
+
+/* The limits of a slot, to compare before and after. */
+struct limits {
+	unsigned int weight, cap, min, flags;
+};
+
+static struct limits limits_of(const struct slot *s)
+{
+	return (struct limits){s->weight, s->cap, s->min, s->flags};
+}
+
+/* Report @s (now) against @old (before) in @diff if they differ. */
 static int note_limits(struct cells_diff *diff, unsigned int id, const struct slot *s,
-		       unsigned int old_weight, unsigned int old_cap)
+		       struct limits old)
 {
 	struct cells_change *ch;
 
-	if (!diff || (old_weight == s->weight && old_cap == s->cap))
+	if (!diff || (old.weight == s->weight && old.cap == s->cap && old.min == s->min &&
+		      old.flags == s->flags))
 		return 0;
 	if (add_change(&diff->limits_changed, &diff->nr_limits_changed, id, s->name, s->ino))
 		return -ENOMEM;
 	ch = &diff->limits_changed[diff->nr_limits_changed - 1];
-	ch->old_weight = old_weight;
+	ch->old_weight = old.weight;
 	ch->weight = s->weight;
-	ch->old_cap = old_cap;
+	ch->old_cap = old.cap;
 	ch->cap = s->cap;
+	ch->old_min = old.min;
+	ch->min = s->min;
+	ch->old_flags = old.flags;
+	ch->flags = s->flags;
 	return 0;
 }
 
@@ -335,7 +385,7 @@ static void slots_free(struct slot *slots, unsigned int n)
 	free(slots);
 }
 
-static void slot_publish(struct slot *s, unsigned int id)
+static void slot_publish(const struct cells *r, struct slot *s, unsigned int id)
 {
 	s->pub.id = id;
 	s->pub.name = s->name;
@@ -344,6 +394,14 @@ static void slot_publish(struct slot *s, unsigned int id)
 	s->pub.cpuset = s->cpuset;
 	s->pub.weight = s->weight;
 	s->pub.cap = s->cap;
+	s->pub.rule = s->rule;
+	s->pub.match = s->rule >= 0 && (unsigned int)s->rule < r->config->nr_rules
+			       ? r->config->rules[s->rule].match
+			       : NULL;
+	s->pub.min = s->min;
+	s->pub.borrow = !(s->flags & CELLS_F_NO_BORROW);
+	s->pub.lend = !(s->flags & CELLS_F_NO_LEND);
+	s->pub.latency_sensitive = s->flags & CELLS_F_LATENCY;
 }
 
 static int slot_fill(struct cells *r, struct slot *s, const char *name, uint64_t ino)
@@ -391,71 +449,187 @@ static int parent_gone_err(struct cells *r, int ret, char *err, size_t errlen)
 	return ret;
 }
 
-/* The candidate children of the parent, sorted by name. */
-static int scan_children(struct cells *r, struct child **out, unsigned int *nr, char *err,
-			 size_t errlen)
+/* ---- watches ----------------------------------------------------------------------------- */
+
+#define WATCH_MASK                                                                                 \
+	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |     \
+	 IN_ONLYDIR)
+
+/*
+ * Watch @path (below the root) for this scan (r->gen), before it is read, so that no child made
+ * in between is missed. A directory that vanished is simply not watched (its parent's event
+ * brings the next scan); hitting the watch limit is a warning, once.
+ */
+static int watch_dir(struct cells *r, const char *path, struct cells_diff *diff)
 {
-	struct child *c = NULL;
-	unsigned int n = 0, cap = 0;
+	int wd = inotify_add_watch(r->ifd, path, WATCH_MASK);
+	struct watch *w;
+
+	if (wd < 0) {
+		if (errno == ENOSPC && !r->watch_limit_warned) {
+			add_warning(
+				diff,
+				"cannot watch %s: inotify watch limit reached; cgroups created below it are noticed only at the next rescan. Raise fs.inotify.max_user_watches (sysctl)",
+				path);
+			r->watch_limit_warned = true;
+		}
+		return 0;
+	}
+	if (wd == r->wd)
+		return 0;
+	for (unsigned int i = 0; i < r->nr_watches; i++) {
+		if (r->watches[i].wd == wd) {
+			r->watches[i].gen = r->gen;
+			return 0;
+		}
+	}
+	w = realloc(r->watches, (r->nr_watches + 1) * sizeof(*w));
+	if (!w) {
+		inotify_rm_watch(r->ifd, wd);
+		return -ENOMEM;
+	}
+	r->watches = w;
+	w[r->nr_watches++] = (struct watch){.wd = wd, .gen = r->gen};
+	return 0;
+}
+
+/* After a complete scan: drop the watches it did not go through. */
+static void sweep_watches(struct cells *r)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < r->nr_watches; i++) {
+		if (r->watches[i].gen == r->gen)
+			r->watches[n++] = r->watches[i];
+		else
+			inotify_rm_watch(r->ifd, r->watches[i].wd);
+	}
+	r->nr_watches = n;
+}
+
+/* ---- the walk ---------------------------------------------------------------------------- */
+
+struct walk {
+	struct cells *r;
+	struct cells_diff *diff;
+	struct child *c;
+	unsigned int n, cap;
+	const char *comp[CELLCONFIG_MAX_DEPTH];
+	char *err;
+	size_t errlen;
+};
+
+static int add_child(struct walk *w, const char *rel, uint64_t ino, int rule)
+{
+	if (w->n == w->cap) {
+		struct child *nc;
+
+		w->cap = w->cap ? w->cap * 2 : 16;
+		nc = realloc(w->c, w->cap * sizeof(*nc));
+		if (!nc)
+			return -ENOMEM;
+		w->c = nc;
+	}
+	w->c[w->n].name = strdup(rel);
+	if (!w->c[w->n].name)
+		return -ENOMEM;
+	w->c[w->n].ino = ino;
+	w->c[w->n].rule = rule;
+	w->c[w->n].placed = false;
+	w->n++;
+	return 0;
+}
+
+/*
+ * The directory @path (relative path @rel, "" for the root; @depth components) : its
+ * subdirectories that match a rule become candidates, those a deeper rule can match below are
+ * walked in turn. Returns 0 or -errno (-ENOMEM, or the root unreadable, with a message).
+ */
+static int walk_dir(struct walk *w, const char *path, const char *rel, unsigned int depth)
+{
+	struct cells *r = w->r;
 	struct dirent *de;
 	DIR *dir;
 	int ret = 0;
 
-	dir = opendir(r->parent);
+	if (depth && watch_dir(r, path, w->diff))
+		return -ENOMEM;
+	dir = opendir(path);
 	if (!dir)
-		return parent_gone_err(r, -errno, err, errlen);
+		return depth ? 0 : parent_gone_err(r, -errno, w->err, w->errlen);
 	for (;;) {
+		char name[NAME_MAX + 1], *crel = NULL, *cpath = NULL;
 		struct stat st;
+		int rule;
 
 		errno = 0;
 		de = readdir(dir);
 		if (!de) {
-			if (errno) {
-				ret = parent_gone_err(r, -errno, err, errlen);
-				goto fail;
-			}
+			if (errno && !depth)
+				ret = parent_gone_err(r, -errno, w->err, w->errlen);
 			break;
 		}
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
 			continue;
-		if (excluded(r, de->d_name))
+		if (excluded(r, de->d_name) || depth >= CELLCONFIG_MAX_DEPTH)
 			continue;
 		/* the inode from stat, not d_ino: they differ on some stacked filesystems */
 		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
 			continue; /* removed since readdir() */
 		if (!S_ISDIR(st.st_mode))
 			continue;
-		if (n == cap) {
-			struct child *nc;
-
-			cap = cap ? cap * 2 : 16;
-			nc = realloc(c, cap * sizeof(*c));
-			if (!nc)
-				goto enomem;
-			c = nc;
+		snprintf(name, sizeof(name), "%s", de->d_name);
+		w->comp[depth] = name;
+		rule = cellconfig_match(r->config, w->comp, depth + 1);
+		if (rule < 0 && !cellconfig_may_descend(r->config, w->comp, depth + 1))
+			continue;
+		if (asprintf(&crel, "%s%s%s", rel, *rel ? "/" : "", name) < 0) {
+			ret = -ENOMEM;
+			break;
 		}
-		c[n].name = strdup(de->d_name);
-		if (!c[n].name)
-			goto enomem;
-		c[n].ino = st.st_ino;
-		c[n].placed = false;
-		n++;
+		if (rule >= 0) {
+			ret = add_child(w, crel, st.st_ino, rule);
+		} else if (asprintf(&cpath, "%s/%s", path, name) < 0) {
+			cpath = NULL;
+			ret = -ENOMEM;
+		} else {
+			ret = walk_dir(w, cpath, crel, depth + 1);
+		}
+		free(crel);
+		free(cpath);
+		if (ret)
+			break;
 	}
 	closedir(dir);
-	if (n)
-		qsort(c, n, sizeof(*c), cmp_child);
-	*out = c;
-	*nr = n;
-	return 0;
-enomem:
-	set_err(err, errlen, "out of memory scanning %s", r->parent);
-	ret = -ENOMEM;
-fail:
-	closedir(dir);
-	children_free(c, n);
+	if (ret == -ENOMEM)
+		set_err(w->err, w->errlen, "out of memory scanning %s", r->parent);
 	return ret;
+}
+
+/*
+ * The candidate cells below the root, sorted by name; every directory the walk went through is
+ * watched, and after a complete walk only those.
+ */
+static int scan_children(struct cells *r, struct child **out, unsigned int *nr,
+			 struct cells_diff *diff, char *err, size_t errlen)
+{
+	struct walk w = {.r = r, .diff = diff, .err = err, .errlen = errlen};
+	int ret;
+
+	r->gen++;
+	ret = walk_dir(&w, r->parent, "", 0);
+	if (ret) {
+		children_free(w.c, w.n);
+		return ret;
+	}
+	sweep_watches(r);
+	if (w.n)
+		qsort(w.c, w.n, sizeof(*w.c), cmp_child);
+	*out = w.c;
+	*nr = w.n;
+	return 0;
 }
 
 static struct child *find_child(struct child *c, unsigned int n, const char *name)
@@ -502,7 +676,7 @@ int cells_rescan(struct cells *r, struct cells_diff *diff, char *err, size_t err
 	int ret;
 
 	cells_diff_free(diff);
-	ret = scan_children(r, &kids, &nr_kids, err, errlen);
+	ret = scan_children(r, &kids, &nr_kids, diff, err, errlen);
 	if (ret)
 		return ret;
 	ns = calloc(r->max_cells, sizeof(*ns));
@@ -515,6 +689,7 @@ int cells_rescan(struct cells *r, struct cells_diff *diff, char *err, size_t err
 	ns[0].name = strdup("");
 	ns[0].path = strdup(r->parent);
 	ns[0].weight = CGROUP_WEIGHT_DEFAULT;
+	ns[0].rule = -1;
 	if (!ns[0].name || !ns[0].path)
 		goto enomem;
 
@@ -530,6 +705,7 @@ int cells_rescan(struct cells *r, struct cells_diff *diff, char *err, size_t err
 			k->placed = true;
 			if (slot_fill(r, &ns[id], k->name, k->ino))
 				goto enomem;
+			ns[id].rule = k->rule;
 			ns[id].bad_weight = old->bad_weight;
 			ns[id].bad_max = old->bad_max;
 		} else if (diff && add_change(&diff->destroyed, &diff->nr_destroyed, id, old->name,
@@ -553,6 +729,7 @@ int cells_rescan(struct cells *r, struct cells_diff *diff, char *err, size_t err
 		}
 		if (slot_fill(r, &ns[id], kids[i].name, kids[i].ino))
 			goto enomem;
+		ns[id].rule = kids[i].rule;
 		if (diff &&
 		    add_change(&diff->created, &diff->nr_created, id, kids[i].name, kids[i].ino))
 			goto enomem;
@@ -573,8 +750,9 @@ int cells_rescan(struct cells *r, struct cells_diff *diff, char *err, size_t err
 			goto enomem;
 		if (read_limits(s, diff))
 			goto enomem;
+		apply_rule(r, s);
 		if (old->used && old->ino == s->ino && !strcmp(old->name, s->name) &&
-		    note_limits(diff, id, s, old->weight, old->cap))
+		    note_limits(diff, id, s, limits_of(old)))
 			goto enomem;
 	}
 
@@ -588,7 +766,7 @@ int cells_rescan(struct cells *r, struct cells_diff *diff, char *err, size_t err
 	r->slots = ns;
 	for (unsigned int id = 0; id < r->max_cells; id++)
 		if (ns[id].used)
-			slot_publish(&ns[id], id);
+			slot_publish(r, &ns[id], id);
 	waiting_free(r->waiting, r->nr_waiting);
 	r->waiting = wait;
 	r->nr_waiting = nr_wait;
@@ -630,7 +808,7 @@ int cells_reread_cpusets(struct cells *r, struct cells_diff *diff, char *err, si
 			continue;
 		cpumask_free(s->cpuset);
 		s->cpuset = masks[id];
-		slot_publish(s, id);
+		slot_publish(r, s, id);
 	}
 	free(masks);
 	return 0;
@@ -649,17 +827,17 @@ int cells_reread_limits(struct cells *r, struct cells_diff *diff, char *err, siz
 	cells_diff_free(diff);
 	for (unsigned int id = 1; id < r->max_cells; id++) {
 		struct slot *s = &r->slots[id];
-		unsigned int w = s->weight, cap = s->cap;
+		struct limits old = limits_of(s);
 
 		if (!s->used)
 			continue;
-		if (read_limits(s, diff) || note_limits(diff, id, s, w, cap)) {
+		if (read_limits(s, diff) || (apply_rule(r, s), note_limits(diff, id, s, old))) {
 			cells_diff_free(diff);
 			set_err(err, errlen, "out of memory re-reading cpu.weight/cpu.max under %s",
 				r->parent);
 			return -ENOMEM;
 		}
-		slot_publish(s, id);
+		slot_publish(r, s, id);
 	}
 	return 0;
 }
@@ -727,7 +905,11 @@ int cells_new(const struct cells_cfg *cfg, struct cells **out, struct cells_diff
 	r->parent = strdup(cfg->parent);
 	r->slots = calloc(cfg->max_cells, sizeof(*r->slots));
 	r->exclude = calloc(cfg->nr_exclude ? cfg->nr_exclude : 1, sizeof(*r->exclude));
-	if (!r->parent || !r->slots || !r->exclude)
+	if (cfg->config)
+		r->config = cellconfig_dup(cfg->config);
+	else if (cellconfig_single(&r->config))
+		r->config = NULL;
+	if (!r->parent || !r->slots || !r->exclude || !r->config)
 		goto enomem;
 	for (unsigned int i = 0; i < cfg->nr_exclude; i++) {
 		r->exclude[i] = strdup(cfg->exclude[i]);
@@ -764,7 +946,40 @@ void cells_free(struct cells *r)
 		free(r->exclude[i]);
 	free(r->exclude);
 	free(r->parent);
+	free(r->watches);
+	cellconfig_free(r->config);
 	free(r);
+}
+
+int cells_set_config(struct cells *r, const struct cellconfig *config, struct cells_diff *diff,
+		     char *err, size_t errlen)
+{
+	struct cellconfig *old = r->config, *nc = cellconfig_dup(config);
+	int ret;
+
+	if (!nc) {
+		set_err(err, errlen, "out of memory copying the cell config");
+		return -ENOMEM;
+	}
+	r->config = nc;
+	ret = cells_rescan(r, diff, err, errlen);
+	if (ret) {
+		r->config = old;
+		cellconfig_free(nc);
+		return ret;
+	}
+	cellconfig_free(old);
+	return 0;
+}
+
+const struct cellconfig *cells_config(const struct cells *r)
+{
+	return r->config;
+}
+
+unsigned int cells_nr_watches(const struct cells *r)
+{
+	return 1 + r->nr_watches;
 }
 
 /* ---- events ------------------------------------------------------------------------------ */
@@ -791,10 +1006,22 @@ int cells_process_events(struct cells *r, const void *buf, size_t len, bool *res
 			*rescan = true;
 			continue;
 		}
-		if (ev.mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT)) {
+		if (ev.wd == r->wd &&
+		    ev.mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT)) {
 			r->parent_gone = true;
 			continue;
 		}
+		/*
+		 * A watched directory below the root vanished or moved: rescan (its parent's
+		 * event says so too, unless that one was lost). IN_IGNORED alone follows our own
+		 * inotify_rm_watch() or the removal: nothing new.
+		 */
+		if (ev.mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
+			*rescan = true;
+			continue;
+		}
+		if (ev.mask & IN_IGNORED)
+			continue;
 		/* The kernel NUL-pads names; a record without a NUL in its name is malformed. */
 		if (ev.len && !memchr(name, '\0', ev.len))
 			continue;

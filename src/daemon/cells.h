@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * cells - the cell registry: which child cgroups of the parent are cells, their ids and cpusets.
+ * cells - the cell registry: which cgroups are cells, their ids, cpusets, limits and rules.
  *
- * Every direct child directory of the parent (minus excluded basenames) is a candidate cell. A
- * child is identified by basename AND inode (on cgroupfs the inode is the cgroup id), so a
- * delete-and-recreate or a rename is a new cell even under the same name. Cell 0 is the root
- * cell and always exists; workload cells take ids 1..max_cells−1, lowest free id first, and keep
- * their id across rescans. Children beyond the available ids wait in the root cell (counted and
+ * The registry has a root directory (the --cell-parent-cgroup, or with --cell-config the cgroup2
+ * mount) and a rule set (cellconfig.h; --cell-parent-cgroup is the one rule "*"). A directory
+ * below the root whose path relative to the root matches a rule (first match wins) is a candidate
+ * cell, unless its basename is excluded; the walk does not go below a cell, so a descendant of a
+ * cell is never a cell of its own (its tasks are in the ancestor's cell). A candidate is
+ * identified by its relative path (its "name"; the basename for --cell-parent-cgroup) AND inode
+ * (on cgroupfs the inode is the cgroup id), so a delete-and-recreate or a rename is a new cell
+ * even under the same name. Cell 0 is the root cell and always exists; workload cells take ids
+ * 1..max_cells−1, lowest free id first, and keep their id across rescans. Children beyond the available ids wait in the root cell (counted and
  * listed, never fatal); a later rescan places them, in name order, as slots free up.
  *
  * A cell "has a cpuset" iff its cpuset.cpus is non-empty: an unconfigured child's
@@ -21,9 +25,15 @@
  * always weight 100, no cap. Writes to these files make no inotify event and no BPF counter
  * bump either, so the daemon polls them with cells_reread_limits() every monitor interval.
  *
- * Events: the registry owns an inotify fd on the parent (mkdir/rmdir/rename of children, the
- * parent itself vanishing, queue overflow). Writes to cpuset files are not reported by inotify on
- * cgroupfs; the BPF side counts them, and the daemon then calls cells_reread_cpusets().
+ * A rule may also set a weight (overrides cpu.weight), max_cpus (a cap; with cpu.max the smaller
+ * one holds), min_cpus (a floor for the planner) and the borrow/lend/latency_sensitive flags;
+ * struct cell carries the effective values.
+ *
+ * Events: the registry owns one inotify fd with a watch on the root and on every directory the
+ * walk went through that a rule can still match below (mkdir/rmdir/rename of children, queue
+ * overflow: a rescan; the root itself vanishing: fatal). Watches follow every rescan. Writes to
+ * cpuset files are not reported by inotify on cgroupfs; the BPF side counts them, and the daemon
+ * then calls cells_reread_cpusets().
  */
 #ifndef SCX_CELLS_CELLS_H
 #define SCX_CELLS_CELLS_H
@@ -36,8 +46,12 @@
 
 #define CELLS_ROOT_ID 0
 
+struct cellconfig;
+
 struct cells_cfg {
-	const char *parent;	    /* resolved parent directory (see cgroup.h) */
+	const char *parent; /* root directory: the resolved parent (see cgroup.h) or the mount */
+	/* rules, copied; NULL = one rule "*" (every direct child of @parent) */
+	const struct cellconfig *config;
 	const char *const *exclude; /* child basenames kept in the root cell */
 	unsigned int nr_exclude;
 	unsigned int max_cells; /* slots including the root cell, >= 1 */
@@ -53,6 +67,18 @@ struct cell {
 	const struct cpumask *cpuset;
 	unsigned int weight; /* cpu.weight, 1..10000; 100 without the cpu controller */
 	unsigned int cap;    /* cpu.max in whole CPUs (ceil(quota/period), >= 1); 0 = none */
+	/* the rule's settings (rules can override weight and cap above, which are effective) */
+	int rule;	   /* index of the rule that made it a cell; -1 for the root cell */
+	const char *match; /* that rule's glob; NULL for the root cell */
+	unsigned int min;  /* min_cpus, 0 = none */
+	bool borrow, lend, latency_sensitive;
+};
+
+/* Flags of a cell in a cells_change: what its rule disallows or asks for. */
+enum {
+	CELLS_F_NO_BORROW = 1,
+	CELLS_F_NO_LEND = 2,
+	CELLS_F_LATENCY = 4,
 };
 
 /* One entry of a diff. Strings are owned by the diff. */
@@ -60,8 +86,9 @@ struct cells_change {
 	unsigned int id;
 	char *name;
 	uint64_t ino;
-	/* limits_changed entries only: the weight and cap before and after */
-	unsigned int old_weight, weight, old_cap, cap;
+	/* limits_changed entries only: weight, cap, min and flags before and after */
+	unsigned int old_weight, weight, old_cap, cap, old_min, min;
+	unsigned int old_flags, flags; /* CELLS_F_* */
 };
 
 /*
@@ -78,7 +105,8 @@ struct cells_diff {
 	unsigned int nr_destroyed;
 	struct cells_change *cpuset_changed; /* cells that existed before and still exist */
 	unsigned int nr_cpuset_changed;
-	struct cells_change *limits_changed; /* ditto, whose cpu.weight or cpu.max changed */
+	/* ditto, whose cpu.weight, cpu.max or rule settings changed */
+	struct cells_change *limits_changed;
 	unsigned int nr_limits_changed;
 	char **warnings; /* unreadable cpusets, children left waiting for a slot */
 	unsigned int nr_warnings;
@@ -110,6 +138,20 @@ void cells_free(struct cells *r);
  */
 int cells_rescan(struct cells *r, struct cells_diff *diff, char *err, size_t errlen);
 
+/*
+ * Replace the rules with a copy of @config and rescan (cells that stay matched keep their ids;
+ * @diff as for cells_rescan(), limits_changed also lists cells whose rule settings changed). On
+ * error the registry keeps its rules and cells. Returns 0 or -errno with a message.
+ */
+int cells_set_config(struct cells *r, const struct cellconfig *config, struct cells_diff *diff,
+		     char *err, size_t errlen);
+
+/* The rules in force (never NULL). */
+const struct cellconfig *cells_config(const struct cells *r);
+
+/* Directories watched with inotify right now (the root included), for tests and logs. */
+unsigned int cells_nr_watches(const struct cells *r);
+
 /* Re-read only the cpusets of the current cells (after BPF saw a cpuset write). */
 int cells_reread_cpusets(struct cells *r, struct cells_diff *diff, char *err, size_t errlen);
 
@@ -124,8 +166,9 @@ int cells_reread_limits(struct cells *r, struct cells_diff *diff, char *err, siz
 int cells_watch_fd(const struct cells *r);
 
 /*
- * Drain the inotify fd. Sets *@rescan when a child directory appeared, vanished or was renamed
- * (excluded names ignored), or the queue overflowed. Returns 0, or -ENOENT with a message when
+ * Drain the inotify fd. Sets *@rescan when a directory appeared, vanished or was renamed in a
+ * watched directory (excluded names ignored), a watched directory below the root vanished, or
+ * the queue overflowed. Returns 0, or -ENOENT with a message when
  * the parent itself was deleted or moved (the daemon cannot go on watching it), or the -errno of
  * read().
  */

@@ -4,6 +4,7 @@
  *   main.c   mode dispatch (--dry-run, --monitor, the daemon), setup and the restart loop
  *   loop.c   the epoll event loop and what events lead to: rescans, re-plans, publication
  *   stats.c  counters read from the BPF side each interval, the stats view, the summary
+ *   reload.c SIGHUP: re-read --cell-config
  * One thread; everything lives in struct daemon, nothing is global.
  */
 #ifndef SCX_CELLS_DAEMON_H
@@ -73,6 +74,7 @@ struct daemon {
 	double *weights;
 	/* counters for the stats view */
 	uint64_t nr_plans, nr_rebalances, nr_rejected;
+	uint64_t nr_config_reloads, nr_reload_failed; /* SIGHUP re-reads of --cell-config */
 	uint64_t stats[NR_CELLS_STATS], prev_stats[NR_CELLS_STATS];
 	/*
 	 * The BPF counters summed over this daemon's life: the BPF side's own start at 0 on every
@@ -126,6 +128,15 @@ void daemon_reload(struct daemon *d);
  * with a message when the rescan failed (-ENOENT: the parent is gone).
  */
 int daemon_rescan_after_hotplug(struct daemon *d);
+
+/* reload.c */
+
+/*
+ * SIGHUP: re-read --cell-config and rescan with the new rules; re-plan if cells or their limits
+ * changed. The scheduler stays loaded. A file that does not parse, or a rescan that fails, keeps
+ * the old rules and cells and is logged on stderr. Returns 0 or -errno.
+ */
+int daemon_reload_config(struct daemon *d);
 
 /* stats.c */
 

@@ -2,8 +2,9 @@
 /*
  * loop - the daemon's one epoll loop and what its events lead to. See daemon.h.
  *
- *   signalfd        SIGINT/SIGTERM -> unload and exit 0; SIGHUP -> daemon_reload()
- *                   (SIGPIPE is ignored: a closed stdout never stops the scheduler)
+ *   signalfd        SIGINT/SIGTERM -> unload and exit 0; SIGHUP -> daemon_reload() (re-reads
+ *                   --cell-config, rescans, re-plans; SIGPIPE is ignored: a closed stdout never
+ *                   stops the scheduler)
  *   inotify         children of the parent cgroup come and go -> debounce
  *   debounce timer  -> rescan -> plan -> validate -> publish
  *   heartbeat       notices a BPF-side exit and cpuset writes (cpuset_seq) -> debounce
@@ -287,6 +288,9 @@ static void schedule_debounce(struct daemon *d)
 
 void daemon_reload(struct daemon *d)
 {
+	if (d->o->cell_config)
+		daemon_reload_config(
+			d); /* a bad file keeps the previous rules; the rescan still runs */
 	fprintf(stderr, "scx_cells: SIGHUP: reloading (rescan of cgroups and cpusets, re-plan)\n");
 	d->reload_pending = true;
 	schedule_debounce(d);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "cellconfig.h"
 #include "cgroup.h"
 #include "cgroupfs.h"
 #include "daemon.h"
@@ -35,7 +36,25 @@ static struct manager_cfg manager_cfg_of(const struct opts *o, const char *sysfs
 	};
 }
 
-static int dry_run(const struct opts *o)
+/*
+ * The directory --cell-config rules are matched below: --cgroup-root (any directory), else the
+ * cgroup2 mount. 0 or -errno with a message printed.
+ */
+static int config_root(const struct opts *o, char *out, size_t len)
+{
+	char err[512];
+	int ret;
+
+	if (o->cgroup_root)
+		ret = cgroup_resolve_parent_any(o->cgroup_root, out, len, err, sizeof(err));
+	else
+		ret = cgroup_find_mount(CGROUP_DEFAULT_MOUNTINFO, out, len, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "scx_cells: --cell-config: %s\n", err);
+	return ret;
+}
+
+static int dry_run(const struct opts *o, const struct cellconfig *config)
 {
 	struct manager_cfg mcfg = manager_cfg_of(o, o->sysfs_root);
 	char parent[PATH_MAX], err[512];
@@ -44,7 +63,12 @@ static int dry_run(const struct opts *o)
 	struct plan *p;
 	int ret;
 
-	if (o->cell_parent_cgroup) {
+	if (config) {
+		if (config_root(o, parent, sizeof(parent)))
+			return 1;
+		mcfg.parent = parent;
+		mcfg.config = config;
+	} else if (o->cell_parent_cgroup) {
 		ret = cgroup_parent_path(NULL, o->cell_parent_cgroup, true, parent, sizeof(parent),
 					 err, sizeof(err));
 		if (ret) {
@@ -75,7 +99,7 @@ static int dry_run(const struct opts *o)
 	return 0;
 }
 
-static int daemon_init(struct daemon *d, const struct opts *o)
+static int daemon_init(struct daemon *d, const struct opts *o, const struct cellconfig *config)
 {
 	struct manager_cfg mcfg = manager_cfg_of(o, "/sys");
 	struct debounce_cfg dcfg = {
@@ -90,7 +114,15 @@ static int daemon_init(struct daemon *d, const struct opts *o)
 	struct stat st;
 	int ret;
 
-	if (o->cell_parent_cgroup) {
+	if (config) {
+		ret = config_root(o, parent, sizeof(parent));
+		if (ret)
+			return ret;
+		mcfg.parent = parent;
+		mcfg.config = config;
+		if (!stat(parent, &st))
+			d->parent_cgid = (uint64_t)st.st_ino;
+	} else if (o->cell_parent_cgroup) {
 		ret = cgroup_parent_path(NULL, o->cell_parent_cgroup, false, parent, sizeof(parent),
 					 err, sizeof(err));
 		if (ret) {
@@ -209,6 +241,7 @@ static int monitor(const struct opts *o)
 int main(int argc, char **argv)
 {
 	struct daemon d = {.epfd = -1};
+	struct cellconfig *config = NULL;
 	struct sched_params params;
 	struct opts o;
 	char err[512];
@@ -222,18 +255,29 @@ int main(int argc, char **argv)
 		return 0;
 	if (ret != OPTS_RUN)
 		return 2;
-	if (o.dry_run)
-		return dry_run(&o);
 	if (o.monitor)
 		return monitor(&o);
+	/* A bad rule file is a usage error, at start: exit 2 with what and where. */
+	if (o.cell_config && cellconfig_load(o.cell_config, &config, err, sizeof(err))) {
+		fprintf(stderr, "scx_cells: %s\n", err);
+		return 2;
+	}
+	if (o.dry_run) {
+		status = dry_run(&o, config);
+		cellconfig_free(config);
+		return status;
+	}
 	d.o = &o;
 
 	ret = sched_preflight("/sys", err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "scx_cells: %s\n", err);
+		cellconfig_free(config);
 		return 1;
 	}
-	if (daemon_init(&d, &o)) {
+	ret = daemon_init(&d, &o, config);
+	cellconfig_free(config); /* the registry has its copy */
+	if (ret) {
 		daemon_free(&d);
 		return 1;
 	}

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellconfig.h"
 #include "cgroup.h"
 #include "manager.h"
+#include "util.h"
 #include "view.h"
 #include "writer.h"
 
@@ -21,8 +23,11 @@ struct manager {
 	unsigned int pub_nr;	     /* cell slots published */
 	uint64_t *pub_cgid;	     /* [max_cells] cgroup id per slot (0: none) */
 	struct cpumask **pub_borrow; /* [max_cells] borrowable CPUs per slot (NULL: none) */
+	unsigned int *pub_flags;     /* [max_cells] CELL_F_* per slot as last published */
 	int *pub_owner;		     /* [pub_nr_cpus] owner cell of each CPU */
 	unsigned int pub_nr_cpus;
+	struct cpumask *no_lend; /* scratch: CPUs of cells that do not lend */
+	bool rules;		 /* --cell-config: say which rule made each cell */
 };
 
 int manager_new(const struct manager_cfg *cfg, struct manager **out, struct cells_diff *diff,
@@ -42,6 +47,7 @@ int manager_new(const struct manager_cfg *cfg, struct manager **out, struct cell
 	if (cfg->parent) {
 		struct cells_cfg ccfg = {
 			.parent = cfg->parent,
+			.config = cfg->config,
 			.exclude = cfg->exclude,
 			.nr_exclude = cfg->nr_exclude,
 			.max_cells = cfg->max_cells,
@@ -57,7 +63,12 @@ int manager_new(const struct manager_cfg *cfg, struct manager **out, struct cell
 	m->pub_borrow = calloc(cfg->max_cells ? cfg->max_cells : 1, sizeof(*m->pub_borrow));
 	m->pub_owner = calloc(m->topo->nr_cpus, sizeof(*m->pub_owner));
 	m->pub_nr_cpus = m->topo->nr_cpus;
-	if (!m->scratch || !m->pub_cgid || !m->pub_borrow || !m->pub_owner) {
+	m->pub_flags = calloc(cfg->max_cells ? cfg->max_cells : 1, sizeof(*m->pub_flags));
+	m->no_lend = cpumask_alloc(m->topo->nr_cpus);
+	m->rules = cfg->config != NULL;
+	m->cfg.config = NULL; /* the registry has its copy */
+	if (!m->scratch || !m->pub_cgid || !m->pub_borrow || !m->pub_owner || !m->pub_flags ||
+	    !m->no_lend) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -82,6 +93,8 @@ void manager_free(struct manager *m)
 			cpumask_free(m->pub_borrow[i]);
 	free(m->pub_borrow);
 	free(m->pub_owner);
+	free(m->pub_flags);
+	cpumask_free(m->no_lend);
 	free(m);
 }
 
@@ -100,8 +113,11 @@ int manager_reload_topology(struct manager *m, char *err, size_t errlen)
 		return ret;
 	if (t->nr_cpus != m->topo->nr_cpus) {
 		int *po = calloc(t->nr_cpus, sizeof(*po));
+		struct cpumask *nl = cpumask_alloc(t->nr_cpus);
 
-		if (!po) {
+		if (!po || !nl) {
+			free(po);
+			cpumask_free(nl);
 			topology_free(t);
 			snprintf(err, errlen, "out of memory reloading the topology");
 			return -ENOMEM;
@@ -111,10 +127,22 @@ int manager_reload_topology(struct manager *m, char *err, size_t errlen)
 		m->pub_owner = po;
 		m->pub_nr_cpus = t->nr_cpus;
 		m->pub_nr = 0;
+		cpumask_free(m->no_lend);
+		m->no_lend = nl;
 	}
 	topology_free(m->topo);
 	m->topo = t;
 	return 0;
+}
+
+int manager_set_config(struct manager *m, const struct cellconfig *config, struct cells_diff *diff,
+		       char *err, size_t errlen)
+{
+	if (!m->cells) {
+		set_err(err, errlen, "no cell registry to reconfigure (no --cell-config at start)");
+		return -EINVAL;
+	}
+	return cells_set_config(m->cells, config, diff, err, errlen);
 }
 
 struct cells *manager_cells(struct manager *m)
@@ -136,6 +164,39 @@ const struct plan *manager_current(const struct manager *m)
 static const struct cell *cell_at(const struct manager *m, unsigned int id)
 {
 	return m->cells ? cells_get(m->cells, id) : NULL;
+}
+
+/*
+ * The rules' borrow/lend flags, on the plan's borrowable masks (which the BPF side enforces): a
+ * cell that may not borrow has none; the CPUs of a cell that does not lend are in nobody's.
+ * Only ever removes CPUs, so the plan stays valid.
+ */
+static void apply_flags(struct manager *m, struct plan *p)
+{
+	cpumask_zero(m->no_lend);
+	for (unsigned int i = 0; i < p->nr_cells; i++) {
+		const struct cell *c = cell_at(m, (unsigned int)p->cells[i].id);
+
+		if (c && p->cells[i].id && !c->lend)
+			cpumask_or(m->no_lend, m->no_lend, p->cells[i].primary);
+	}
+	for (unsigned int i = 0; i < p->nr_cells; i++) {
+		const struct cell *c = cell_at(m, (unsigned int)p->cells[i].id);
+
+		if (c && p->cells[i].id && !c->borrow)
+			cpumask_zero(p->cells[i].borrowable);
+		else
+			cpumask_andnot(p->cells[i].borrowable, p->cells[i].borrowable, m->no_lend);
+	}
+}
+
+/* The flags of cell @c for the BPF side (CELLS_F_*, the values of intf.h's CELL_F_*). */
+static unsigned int bpf_flags(const struct cell *c)
+{
+	if (!c || !c->id)
+		return 0;
+	return (c->borrow ? 0 : CELLS_F_NO_BORROW) | (c->lend ? 0 : CELLS_F_NO_LEND) |
+	       (c->latency_sensitive ? CELLS_F_LATENCY : 0);
 }
 
 int manager_plan(struct manager *m, const double *weights, struct plan **out, char *err,
@@ -163,6 +224,7 @@ int manager_plan(struct manager *m, const double *weights, struct plan **out, ch
 				 : id		     ? (double)c->weight
 						     : (double)CGROUP_WEIGHT_DEFAULT,
 			.cap = id ? c->cap : 0,
+			.min = id ? c->min : 0,
 		};
 		n++;
 	}
@@ -177,6 +239,7 @@ int manager_plan(struct manager *m, const double *weights, struct plan **out, ch
 	ret = plan_compute(&in, out, err, errlen);
 	if (ret)
 		return ret;
+	apply_flags(m, *out);
 	ret = plan_validate(&in, *out, err, errlen);
 	if (ret) {
 		plan_free(*out);
@@ -203,6 +266,7 @@ static unsigned int bpf_form(const struct manager *m, const struct plan *p,
 			.in_use = true,
 			.cgid = c ? c->ino : 0,
 			.borrow = pc->borrowable,
+			.flags = bpf_flags(c),
 		};
 		if ((unsigned int)pc->id + 1 > nr)
 			nr = (unsigned int)pc->id + 1;
@@ -222,7 +286,8 @@ static uint64_t slot_cgid(const struct sched_cell *cells, unsigned int i, unsign
 static bool same_cgroups(const struct manager *m, const struct sched_cell *cells, unsigned int nr)
 {
 	for (unsigned int i = 0; i < m->cfg.max_cells; i++)
-		if (slot_cgid(cells, i, nr) != m->pub_cgid[i])
+		if (slot_cgid(cells, i, nr) != m->pub_cgid[i] ||
+		    (i < nr && cells[i].in_use ? cells[i].flags : 0) != m->pub_flags[i])
 			return false;
 	return true;
 }
@@ -290,6 +355,7 @@ void manager_commit(struct manager *m, struct manager_decision *dec, const struc
 			i < dec->nr_slots && cells[i].in_use ? cells[i].borrow : NULL;
 
 		m->pub_cgid[i] = slot_cgid(cells, i, dec->nr_slots);
+		m->pub_flags[i] = i < dec->nr_slots && cells[i].in_use ? cells[i].flags : 0;
 		cpumask_free(m->pub_borrow[i]);
 		/* out of memory: NULL reads as "none", so the next decision publishes again */
 		m->pub_borrow[i] = b ? cpumask_dup(b) : NULL;
@@ -392,6 +458,18 @@ void manager_print_plan(const struct manager *m, const struct plan *p, bool json
 				fprintf(f, "%u", cap);
 			else
 				fprintf(f, "null");
+			if (cl && cl->id) {
+				fprintf(f, ",\"rule\":%d,\"match\":", cl->rule);
+				json_print_string(f, cl->match ? cl->match : "");
+				fprintf(f, ",\"min\":");
+				if (cl->min)
+					fprintf(f, "%u", cl->min);
+				else
+					fprintf(f, "null");
+				fprintf(f, ",\"borrow\":%s,\"lend\":%s,\"latency_sensitive\":%s",
+					cl->borrow ? "true" : "false", cl->lend ? "true" : "false",
+					cl->latency_sensitive ? "true" : "false");
+			}
 			fprintf(f,
 				",\"placed\":%s,\"reason\":\"%s\",\"target\":%u,\"why\":\"%s\","
 				"\"nr_primary\":%u,\"primary\":\"%s\",\"borrowable\":\"%s\"}",
@@ -436,6 +514,20 @@ void manager_print_plan(const struct manager *m, const struct plan *p, bool json
 			fmt_mask(cl ? cl->cpuset : NULL, a, sizeof(a)), weight, capbuf,
 			pc->nr_primary, count_why(pc), fmt_mask(pc->primary, b, sizeof(b)),
 			fmt_mask(pc->borrowable, c, sizeof(c)));
+	}
+	for (unsigned int i = 0; m->rules && i < p->nr_cells; i++) {
+		const struct cell *cl = cell_at(m, (unsigned int)p->cells[i].id);
+		char minbuf[16] = "-";
+
+		if (!cl || !cl->id)
+			continue;
+		if (cl->min)
+			snprintf(minbuf, sizeof(minbuf), "%u", cl->min);
+		fprintf(f,
+			"cell %u %s: rules[%d] \"%s\" (min %s, borrow %s, lend %s, latency_sensitive %s)\n",
+			cl->id, cl->name, cl->rule, cl->match ? cl->match : "?", minbuf,
+			cl->borrow ? "yes" : "no", cl->lend ? "yes" : "no",
+			cl->latency_sensitive ? "yes" : "no");
 	}
 	if (m->cfg.equal_shares)
 		fprintf(f, "--equal-shares: cpu.weight ignored, every cell has the same share\n");
@@ -482,17 +574,23 @@ void manager_log_diff(const struct manager *m, const struct cells_diff *diff, FI
 		    diff->nr_cpuset_changed);
 	for (unsigned int i = 0; i < diff->nr_limits_changed; i++) {
 		const struct cells_change *ch = &diff->limits_changed[i];
-		char oc[16] = "none", nc[16] = "none";
+		char oc[16] = "none", nc[16] = "none", extra[160] = "";
 
 		if (ch->old_cap)
 			snprintf(oc, sizeof(oc), "%u", ch->old_cap);
 		if (ch->cap)
 			snprintf(nc, sizeof(nc), "%u", ch->cap);
+		if (ch->old_min != ch->min || ch->old_flags != ch->flags)
+			snprintf(extra, sizeof(extra),
+				 ", min %u -> %u, borrow %s, lend %s, latency_sensitive %s",
+				 ch->old_min, ch->min, ch->flags & CELLS_F_NO_BORROW ? "no" : "yes",
+				 ch->flags & CELLS_F_NO_LEND ? "no" : "yes",
+				 ch->flags & CELLS_F_LATENCY ? "yes" : "no");
 		change_path(m, ch, true, path, sizeof(path));
 		fprintf(f,
-			"scx_cells: Limits changed for cell %u for cgroup %s (cgid=%llu): weight %u -> %u, cap %s -> %s CPUs\n",
+			"scx_cells: Limits changed for cell %u for cgroup %s (cgid=%llu): weight %u -> %u, cap %s -> %s CPUs%s\n",
 			ch->id, path, (unsigned long long)ch->ino, ch->old_weight, ch->weight, oc,
-			nc);
+			nc, extra);
 	}
 	for (unsigned int i = 0; i < diff->nr_warnings; i++)
 		fprintf(f, "scx_cells: warning: %s\n", diff->warnings[i]);

@@ -21,8 +21,11 @@
 #include "topology.h"
 
 struct manager_cfg {
-	const char *parent;	    /* resolved parent cgroup directory; NULL = root cell only */
-	const char *const *exclude; /* child basenames kept in the root cell */
+	/* root of the registry: the resolved parent cgroup, or with @config the cgroup2 mount;
+	 * NULL = root cell only */
+	const char *parent;
+	const struct cellconfig *config; /* --cell-config rules (copied); NULL: "*" below @parent */
+	const char *const *exclude;	 /* child basenames kept in the root cell */
 	unsigned int nr_exclude;
 	unsigned int max_cells;	     /* cell slots including the root cell */
 	unsigned int cell0_min_cpus; /* CPUs the root cell always keeps (when there are enough) */
@@ -50,6 +53,14 @@ int manager_reload_topology(struct manager *m, char *err, size_t errlen);
 /* The registry (for rescans, the inotify fd, cell lookups) and the topology. */
 struct cells *manager_cells(struct manager *m);
 const struct topology *manager_topology(const struct manager *m);
+
+/*
+ * Replace the rules (--cell-config reload) and rescan; @diff as for cells_set_config(). The plan
+ * in force stays the stability reference. Returns 0 or -errno with a message; on error the old
+ * rules and cells stay.
+ */
+int manager_set_config(struct manager *m, const struct cellconfig *config, struct cells_diff *diff,
+		       char *err, size_t errlen);
 
 /*
  * Compute and validate a plan for the current cells. @weights, indexed by cell id (size
@@ -94,7 +105,8 @@ void manager_commit(struct manager *m, struct manager_decision *dec,
 
 /*
  * Print @p as a table (cell, cgroup, cpuset, weight, cap, CPUs and why that many, primary,
- * borrowable), or as one JSON object with the same fields.
+ * borrowable; with --cell-config one line per cell with the rule that matched it), or as one
+ * JSON object with the same fields (and rule, match, min, borrow, lend, latency_sensitive).
  */
 void manager_print_plan(const struct manager *m, const struct plan *p, bool json, FILE *f);
 

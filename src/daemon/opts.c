@@ -95,8 +95,29 @@ static const struct opt_def opt_defs[] = {
 		.usage = "--cell-parent-cgroup PATH",
 		.help = "parent cgroup whose direct children become cells:\n"
 			"a path inside the cgroup2 mount (/workloads.slice)\n"
-			"or an absolute path under it.\n"
+			"or an absolute path under it; the same as a\n"
+			"--cell-config with the one rule \"PARENT/*\".\n"
 			"Default: none (root cell only)",
+	},
+	{
+		.name = "cell-config",
+		.kind = K_PATH,
+		.off = FIELD(cell_config),
+		.usage = "--cell-config FILE",
+		.help = "JSON rules that make cgroups cells by path glob at\n"
+			"any depth, with per-cell min/max CPUs, weight and\n"
+			"borrow/lend/latency flags (docs/cell-config.md).\n"
+			"Re-read on SIGHUP; a bad file keeps the old rules.\n"
+			"Not with --cell-parent-cgroup. Default: none",
+	},
+	{
+		.name = "cgroup-root",
+		.kind = K_PATH,
+		.off = FIELD(cgroup_root),
+		.usage = "--cgroup-root DIR",
+		.help = "directory --cell-config paths are relative to\n"
+			"(a copied tree for --dry-run). Default: the\n"
+			"cgroup2 mount",
 	},
 	{
 		.name = "cell-exclude",
@@ -889,5 +910,11 @@ static int parse_kept(struct opts *o, int argc, char **argv, const char *shorts,
 		return usage_error(err, "unexpected argument '%s'", argv[optind]);
 	if (o->monitor && o->dry_run)
 		return usage_error(err, "--monitor and --dry-run cannot be combined");
+	if (o->cell_config && o->cell_parent_cgroup)
+		return usage_error(
+			err,
+			"--cell-config and --cell-parent-cgroup cannot be combined (a parent is the rule \"PARENT/*\" in the config)");
+	if (o->cgroup_root && !o->cell_config)
+		return usage_error(err, "--cgroup-root only applies to --cell-config");
 	return OPTS_RUN;
 }

@@ -28,6 +28,8 @@ enum opts_stats_format {
 struct opts {
 	/* Cells */
 	const char *cell_parent_cgroup; /* NULL: root cell only */
+	const char *cell_config;	/* --cell-config FILE (excludes cell_parent_cgroup) */
+	const char *cgroup_root;	/* where its rules match; NULL: the cgroup2 mount */
 	/* child directory names kept in the root cell */
 	const char *cell_exclude[OPTS_MAX_CELL_EXCLUDES];
 	unsigned int nr_cell_exclude;

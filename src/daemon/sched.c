@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include <scx/common.h>
 
+#include "cells.h" /* CELLS_F_* */
 #include "intf.h"
 #include "scx_cells.skel.h"
 #include "sched.h"
@@ -196,6 +197,11 @@ static int run_syscall_prog(struct bpf_program *prog)
 	return topts.retval ? (int)topts.retval : 0;
 }
 
+_Static_assert((int)CELLS_F_NO_BORROW == (int)CELL_F_NO_BORROW &&
+		       (int)CELLS_F_NO_LEND == (int)CELL_F_NO_LEND &&
+		       (int)CELLS_F_LATENCY == (int)CELL_F_LATENCY,
+	       "cells.h and intf.h disagree on the cell flags");
+
 int sched_publish(struct sched *s, uint64_t parent_cgid, const struct sched_cell *cells,
 		  unsigned int nr_cells, const int *cpu_owner)
 {
@@ -217,6 +223,7 @@ int sched_publish(struct sched *s, uint64_t parent_cgid, const struct sched_cell
 	for (i = 0; i < nr_cells; i++) {
 		c->in_use[i] = cells[i].in_use;
 		c->cgid[i] = cells[i].cgid;
+		c->flags[i] = (__u8)cells[i].flags;
 		if (!cells[i].in_use || !cells[i].borrow)
 			continue;
 		cpumask_for_each(b, cells[i].borrow) {

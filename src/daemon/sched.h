@@ -34,6 +34,7 @@ struct sched_cell {
 	bool in_use;
 	uint64_t cgid; /* cgroup id (inode) of the cell's cgroup; 0 for the root cell */
 	const struct cpumask *borrow; /* borrowable CPUs, NULL = none */
+	unsigned int flags;	      /* CELLS_F_* (cells.h) = CELL_F_* (intf.h) */
 };
 
 /*

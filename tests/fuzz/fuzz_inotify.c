@@ -16,8 +16,9 @@
  *   - the result is 0 or -ENOENT, and -ENOENT leaves a message;
  *   - when every name is NUL-terminated within its record, as the kernel guarantees, the result
  *     and *rescan agree with cells.h, computed here independently: overflow or a non-excluded
- *     child directory created/deleted/moved => rescan; parent deleted/moved/unwatched/unmounted
- *     => -ENOENT; a truncated last record is ignored.
+ *     child directory created/deleted/moved, or a watched directory other than the parent
+ *     (wd != 1) deleted/moved/unmounted => rescan; parent (wd 1) deleted/moved/unwatched/
+ *     unmounted => -ENOENT; a truncated last record is ignored.
  */
 #include <errno.h>
 #include <limits.h>
@@ -101,10 +102,18 @@ static bool expected(const uint8_t *p, size_t len, bool *rescan, bool *gone)
 			*rescan = true;
 			continue;
 		}
-		if (ev.mask & self) {
+		/* the parent is the registry's first watch: wd 1 on a fresh inotify instance */
+		if (ev.wd == 1 && (ev.mask & self)) {
 			*gone = true;
 			continue;
 		}
+		/* a watched directory below the parent went away: rescan; IN_IGNORED alone: no */
+		if (ev.mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
+			*rescan = true;
+			continue;
+		}
+		if (ev.mask & IN_IGNORED)
+			continue;
 		if (!(ev.mask & IN_ISDIR) || !(ev.mask & child) || !ev.len || !*name)
 			continue;
 		for (size_t i = 0; i < sizeof(exclude) / sizeof(exclude[0]); i++)

@@ -28,6 +28,7 @@ declare -A MAX_LEN=(
 	[inotify]=512
 	[scxstats]=4200
 	[reply]=4096
+	[cellconfig]=2048
 )
 
 if [ -n "${FUZZ_TARGETS:-}" ]; then

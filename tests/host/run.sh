@@ -432,6 +432,99 @@ done
 # ---- the VM harness's shell library -------------------------------------------------------------
 . "$here/vmlib.sh"
 . "$here/vmcheck.sh"
+# ---- --cell-config: rules on a fake Kubernetes tree (dry-run), bad files -------------------------
+K8=$T/k8
+rm -rf "$K8"
+mkdir -p "$K8/kubepods.slice/burstable.slice/poda/ctr1" "$K8/kubepods.slice/burstable.slice/podb" \
+	"$K8/kubepods.slice/besteffort.slice/podc" "$K8/system.slice/x" "$K8/web.slice/inner" \
+	"$K8/other.slice"
+echo 50 >"$K8/kubepods.slice/burstable.slice/podb/cpu.weight" # the rule's weight wins
+echo "100000 100000" >"$K8/kubepods.slice/burstable.slice/podb/cpu.max" # 1 CPU: below max_cpus
+cat >"$T/rules.json" <<'EOF2'
+{"rules": [
+  {"match": "kubepods.slice/*/pod*", "max_cpus": 2, "weight": 300},
+  {"match": "kubepods.slice/besteffort.slice/*", "lend": false},
+  {"match": "web.slice", "min_cpus": 3, "borrow": false, "latency_sensitive": true},
+  {"match": "web.slice/inner"},
+  {"match": "system.slice", "lend": false}
+]}
+EOF2
+run --dry-run --json --sysfs-root "$S8" --cell-config "$T/rules.json" --cgroup-root "$K8"
+if [ "$RC" -eq 0 ] && _why=$(python3 "$CHECK_PLAN" --online 0-7 --all-placed \
+	--cells poda,podb,podc,web.slice,system.slice --nr web.slice=3 --why web.slice=floor \
+	--cap poda=2 --cap podb=1 --weight poda=300 --weight podb=300 <"$T/out"); then
+	ok "dry-run --cell-config: pods two levels down are cells; min, max, weight apply"
+else
+	bad "dry-run --cell-config on a fake Kubernetes tree: ${_why:-exit $RC}"
+fi
+if python3 - "$T/out" <<'EOF2'
+import json, sys
+p = json.load(open(sys.argv[1]))
+def rel(c):
+    return c["cgroup"][c["cgroup"].index("k8/") + 3:] if "k8/" in c["cgroup"] else ""
+cells = {rel(c): c for c in p["cells"] if c["id"]}
+def cpus(s):
+    out = set()
+    for part in filter(None, s.split(",")):
+        a, _, b = part.partition("-")
+        out.update(range(int(a), int(b or a) + 1))
+    return out
+want = {"kubepods.slice/burstable.slice/poda": 0, "kubepods.slice/burstable.slice/podb": 0,
+        "kubepods.slice/besteffort.slice/podc": 0, "web.slice": 2, "system.slice": 4}
+assert set(cells) == set(want), f"cells {sorted(cells)}"
+for name, rule in want.items():
+    assert cells[name]["rule"] == rule, f"{name}: rule {cells[name]['rule']}, want {rule}"
+web, system = cells["web.slice"], cells["system.slice"]
+assert web["borrowable"] == "" and not web["borrow"] and web["latency_sensitive"], f"web {web}"
+assert web["min"] == 3, f"web min {web['min']}"
+assert not system["lend"], f"system {system}"
+for c in p["cells"]:
+    assert not cpus(c["borrowable"]) & cpus(system["primary"]), \
+        f"cell {c['id']} may borrow system.slice's CPUs: {c['borrowable']} vs {system['primary']}"
+EOF2
+then
+	ok "dry-run --cell-config: first match wins, borrow/lend flags on the borrowable masks"
+else
+	bad "dry-run --cell-config: rules, flags or masks wrong (see the assertion above)"
+fi
+run --dry-run --sysfs-root "$S8" --cell-config "$T/rules.json" --cgroup-root "$K8"
+if [ "$RC" -eq 0 ] &&
+	grep -qF 'kubepods.slice/burstable.slice/poda: rules[0] "kubepods.slice/*/pod*"' "$T/out" &&
+	grep -qF 'web.slice: rules[2] "web.slice" (min 3, borrow no, lend yes, latency_sensitive yes)' "$T/out" &&
+	! grep -q 'inner' "$T/out"; then
+	ok "dry-run --cell-config text output names each cell's rule"
+else
+	bad "dry-run --cell-config text output should name each cell's rule"
+fi
+# bad files and combinations: exit 2 with the place of the error, before anything is loaded
+printf '{"rules": [\n  {"match": "a/*",}\n]}\n' >"$T/bad1.json"
+printf '{"rules": [{"match": "a/*", "max_cpus": 0}]}\n' >"$T/bad2.json"
+printf '{"rules": [{"match": "a/*", "wieght": 3}]}\n' >"$T/bad3.json"
+for spec in "bad1.json:$T/bad1.json:2:" "bad2.json:rules[0].max_cpus: 0 is out of range" \
+	"bad3.json:rules[0]: unknown field \"wieght\"" "nonexistent.json:cannot open the cell config"; do
+	_f=${spec%%:*} _want=${spec#*:}
+	for mode in --dry-run ""; do
+		# shellcheck disable=SC2086
+		run $mode --cell-config "$T/$_f" --sysfs-root "$S8"
+		if [ "$RC" -eq 2 ] && grep -qF -- "$_want" "$T/err" && [ ! -s "$T/out" ]; then
+			ok "--cell-config $_f ${mode:-(daemon)}: exit 2, '$(cat "$T/err")'"
+		else
+			bad "--cell-config $_f ${mode:-(daemon)} should exit 2 naming '$_want'"
+		fi
+	done
+done
+run --cell-config "$T/rules.json" --cell-parent-cgroup /work
+if [ "$RC" -eq 2 ] && grep -q 'cannot be combined' "$T/err"; then
+	ok "--cell-config with --cell-parent-cgroup: exit 2"
+else
+	bad "--cell-config with --cell-parent-cgroup should exit 2"
+fi
+run --dry-run --cgroup-root "$K8"
+if [ "$RC" -eq 2 ] && grep -q 'only applies to --cell-config' "$T/err"; then
+	ok "--cgroup-root without --cell-config: exit 2"
+else
+	bad "--cgroup-root without --cell-config should exit 2"
+fi
 
 # ---- install, systemd unit, man page ------------------------------------------------------------
 . "$here/install.sh"

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "cellconfig.h"
 #include "cells.h"
 #include "fixture.h"
 
@@ -886,6 +887,195 @@ static void test_children_vanish_mid_scan(void **state)
 	munmap((void *)rounds, sizeof(*rounds));
 }
 
+/* ---- --cell-config rules ------------------------------------------------------------------ */
+
+static void open_rules(struct fx *fx, const char *json, unsigned int max_cells)
+{
+	struct cellconfig *c = NULL;
+	struct cells_cfg cfg = {.parent = fx->parent, .max_cells = max_cells, .nr_cpus = NR_CPUS};
+	int ret = cellconfig_parse(json, strlen(json), "t.json", &c, fx->err, sizeof(fx->err));
+
+	if (ret)
+		print_error("cellconfig_parse: %s\n", fx->err);
+	assert_int_equal(ret, 0);
+	cfg.config = c;
+	ret = cells_new(&cfg, &fx->r, &fx->diff, fx->err, sizeof(fx->err));
+	cellconfig_free(c); /* the registry has its copy */
+	if (ret)
+		print_error("cells_new: %d %s\n", ret, fx->err);
+	assert_int_equal(ret, 0);
+	dump_diff(&fx->diff);
+}
+
+static void mk_path(struct fx *fx, const char *rel)
+{
+	char p[512], *s;
+
+	snprintf(p, sizeof(p), "%s/%s", fx->parent, rel);
+	for (s = p + strlen(fx->parent) + 1; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		assert_true(mkdir(p, 0755) == 0 || errno == EEXIST);
+		*s = '/';
+	}
+	assert_true(mkdir(p, 0755) == 0 || errno == EEXIST);
+}
+
+/* Cells two levels down; containers stay in their pod; QoS slices and others are no cells. */
+static void test_rules_nested_tree(void **state)
+{
+	struct fx *fx = *state;
+	const struct cell *c;
+
+	mk_path(fx, "kubepods.slice/burstable.slice/poda/ctr1");
+	mk_path(fx, "kubepods.slice/burstable.slice/podb");
+	mk_path(fx, "kubepods.slice/besteffort.slice/podc");
+	mk_path(fx, "kubepods.slice/besteffort.slice/notapod");
+	mk_path(fx, "system.slice/poda");
+	mk_path(fx, "web.slice/inner");
+	open_rules(
+		fx,
+		"{\"rules\":[{\"match\":\"kubepods.slice/*/pod*\",\"weight\":300,\"max_cpus\":2},"
+		"{\"match\":\"web.slice\",\"min_cpus\":3,\"lend\":false,\"borrow\":false,"
+		"\"latency_sensitive\":true},"
+		"{\"match\":\"web.slice/inner\"}]}",
+		8);
+	assert_int_equal(cells_count(fx->r), 5);
+	assert_int_equal(fx->diff.nr_created, 4);
+	/* name order: kubepods.slice/besteffort..., kubepods.slice/burstable... x2, web.slice */
+	c = cells_get(fx->r, 1);
+	assert_string_equal(c->name, "kubepods.slice/besteffort.slice/podc");
+	assert_int_equal(c->rule, 0);
+	assert_string_equal(c->match, "kubepods.slice/*/pod*");
+	assert_int_equal(c->weight, 300);
+	assert_int_equal(c->cap, 2);
+	assert_true(c->borrow && c->lend && !c->latency_sensitive);
+	assert_string_equal(cells_get(fx->r, 2)->name, "kubepods.slice/burstable.slice/poda");
+	assert_string_equal(cells_get(fx->r, 3)->name, "kubepods.slice/burstable.slice/podb");
+	c = cells_get(fx->r, 4);
+	assert_string_equal(c->name, "web.slice");
+	assert_int_equal(c->rule, 1);
+	assert_int_equal(c->min, 3);
+	assert_int_equal(c->weight, 100);
+	assert_true(!c->borrow && !c->lend && c->latency_sensitive);
+	assert_null(cells_get(fx->r, 5)); /* web.slice/inner is below a cell */
+	/* watched: the root, kubepods.slice and its two QoS slices; not web.slice, system.slice */
+	assert_int_equal(cells_nr_watches(fx->r), 4);
+}
+
+/* cpu.weight and cpu.max under a rule: the rule's weight wins, the smaller cap holds. */
+static void test_rules_limits(void **state)
+{
+	struct fx *fx = *state;
+
+	mk_path(fx, "a");
+	mk_path(fx, "b");
+	put(fx, "a/cpu.weight", "50\n");
+	put(fx, "a/cpu.max", "100000 100000\n");
+	put(fx, "b/cpu.weight", "50\n");
+	put(fx, "b/cpu.max", "800000 100000\n");
+	open_rules(fx,
+		   "{\"rules\":[{\"match\":\"a\",\"weight\":700,\"max_cpus\":3},{\"match\":\"*\","
+		   "\"max_cpus\":3}]}",
+		   8);
+	assert_int_equal(cells_get(fx->r, id_of(fx, "a"))->weight, 700);
+	assert_int_equal(cells_get(fx->r, id_of(fx, "a"))->cap, 1);
+	assert_int_equal(cells_get(fx->r, id_of(fx, "b"))->weight, 50);
+	assert_int_equal(cells_get(fx->r, id_of(fx, "b"))->cap, 3);
+}
+
+/* New levels are watched when they appear; a pod in a new QoS slice becomes a cell. */
+static void test_rules_watch_new_levels(void **state)
+{
+	struct fx *fx = *state;
+
+	mk_path(fx, "kubepods.slice/burstable.slice/poda");
+	open_rules(fx, "{\"rules\":[{\"match\":\"kubepods.slice/*/pod*\"}]}", 8);
+	assert_int_equal(cells_count(fx->r), 2);
+	assert_int_equal(cells_nr_watches(fx->r), 3);
+	/* a directory no rule can match below: the root's watch asks for a rescan (events are not
+	 * filtered by rule), which finds no cell and adds no watch */
+	mk_path(fx, "other.slice");
+	wait_and_rescan(fx);
+	assert_false(cells_diff_changed(&fx->diff));
+	assert_int_equal(cells_nr_watches(fx->r), 3);
+	mk_path(fx, "kubepods.slice/guaranteed.slice");
+	wait_and_rescan(fx);
+	assert_int_equal(cells_nr_watches(fx->r), 4);
+	assert_int_equal(fx->diff.nr_created, 0);
+	mk_path(fx, "kubepods.slice/guaranteed.slice/podg");
+	wait_and_rescan(fx);
+	assert_int_equal(fx->diff.nr_created, 1);
+	assert_string_equal(fx->diff.created[0].name, "kubepods.slice/guaranteed.slice/podg");
+	/* a container in a pod: no event is watched there, and no cell */
+	mk_path(fx, "kubepods.slice/guaranteed.slice/podg/ctr");
+	assert_false(drain(fx));
+	/* the QoS slice goes: its pod is destroyed, its watch dropped */
+	rm_child(fx, "kubepods.slice/guaranteed.slice");
+	wait_and_rescan(fx);
+	assert_int_equal(fx->diff.nr_destroyed, 1);
+	assert_int_equal(cells_nr_watches(fx->r), 3);
+	assert_false(drain(fx)); /* IN_IGNORED of the dropped watch asks for nothing */
+}
+
+/* cells_set_config: cells that stay keep their ids; rule changes are limit changes. */
+static void test_rules_set_config(void **state)
+{
+	struct fx *fx = *state;
+	struct cellconfig *c = NULL;
+	const char *v2 = "{\"rules\":[{\"match\":\"svc/b\",\"weight\":300,\"lend\":false},"
+			 "{\"match\":\"svc/*\"}]}";
+	const char *v3 = "{\"rules\":[{\"match\":\"svc/a\"}]}";
+	unsigned int ida, idb;
+
+	mk_path(fx, "svc/a");
+	mk_path(fx, "svc/b");
+	open_rules(fx, "{\"rules\":[{\"match\":\"svc/*\"}]}", 8);
+	ida = id_of(fx, "svc/a");
+	idb = id_of(fx, "svc/b");
+	assert_int_equal(cellconfig_parse(v2, strlen(v2), "v2", &c, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(cells_set_config(fx->r, c, &fx->diff, fx->err, sizeof(fx->err)), 0);
+	cellconfig_free(c);
+	dump_diff(&fx->diff);
+	assert_true(cells_diff_changed(&fx->diff));
+	assert_int_equal(fx->diff.nr_created + fx->diff.nr_destroyed, 0);
+	assert_int_equal(fx->diff.nr_limits_changed, 1);
+	assert_int_equal(fx->diff.limits_changed[0].id, idb);
+	assert_int_equal(fx->diff.limits_changed[0].old_weight, 100);
+	assert_int_equal(fx->diff.limits_changed[0].weight, 300);
+	assert_int_equal(fx->diff.limits_changed[0].flags, CELLS_F_NO_LEND);
+	assert_int_equal(id_of(fx, "svc/a"), ida);
+	assert_int_equal(cells_get(fx->r, idb)->rule, 0);
+	assert_string_equal(cells_get(fx->r, idb)->match, "svc/b");
+	assert_int_equal(cellconfig_parse(v3, strlen(v3), "v3", &c, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(cells_set_config(fx->r, c, &fx->diff, fx->err, sizeof(fx->err)), 0);
+	cellconfig_free(c);
+	assert_int_equal(fx->diff.nr_destroyed, 1);
+	assert_int_equal(fx->diff.destroyed[0].id, idb);
+	assert_int_equal(id_of(fx, "svc/a"), ida);
+	assert_int_equal(cells_count(fx->r), 2);
+	assert_int_equal(cells_config(fx->r)->nr_rules, 1);
+}
+
+/* Overlapping rules: first match wins; a cell's descendants never become cells. */
+static void test_rules_overlap(void **state)
+{
+	struct fx *fx = *state;
+
+	mk_path(fx, "a/x/y");
+	mk_path(fx, "a/z");
+	open_rules(
+		fx,
+		"{\"rules\":[{\"match\":\"a/*/y\",\"weight\":10},{\"match\":\"a/*\",\"weight\":20},"
+		"{\"match\":\"a/x\",\"weight\":30}]}",
+		8);
+	/* a/x matches rule 1 before rule 2; a/x/y (rule 0) is below the cell a/x */
+	assert_int_equal(cells_count(fx->r), 3);
+	assert_int_equal(cells_get(fx->r, id_of(fx, "a/x"))->rule, 1);
+	assert_int_equal(cells_get(fx->r, id_of(fx, "a/x"))->weight, 20);
+	for (unsigned int id = 1; id < cells_max(fx->r); id++)
+		assert_true(!cells_get(fx->r, id) || strcmp(cells_get(fx->r, id)->name, "a/x/y"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -904,6 +1094,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_events_injected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_overflow_real, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_children_vanish_mid_scan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules_nested_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules_watch_new_levels, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules_set_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules_overlap, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("cells", tests, NULL, NULL);

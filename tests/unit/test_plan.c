@@ -753,6 +753,59 @@ static void test_caps(void **state)
 	scen_free(&sc);
 }
 
+/* min_cpus: a floor above 1, by id while the CPUs allow, never above the cap. */
+static void test_mins(void **state)
+{
+	struct scen sc;
+	(void)state;
+	scen_init(&sc, 8, 8, 1);
+	add(&sc, 0, NULL, 0);
+	add(&sc, 1, NULL, 0);
+	add(&sc, 2, NULL, 0);
+	/* equal shares: 3/3/2 or so; a min of 5 for cell 2 raises it to 5 */
+	sc.cells[2].min = 5;
+	struct plan *p = run(&sc);
+	assert_int_equal(nprim(p, 2), 5);
+	want_basis(p, 2, PLAN_BY_FLOOR);
+	assert_int_equal(nprim(p, 0) + nprim(p, 1), 3);
+	plan_free(p);
+	/* with demand: cell 1 needs 7, cell 2 needs nothing but keeps its min of 5 */
+	sc.cells[1].need = 7;
+	sc.cells[2].need = 0.1;
+	sc.cells[0].need = 0.1;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 2), 5);
+	assert_int_equal(nprim(p, 1), 2);
+	plan_free(p);
+	/* mins that cannot all be met: by id, cell 1 first; everyone keeps 1 CPU */
+	sc.cells[1].need = sc.cells[2].need = sc.cells[0].need = 0;
+	sc.cells[1].min = 6;
+	sc.cells[2].min = 6;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 1), 6);
+	assert_int_equal(nprim(p, 2), 1);
+	assert_int_equal(nprim(p, 0), 1);
+	plan_free(p);
+	/* the same as a set: input order does not matter */
+	struct plan_cell tmp = sc.cells[1];
+	sc.cells[1] = sc.cells[2];
+	sc.cells[2] = tmp;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 1), 6);
+	assert_int_equal(nprim(p, 2), 1);
+	plan_free(p);
+	/* a cap below the min wins */
+	sc.cells[1].min = sc.cells[2].min = 0;
+	sc.cells[1].cap = 2;
+	for (unsigned int i = 0; i < sc.n; i++)
+		if (sc.cells[i].id == 1)
+			sc.cells[i].min = 4, sc.cells[i].cap = 2;
+	p = run(&sc);
+	assert_int_equal(nprim(p, 1), 2);
+	plan_free(p);
+	scen_free(&sc);
+}
+
 /* Caps below the root minimum, and caps that cannot all be met. */
 static void test_caps_unmeetable(void **state)
 {
@@ -1442,6 +1495,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_weights_extremes),
 		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_mins),
 		cmocka_unit_test(test_caps_unmeetable),
 		cmocka_unit_test(test_caps_determinism),
 		cmocka_unit_test(test_validate_catches),
