@@ -84,9 +84,11 @@ static void header(FILE *f, const struct view *v, bool json)
 			mean_us);
 		fprintf(f, "; cell busy %llu (lent %llu)", (unsigned long long)c->owner_busy,
 			(unsigned long long)c->owner_busy_lent);
-		fprintf(f, ", reclaims %llu (%llu on a tick, %llu ran the cell's task)\n",
+		fprintf(f, ", reclaims %llu (%llu on a tick, %llu ran the cell's task)",
 			(unsigned long long)c->reclaims, (unsigned long long)c->reclaim_ticks,
 			(unsigned long long)c->reclaim_runs);
+		fprintf(f, " | slice shrinks %llu, affinity spreads %llu\n",
+			(unsigned long long)c->slice_shrinks, (unsigned long long)c->affn_spread);
 		return;
 	}
 	fprintf(f,
@@ -104,7 +106,8 @@ static void header(FILE *f, const struct view *v, bool json)
 		(unsigned long long)c->reclaim_runs, (unsigned long long)c->wakeups, mean_us);
 	for (int b = 0; b < VIEW_WAIT_BUCKETS; b++)
 		fprintf(f, "%s%llu", b ? "," : "", (unsigned long long)c->wake_wait_hist[b]);
-	fprintf(f, "]},");
+	fprintf(f, "],\"slice_shrinks\":%llu,\"affn_spread\":%llu},",
+		(unsigned long long)c->slice_shrinks, (unsigned long long)c->affn_spread);
 }
 
 static void cell_row(FILE *f, const struct view *v, unsigned int i, bool json)
