@@ -441,7 +441,7 @@ static unsigned int vllc_count(unsigned int n, unsigned int min, unsigned int ma
 int topology_virt_llc(const struct topology *t, unsigned int min, unsigned int max, int *vllc)
 {
 	unsigned int *ncores = NULL, *base = NULL, *ngroups = NULL, nr = 0;
-	int *ord = NULL, ret = -ENOMEM;
+	int *ord = NULL, *core_llc = NULL, *cpu_ord = NULL, ret = -ENOMEM;
 
 	if (!min || min > max)
 		return -EINVAL;
@@ -449,17 +449,36 @@ int topology_virt_llc(const struct topology *t, unsigned int min, unsigned int m
 	base = calloc(t->nr_llcs + 1, sizeof(*base));
 	ngroups = calloc(t->nr_llcs + 1, sizeof(*ngroups));
 	ord = malloc((t->nr_cores + 1) * sizeof(*ord));
-	if (!ncores || !base || !ngroups || !ord)
+	core_llc = malloc((t->nr_cores + 1) * sizeof(*core_llc));
+	cpu_ord = malloc((t->nr_cpus + 1) * sizeof(*cpu_ord));
+	if (!ncores || !base || !ngroups || !ord || !core_llc || !cpu_ord)
 		goto out;
 	for (unsigned int c = 0; c < t->nr_cores; c++)
 		ord[c] = -1;
-	/* Ordinal of each core within its LLC, in order of its lowest CPU. */
+	/*
+	 * Ordinal of each core within its LLC, in order of its lowest CPU. A core whose CPUs sysfs
+	 * puts in two LLCs counts as a core of its own in each (a group never spans LLCs).
+	 */
 	for (unsigned int cpu = 0; cpu < t->nr_cpus; cpu++) {
 		int l = t->llc_id[cpu], c = t->core_id[cpu];
 
-		if (l < 0 || c < 0 || ord[c] >= 0)
+		cpu_ord[cpu] = -1;
+		if (l < 0 || c < 0)
 			continue;
-		ord[c] = (int)ncores[l]++;
+		if (ord[c] < 0) {
+			ord[c] = (int)ncores[l]++;
+			core_llc[c] = l;
+		}
+		if (core_llc[c] == l) {
+			cpu_ord[cpu] = ord[c];
+			continue;
+		}
+		/* Odd: a sibling of this CPU in the same LLC, if any, already has the ordinal. */
+		for (unsigned int b = 0; b < cpu && cpu_ord[cpu] < 0; b++)
+			if (t->llc_id[b] == l && t->core_id[b] == c)
+				cpu_ord[cpu] = cpu_ord[b];
+		if (cpu_ord[cpu] < 0)
+			cpu_ord[cpu] = (int)ncores[l]++;
 	}
 	for (unsigned int l = 0; l < t->nr_llcs; l++) {
 		ngroups[l] = ncores[l] ? vllc_count(ncores[l], min, max) : 0;
@@ -467,11 +486,12 @@ int topology_virt_llc(const struct topology *t, unsigned int min, unsigned int m
 		nr += ngroups[l];
 	}
 	for (unsigned int cpu = 0; cpu < t->nr_cpus; cpu++) {
-		int l = t->llc_id[cpu], c = t->core_id[cpu];
+		int l = t->llc_id[cpu];
 
-		vllc[cpu] = l < 0 || c < 0 ? -1
-					   : (int)(base[l] + vllc_group((unsigned int)ord[c],
-									ncores[l], ngroups[l]));
+		vllc[cpu] = cpu_ord[cpu] < 0
+				    ? -1
+				    : (int)(base[l] + vllc_group((unsigned int)cpu_ord[cpu],
+								 ncores[l], ngroups[l]));
 	}
 	ret = (int)nr;
 out:
@@ -479,5 +499,7 @@ out:
 	free(base);
 	free(ngroups);
 	free(ord);
+	free(core_llc);
+	free(cpu_ord);
 	return ret;
 }

@@ -478,6 +478,24 @@ static void test_virt_llc_offline(void **state)
 	cpumask_free(on);
 }
 
+/* A core that sysfs puts in two LLCs counts as one core in each; its siblings stay together. */
+static void test_virt_llc_core_in_two_llcs(void **state)
+{
+	struct topology *t;
+	int v[4];
+
+	(void)state;
+	assert_int_equal(topology_synth(&t, 4, 4, 4, NULL), 0); /* one core of 4 CPUs */
+	t->llc_id[2] = t->llc_id[3] = 1;			/* ... over two LLCs */
+	t->nr_llcs = 2;
+	assert_int_equal(topology_virt_llc(t, 1, 1, v), 2);
+	assert_int_equal(v[0], 0);
+	assert_int_equal(v[1], 0);
+	assert_int_equal(v[2], 1);
+	assert_int_equal(v[3], 1);
+	topology_free(t);
+}
+
 /* Every n, MIN, MAX: balanced, contiguous, within [MIN, MAX] whenever a balanced split can be. */
 static void test_virt_llc_property(void **state)
 {
@@ -537,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_synth),
 		cmocka_unit_test(test_virt_llc_examples),
 		cmocka_unit_test(test_virt_llc_offline),
+		cmocka_unit_test(test_virt_llc_core_in_two_llcs),
 		cmocka_unit_test(test_virt_llc_property),
 	};
 	return cmocka_run_group_tests_name("topology", tests, NULL, NULL);
