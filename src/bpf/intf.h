@@ -64,7 +64,10 @@ enum cells_stat {
 	STAT_WAKEUPS,	      /* wake-ups of unpinned tasks, from runnable to running */
 	STAT_WAKE_WAIT_NS,    /* their total wait from wake-up to running */
 	STAT_WAKE_WAIT_HIST,  /* + bucket: how many waited < 1 us, 1-2 us, 2-4 us, ... */
-	NR_CELLS_STATS = STAT_WAKE_WAIT_HIST + 16,
+	/* Scheduling features (#10 item 2, #14 item 3), after the histogram's 16 buckets. */
+	STAT_SLICE_SHRINK = STAT_WAKE_WAIT_HIST + 16, /* a running slice cut for a per-CPU waiter */
+	STAT_AFFN_SPREAD, /* dynamic affinity put a narrow-affinity task off its previous CPU */
+	NR_CELLS_STATS,
 };
 
 /* Buckets of STAT_WAKE_WAIT_HIST: bucket b counts waits in [2^(b-1), 2^b) us; the last, more. */

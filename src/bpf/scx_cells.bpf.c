@@ -49,6 +49,12 @@ const volatile bool enable_reclaim = true; /* preempt borrowers when the owner w
 const volatile u64 test_error_after_ns;	   /* test hook: raise an error this long after init */
 const volatile u32 nr_llcs = 1;		   /* LLC queues per cell, <= CELLS_MAX_LLCS */
 const volatile u8 cpu_llc[CELLS_MAX_CPUS]; /* LLC queue of each CPU, < nr_llcs */
+/* --enable-slice-shrinking: a per-CPU waiter cuts the running slice (see shrink_for()). */
+const volatile bool enable_slice_shrinking;
+const volatile u64 slice_shrink_min_ns = 500000ULL;
+const volatile u64 slice_shrink_max_ns = 4000000ULL;
+/* --dynamic-affinity-cpu-selection: spread tasks whose affinity is narrower than their cell. */
+const volatile bool dynamic_affinity;
 
 UEI_DEFINE(uei);
 
@@ -146,6 +152,8 @@ struct task_ctx {
 	u64 started_at;	 /* when the task last started running */
 	u64 queued_at;	 /* when it was last enqueued (0: not waiting) */
 	u64 runnable_at; /* when it last woke up (0: ran since) */
+	u64 run_start;	 /* when the current run began (charge() moves started_at) */
+	u64 avg_run_ns;	 /* EWMA (1/8) of the length of its runs, updated in stopping() */
 };
 
 struct {
@@ -480,6 +488,45 @@ static s32 pick_borrow(struct task_struct *p, u32 cell, u32 slot)
 	return cpu;
 }
 
+/*
+ * Slice shrinking (--enable-slice-shrinking, as scx_mitosis has it): a task that waits on
+ * @cpu's per-CPU queue (pinned tasks, per-CPU kworkers, ksoftirqd) must not wait a whole slice
+ * behind whatever runs there. The running task's slice is cut to twice the waiter's average run
+ * time, clamped to [--slice-shrink-min-us, --slice-shrink-max-us], counted from when that run
+ * began: if it already ran that long the CPU is preempted now, else the rest of its slice
+ * shrinks (the kernel ends it at the next tick past the new slice). Racy by nature: the task
+ * seen may stop in between, and then the cut is a no-op or hits its successor's fresh slice.
+ */
+static void shrink_for(s32 cpu, struct task_ctx *wctx)
+{
+	struct task_struct *curr;
+	struct task_ctx *cctx;
+	u64 want, ran, now;
+
+	if (!enable_slice_shrinking)
+		return;
+	want = 2 * wctx->avg_run_ns;
+	if (want < slice_shrink_min_ns)
+		want = slice_shrink_min_ns;
+	if (want > slice_shrink_max_ns)
+		want = slice_shrink_max_ns;
+	curr = scx_bpf_cpu_curr(cpu);
+	if (!curr || !curr->pid)
+		return; /* idle: the kick that follows the insert wakes it */
+	cctx = bpf_task_storage_get(&task_ctxs, curr, 0, 0);
+	if (!cctx || !cctx->run_start)
+		return;
+	now = bpf_ktime_get_ns();
+	ran = now > cctx->run_start ? now - cctx->run_start : 0;
+	if (ran >= want) {
+		scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+		stat_inc(STAT_SLICE_SHRINK);
+	} else if (curr->scx.slice > want - ran) {
+		scx_bpf_task_set_slice(curr, want - ran);
+		stat_inc(STAT_SLICE_SHRINK);
+	}
+}
+
 s32 BPF_STRUCT_OPS(cells_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
 	struct task_ctx *tctx = lookup_task_ctx(p);
@@ -491,6 +538,18 @@ s32 BPF_STRUCT_OPS(cells_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 	slot = refresh_task(p, tctx);
 
 	if (tctx->pinned) {
+		/* --dynamic-affinity-cpu-selection: any idle CPU the task may run on. */
+		if (dynamic_affinity && p->nr_cpus_allowed > 1) {
+			cpu = pick_idle(p->cpus_ptr, prev_cpu);
+			if (cpu >= 0) {
+				scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
+				stat_inc(STAT_SELECT_IDLE);
+				if (cpu != prev_cpu)
+					stat_inc(STAT_AFFN_SPREAD);
+				return cpu;
+			}
+			return prev_cpu;
+		}
 		/* Affinity does not cover the cell: stay where allowed; enqueue picks a queue. */
 		if (bpf_cpumask_test_cpu(prev_cpu, p->cpus_ptr) &&
 		    scx_bpf_test_and_clear_cpu_idle(prev_cpu)) {
@@ -558,6 +617,36 @@ static bool may_stay(struct task_struct *p, struct task_ctx *tctx, u32 slot, s32
 }
 
 /*
+ * --dynamic-affinity-cpu-selection: the per-CPU queue a task allowed on several CPUs (but not
+ * its whole cell) goes to, instead of always @prev's, where such tasks pile up while the other
+ * CPUs of their mask idle. An idle CPU of the mask first (claimed here; the caller kicks it),
+ * else the allowed CPU with the fewest tasks queued on its per-CPU queue, counting the one it
+ * runs; @prev wins ties (its cache is warm). O(nr_cpus), only for such tasks.
+ */
+static s32 spread_cpu(struct task_struct *p, s32 prev)
+{
+	s32 cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0), best = prev;
+	u32 load, best_load = ~0u, i;
+
+	if (cpu >= 0)
+		return cpu;
+	bpf_for(i, 0, nr_cpus) {
+		if (i >= CELLS_MAX_CPUS)
+			break;
+		if (!bpf_cpumask_test_cpu(i, p->cpus_ptr))
+			continue;
+		load = scx_bpf_dsq_nr_queued(CPU_DSQ_BASE + i);
+		if (READ_ONCE(running_cell[i & (CELLS_MAX_CPUS - 1)]) != CELL_NONE)
+			load++;
+		if (load < best_load || (load == best_load && (s32)i == prev)) {
+			best_load = load;
+			best = i;
+		}
+	}
+	return best;
+}
+
+/*
  * Which of @cell's LLC queues @p goes to: the LLC of the CPU it last ran on if that CPU is the
  * cell's (cache affinity), else the LLC of one of the cell's CPUs.
  */
@@ -612,6 +701,13 @@ void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 		cpu = scx_bpf_task_cpu(p);
 		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 			cpu = bpf_cpumask_any_distribute(p->cpus_ptr);
+		if (dynamic_affinity && p->nr_cpus_allowed > 1 && cpu >= 0 && cpu < nr_cpus) {
+			s32 to = spread_cpu(p, cpu);
+
+			if (to != cpu)
+				stat_inc(STAT_AFFN_SPREAD);
+			cpu = to;
+		}
 		if (cpu < 0 || cpu >= nr_cpus) {
 			scx_bpf_error("pid %d has no CPU it may run on", p->pid);
 			return;
@@ -619,6 +715,7 @@ void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 		/* FIFO: the queue mixes cells, whose clocks cannot be compared. */
 		scx_bpf_dsq_insert(p, CPU_DSQ_BASE + cpu, slice_ns, enq_flags);
 		stat_inc(STAT_PINNED_QUEUED);
+		shrink_for(cpu, tctx);
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 		return;
 	}
@@ -797,6 +894,7 @@ void BPF_STRUCT_OPS(cells_running, struct task_struct *p)
 		return;
 	cell = tctx->cell % CELLS_MAX_CELLS;
 	tctx->started_at = bpf_ktime_get_ns();
+	tctx->run_start = tctx->started_at;
 	cpu = scx_bpf_task_cpu(p);
 	idx = (u32)cpu & (CELLS_MAX_CPUS - 1);
 	set_running(cpu, cell, tctx->pinned);
@@ -890,12 +988,19 @@ void BPF_STRUCT_OPS(cells_stopping, struct task_struct *p, bool runnable)
 {
 	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
 	struct cell_cpu_stats *cs;
+	u64 now = bpf_ktime_get_ns();
 	u32 cell;
 
 	if (!tctx || !tctx->started_at)
 		return;
-	charge(p, tctx, bpf_ktime_get_ns());
+	charge(p, tctx, now);
 	tctx->started_at = 0;
+	/* The run that ends here feeds the average that sizes slice shrinking for this task. */
+	if (tctx->run_start && now > tctx->run_start)
+		tctx->avg_run_ns = tctx->avg_run_ns
+					   ? (7 * tctx->avg_run_ns + (now - tctx->run_start)) / 8
+					   : now - tctx->run_start;
+	tctx->run_start = 0;
 	set_running(scx_bpf_task_cpu(p), CELL_NONE, false);
 	cell = tctx->cell % CELLS_MAX_CELLS;
 	cs = bpf_map_lookup_elem(&cell_stats, &cell);

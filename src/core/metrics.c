@@ -64,6 +64,10 @@ static const struct mfield top_fields[] = {
 	BPF(reclaim_preemptions, "Borrowers preempted to give a CPU back to its owner cell"),
 	BPF(resolves, "Tasks (re-)resolved to a cell"),
 	BPF(cfg_kicks, "CPUs kicked because a published plan gave them to another cell"),
+	BPF(slice_shrinks,
+	    "Running slices cut short because a task waited on that CPU's per-CPU queue"),
+	BPF(affn_spread,
+	    "Tasks allowed on part of their cell placed off their previous CPU (dynamic affinity)"),
 };
 
 static const struct mfield cell_fields[] = {

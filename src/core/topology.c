@@ -414,3 +414,92 @@ out:
 		*out = t;
 	return ret;
 }
+
+/* Group of the core with ordinal @o among @n cores split into @k balanced groups. */
+static unsigned int vllc_group(unsigned int o, unsigned int n, unsigned int k)
+{
+	unsigned int q = n / k, r = n % k;
+
+	if (o < r * (q + 1))
+		return o / (q + 1);
+	return r + (o - r * (q + 1)) / q;
+}
+
+/* Groups for an LLC of @n cores under [@min, @max]; see topology.h. */
+static unsigned int vllc_count(unsigned int n, unsigned int min, unsigned int max)
+{
+	unsigned int k;
+
+	if (n <= max)
+		return 1;
+	k = (n + max - 1) / max;
+	if (n / k < min)
+		k = n / min ? n / min : 1;
+	return k;
+}
+
+int topology_virt_llc(const struct topology *t, unsigned int min, unsigned int max, int *vllc)
+{
+	unsigned int *ncores = NULL, *base = NULL, *ngroups = NULL, nr = 0;
+	int *ord = NULL, *core_llc = NULL, *cpu_ord = NULL, ret = -ENOMEM;
+
+	if (!min || min > max)
+		return -EINVAL;
+	ncores = calloc(t->nr_llcs + 1, sizeof(*ncores));
+	base = calloc(t->nr_llcs + 1, sizeof(*base));
+	ngroups = calloc(t->nr_llcs + 1, sizeof(*ngroups));
+	ord = malloc((t->nr_cores + 1) * sizeof(*ord));
+	core_llc = malloc((t->nr_cores + 1) * sizeof(*core_llc));
+	cpu_ord = malloc((t->nr_cpus + 1) * sizeof(*cpu_ord));
+	if (!ncores || !base || !ngroups || !ord || !core_llc || !cpu_ord)
+		goto out;
+	for (unsigned int c = 0; c < t->nr_cores; c++)
+		ord[c] = -1;
+	/*
+	 * Ordinal of each core within its LLC, in order of its lowest CPU. A core whose CPUs sysfs
+	 * puts in two LLCs counts as a core of its own in each (a group never spans LLCs).
+	 */
+	for (unsigned int cpu = 0; cpu < t->nr_cpus; cpu++) {
+		int l = t->llc_id[cpu], c = t->core_id[cpu];
+
+		cpu_ord[cpu] = -1;
+		if (l < 0 || c < 0)
+			continue;
+		if (ord[c] < 0) {
+			ord[c] = (int)ncores[l]++;
+			core_llc[c] = l;
+		}
+		if (core_llc[c] == l) {
+			cpu_ord[cpu] = ord[c];
+			continue;
+		}
+		/* Odd: a sibling of this CPU in the same LLC, if any, already has the ordinal. */
+		for (unsigned int b = 0; b < cpu && cpu_ord[cpu] < 0; b++)
+			if (t->llc_id[b] == l && t->core_id[b] == c)
+				cpu_ord[cpu] = cpu_ord[b];
+		if (cpu_ord[cpu] < 0)
+			cpu_ord[cpu] = (int)ncores[l]++;
+	}
+	for (unsigned int l = 0; l < t->nr_llcs; l++) {
+		ngroups[l] = ncores[l] ? vllc_count(ncores[l], min, max) : 0;
+		base[l] = nr;
+		nr += ngroups[l];
+	}
+	for (unsigned int cpu = 0; cpu < t->nr_cpus; cpu++) {
+		int l = t->llc_id[cpu];
+
+		vllc[cpu] = cpu_ord[cpu] < 0
+				    ? -1
+				    : (int)(base[l] + vllc_group((unsigned int)cpu_ord[cpu],
+								 ncores[l], ngroups[l]));
+	}
+	ret = (int)nr;
+out:
+	free(ncores);
+	free(base);
+	free(ngroups);
+	free(ord);
+	free(core_llc);
+	free(cpu_ord);
+	return ret;
+}

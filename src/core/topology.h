@@ -48,4 +48,20 @@ int topology_synth(struct topology **out, unsigned int nr_cpus, unsigned int cpu
 
 void topology_free(struct topology *t);
 
+/*
+ * Virtual LLCs (--virt-llc MIN-MAX): split every LLC of @t into groups of MIN..MAX cores, so a
+ * cell's queue is shared by a few cores, not by every core of a large cache. Rule, per LLC of n
+ * cores (SMT siblings always stay together; cores in order of their lowest CPU):
+ *   - n <= @max: one group (an LLC smaller than @min cannot be made larger);
+ *   - else k = ceil(n / @max) groups, balanced: sizes differ by at most one, the larger first
+ *     (8 cores, 2-3: 3,3,2; 8 cores, 2-4: 4,4; 10 cores, 2-4: 4,3,3);
+ *   - if that leaves a group below @min (only when @min > @max / 2, e.g. 4 cores, 3-3), k drops to
+ *     floor(n / @min): @min is a floor, and the groups then exceed @max by the remainder
+ *     (4 cores, 3-3: one group of 4).
+ * Groups never span LLCs. Writes a dense group id per CPU to @vllc[t->nr_cpus] (-1 offline), in
+ * order of LLC and then group, and returns the number of groups, or -EINVAL (min 0, min > max)
+ * or -ENOMEM.
+ */
+int topology_virt_llc(const struct topology *t, unsigned int min, unsigned int max, int *vllc);
+
 #endif /* SCX_CELLS_TOPOLOGY_H */

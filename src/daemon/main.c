@@ -54,6 +54,64 @@ static int config_root(const struct opts *o, char *out, size_t len)
 	return ret;
 }
 
+/*
+ * The cell queue (LLC group) of each CPU: the topology's LLCs, or with --virt-llc groups of
+ * MIN..MAX cores of them (topology_virt_llc()). Returns the number of queues and a malloc'd
+ * [nr_cpus] array in *@ids, or -errno.
+ */
+static int queue_llcs(const struct opts *o, const struct topology *t, int **ids)
+{
+	int n;
+
+	*ids = malloc(t->nr_cpus * sizeof(**ids));
+	if (!*ids)
+		return -ENOMEM;
+	if (!o->virt_llc_min) {
+		memcpy(*ids, t->llc_id, t->nr_cpus * sizeof(**ids));
+		return (int)t->nr_llcs;
+	}
+	n = topology_virt_llc(t, o->virt_llc_min, o->virt_llc_max, *ids);
+	if (n < 0) {
+		free(*ids);
+		*ids = NULL;
+	}
+	return n;
+}
+
+/* --dry-run's line about the queues: how many per cell and which CPUs share each. */
+static int print_queues(const struct opts *o, const struct topology *t, FILE *f)
+{
+	int *ids, n = queue_llcs(o, t, &ids);
+
+	if (n < 0)
+		return n;
+	fprintf(f, "LLC queues: %d per cell (", n);
+	if (o->virt_llc_min)
+		fprintf(f, "--virt-llc %u-%u over %u LLC%s", o->virt_llc_min, o->virt_llc_max,
+			t->nr_llcs, t->nr_llcs == 1 ? "" : "s");
+	else
+		fprintf(f, "one per LLC");
+	fprintf(f, "):");
+	for (int q = 0; q < n; q++) {
+		struct cpumask *m = cpumask_alloc(t->nr_cpus);
+		char buf[256];
+
+		if (!m) {
+			free(ids);
+			return -ENOMEM;
+		}
+		for (unsigned int cpu = 0; cpu < t->nr_cpus; cpu++)
+			if (ids[cpu] == q)
+				cpumask_set(m, cpu);
+		cpumask_format(m, buf, sizeof(buf));
+		fprintf(f, "%s %s", q ? " |" : "", buf);
+		cpumask_free(m);
+	}
+	fputc('\n', f);
+	free(ids);
+	return 0;
+}
+
 static int dry_run(const struct opts *o, const struct cellconfig *config)
 {
 	struct manager_cfg mcfg = manager_cfg_of(o, o->sysfs_root);
@@ -94,6 +152,9 @@ static int dry_run(const struct opts *o, const struct cellconfig *config)
 		return 1;
 	}
 	manager_print_plan(mgr, p, o->stats_format == OPTS_STATS_JSON, stdout);
+	/* The JSON form is one object; the queues are said in the text form only. */
+	if (o->stats_format != OPTS_STATS_JSON && print_queues(o, manager_topology(mgr), stdout))
+		fprintf(stderr, "scx_cells: out of memory listing the LLC queues\n");
 	plan_free(p);
 	manager_free(mgr);
 	return 0;
@@ -291,6 +352,10 @@ int main(int argc, char **argv)
 		.enable_borrowing = o.enable_borrowing,
 		.enable_reclaim = !o.no_reclaim,
 		.test_error_after_ns = (uint64_t)o.test_error_after_ms * 1000000ULL,
+		.enable_slice_shrinking = o.enable_slice_shrinking,
+		.slice_shrink_min_ns = (uint64_t)o.slice_shrink_min_us * 1000ULL,
+		.slice_shrink_max_ns = (uint64_t)o.slice_shrink_max_us * 1000ULL,
+		.dynamic_affinity = o.dynamic_affinity,
 		.verbose = o.verbose,
 	};
 	ret = loop_setup(&d);
@@ -307,9 +372,18 @@ int main(int argc, char **argv)
 		d.start_wall_s = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	}
 	do {
-		params.llc_id = manager_topology(d.mgr)->llc_id;
-		params.nr_llcs = manager_topology(d.mgr)->nr_llcs;
+		int *llcs, nr_llcs = queue_llcs(&o, manager_topology(d.mgr), &llcs);
+
+		if (nr_llcs < 0) {
+			fprintf(stderr, "scx_cells: cannot set up the LLC queues: %s\n",
+				strerror(-nr_llcs));
+			status = 1;
+			break;
+		}
+		params.llc_id = llcs;
+		params.nr_llcs = (unsigned int)nr_llcs;
 		ret = sched_start(&d.sched, &params, err, sizeof(err));
+		free(llcs);
 		if (ret) {
 			fprintf(stderr, "scx_cells: %s\n", err);
 			status = 1;
@@ -324,8 +398,11 @@ int main(int argc, char **argv)
 			break;
 		}
 		stats_restart(&d);
-		printf("scx_cells: scheduler enabled on %u CPUs, %u cells\n", d.nr_cpus,
-		       manager_cells(d.mgr) ? cells_count(manager_cells(d.mgr)) : 1);
+		printf("scx_cells: scheduler enabled on %u CPUs, %u cells, %u LLC queues per cell\n",
+		       d.nr_cpus, manager_cells(d.mgr) ? cells_count(manager_cells(d.mgr)) : 1,
+		       params.nr_llcs < 1		 ? 1
+		       : params.nr_llcs > CELLS_MAX_LLCS ? CELLS_MAX_LLCS
+							 : params.nr_llcs);
 		fflush(stdout);
 		ret = loop_run(&d);
 		sched_read_stats(d.sched, d.stats);

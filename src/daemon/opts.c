@@ -50,6 +50,7 @@ enum opt_kind {
 	K_HELP,
 	K_COMPAT,  /* accepted for scx_mitosis command lines, no effect */
 	K_UNDEFOK, /* --undefok NAME,...: handled before getopt (see drop_undefok()) */
+	K_RANGE,   /* --virt-llc MIN-MAX: two unsigned ints under @rule, MIN <= MAX */
 };
 
 /*
@@ -224,6 +225,61 @@ static const struct opt_def opt_defs[] = {
 		.usage = "--demand-smoothing A",
 		.help = "EWMA factor for demand, {min} < A <= {max} (1 = no\n"
 			"smoothing). Default: {default}",
+	},
+	{
+		.name = "enable-slice-shrinking",
+		.kind = K_FLAG,
+		.off = FIELD(enable_slice_shrinking),
+		.section = "Scheduling",
+		.usage = "--enable-slice-shrinking",
+		.help = "when a task waits on a per-CPU queue (pinned\n"
+			"tasks, per-CPU kworkers, ksoftirqd), cut the\n"
+			"running task's slice to twice the waiter's\n"
+			"average run time, clamped to the two options\n"
+			"below. Default: off",
+	},
+	{
+		.name = "slice-shrink-min-us",
+		.kind = K_UINT,
+		.off = FIELD(slice_shrink_min_us),
+		.rule = {.min = 50, .max = 1000000, .integer = true},
+		.dfl_num = 500,
+		.usage = "--slice-shrink-min-us US",
+		.help = "shortest slice shrinking leaves, {min}..{max},\n"
+			"at most --slice-shrink-max-us. Default: {default}",
+	},
+	{
+		.name = "slice-shrink-max-us",
+		.kind = K_UINT,
+		.off = FIELD(slice_shrink_max_us),
+		.rule = {.min = 50, .max = 1000000, .integer = true},
+		.dfl_num = 4000,
+		.usage = "--slice-shrink-max-us US",
+		.help = "longest slice shrinking leaves, {min}..{max}.\n"
+			"Default: {default}",
+	},
+	{
+		.name = "dynamic-affinity-cpu-selection",
+		.kind = K_FLAG,
+		.off = FIELD(dynamic_affinity),
+		.usage = "--dynamic-affinity-cpu-selection",
+		.help = "tasks allowed on several CPUs but not their whole\n"
+			"cell get an idle CPU of their mask at each wake-up\n"
+			"and are spread over its CPUs' queues at enqueue\n"
+			"(else they stay on their previous CPU's queue).\n"
+			"Default: off",
+	},
+	{
+		.name = "virt-llc",
+		.kind = K_RANGE,
+		.off = FIELD(virt_llc_min),
+		.rule = {.min = 1, .max = 4096, .integer = true},
+		.usage = "--virt-llc MIN-MAX",
+		.help = "split every LLC of more than MAX cores into\n"
+			"balanced groups of MIN..MAX cores ({min} <= MIN <=\n"
+			"MAX <= {max}), each with its own cell queue, so a\n"
+			"queue is not shared by every core of a large\n"
+			"cache. Default: one queue per LLC",
 	},
 	{
 		.name = "monitor-interval-s",
@@ -475,7 +531,11 @@ static void help(FILE *out)
 
 		if (d->section)
 			fprintf(out, "\n%s:\n", d->section);
-		fprintf(out, "  %-25s  ", d->usage);
+		/* A usage wider than its column gets a line of its own (80 columns in all). */
+		if (strlen(d->usage) > 25)
+			fprintf(out, "  %s\n%29s", d->usage, "");
+		else
+			fprintf(out, "  %-25s  ", d->usage);
 		for (;;) {
 			const char *nl = strchrnul(s, '\n');
 
@@ -601,6 +661,36 @@ static int add_cell_exclude(struct opts *o, const char *name, FILE *err)
 	return 0;
 }
 
+/* --virt-llc MIN-MAX into @lo and @hi. */
+static int set_range(const struct opt_def *d, unsigned int *lo, unsigned int *hi, const char *arg,
+		     FILE *err)
+{
+	const char *dash = strchr(arg, '-');
+	unsigned long a, b;
+	char *end;
+
+	if (!dash || dash == arg || !dash[1] || !is_decimal(arg, true) || *arg == '+' ||
+	    dash[1] == '+' || strchr(dash + 1, '-'))
+		goto bad;
+	errno = 0;
+	a = strtoul(arg, &end, 10);
+	if (end != dash || errno)
+		goto bad;
+	b = strtoul(dash + 1, &end, 10);
+	if (*end || errno)
+		goto bad;
+	if (a < d->rule.min || b > d->rule.max || a > b)
+		goto bad;
+	*lo = (unsigned int)a;
+	*hi = (unsigned int)b;
+	return 0;
+bad:
+	return usage_error(err,
+			   "--%s: must be MIN-MAX, cores per group, with %.0f <= MIN <= MAX <= "
+			   "%.0f (got '%s')",
+			   d->name, d->rule.min, d->rule.max, arg);
+}
+
 static int set_path(int val, const char **dst, const char *arg, FILE *err)
 {
 	if (!*arg)
@@ -700,6 +790,8 @@ static int apply(struct opts *o, const struct opt_def *d, const char *arg, int a
 		return set_path(val, (const char **)field, arg, err);
 	case K_EXCLUDE:
 		return add_cell_exclude(o, arg, err);
+	case K_RANGE:
+		return set_range(d, &o->virt_llc_min, &o->virt_llc_max, arg, err);
 	case K_FORMAT:
 		return set_stats_format(o, arg, err);
 	case K_JSON:
@@ -916,5 +1008,11 @@ static int parse_kept(struct opts *o, int argc, char **argv, const char *shorts,
 			"--cell-config and --cell-parent-cgroup cannot be combined (a parent is the rule \"PARENT/*\" in the config)");
 	if (o->cgroup_root && !o->cell_config)
 		return usage_error(err, "--cgroup-root only applies to --cell-config");
+	if (o->slice_shrink_min_us > o->slice_shrink_max_us)
+		return usage_error(
+			err,
+			"--slice-shrink-min-us (%u) must not exceed --slice-shrink-max-us "
+			"(%u)",
+			o->slice_shrink_min_us, o->slice_shrink_max_us);
 	return OPTS_RUN;
 }

@@ -46,6 +46,14 @@ struct opts {
 	double rebalance_cooldown_s; /* 0..86400 */
 	double demand_smoothing;     /* EWMA factor, (0, 1] */
 
+	/* Scheduling */
+	bool enable_slice_shrinking;	  /* per-CPU waiters cut the running task's slice */
+	unsigned int slice_shrink_min_us; /* 50..1000000, <= slice_shrink_max_us */
+	unsigned int slice_shrink_max_us; /* 50..1000000 */
+	bool dynamic_affinity;		  /* spread tasks allowed on part of their cell */
+	/* --virt-llc MIN-MAX: LLCs split into groups of MIN..MAX cores; 0/0 = off */
+	unsigned int virt_llc_min, virt_llc_max;
+
 	/* Runtime */
 	double monitor_interval_s; /* (0, 3600] */
 	unsigned int debounce_ms;  /* 0..60000; 0 = apply each cgroup event at once */

@@ -114,6 +114,10 @@ int sched_start(struct sched **out, const struct sched_params *params, char *err
 	s->skel->rodata->enable_borrowing = params->enable_borrowing;
 	s->skel->rodata->enable_reclaim = params->enable_reclaim;
 	s->skel->rodata->test_error_after_ns = params->test_error_after_ns;
+	s->skel->rodata->enable_slice_shrinking = params->enable_slice_shrinking;
+	s->skel->rodata->slice_shrink_min_ns = params->slice_shrink_min_ns;
+	s->skel->rodata->slice_shrink_max_ns = params->slice_shrink_max_ns;
+	s->skel->rodata->dynamic_affinity = params->dynamic_affinity;
 	/* One cell queue per LLC; machines with more LLCs than queues fold them together. */
 	nr_llcs = params->nr_llcs < 1 ? 1 : params->nr_llcs;
 	if (nr_llcs > CELLS_MAX_LLCS)

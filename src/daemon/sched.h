@@ -24,9 +24,12 @@ struct sched_params {
 	bool enable_borrowing;
 	bool enable_reclaim;	      /* preempt borrowers when the owner waits */
 	uint64_t test_error_after_ns; /* 0 = off */
-	const int *llc_id;	      /* [nr_cpus] dense LLC id per CPU (-1 offline), or NULL */
-	unsigned int nr_llcs;	      /* distinct LLCs (0/1: one queue per cell) */
-	int verbose;		      /* >= 2: libbpf debug output */
+	bool enable_slice_shrinking;  /* per-CPU waiters cut the running slice */
+	uint64_t slice_shrink_min_ns, slice_shrink_max_ns;
+	bool dynamic_affinity; /* spread tasks allowed on part of their cell */
+	const int *llc_id;     /* [nr_cpus] dense LLC id per CPU (-1 offline), or NULL */
+	unsigned int nr_llcs;  /* distinct LLCs (0/1: one queue per cell) */
+	int verbose;	       /* >= 2: libbpf debug output */
 };
 
 /* One cell of a configuration to publish. */

@@ -57,6 +57,8 @@ static void fill_snapshot(struct daemon *d, const struct view *v, struct metrics
 				.reclaim_preemptions = t[STAT_RECLAIM_KICK],
 				.resolves = t[STAT_RESOLVE],
 				.cfg_kicks = t[STAT_CFG_KICK],
+				.slice_shrinks = t[STAT_SLICE_SHRINK],
+				.affn_spread = t[STAT_AFFN_SPREAD],
 			},
 		.cells = d->mcells,
 	};
@@ -176,6 +178,8 @@ static void publish_stats(struct daemon *d, double elapsed_s)
 		.reclaim_runs = d->stats[STAT_RECLAIM_RUN],
 		.wakeups = d->stats[STAT_WAKEUPS],
 		.wake_wait_ns = d->stats[STAT_WAKE_WAIT_NS],
+		.slice_shrinks = d->stats[STAT_SLICE_SHRINK],
+		.affn_spread = d->stats[STAT_AFFN_SPREAD],
 	};
 	_Static_assert(VIEW_WAIT_BUCKETS == CELLS_WAIT_BUCKETS, "one histogram layout");
 	for (int b = 0; b < VIEW_WAIT_BUCKETS; b++)
@@ -264,7 +268,7 @@ void stats_summary(struct daemon *d)
 {
 	const uint64_t *st = d->stats;
 
-	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected, %llu retries, %llu reloads; placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; %llu reclaim preemptions; %llu queued tasks re-examined after publications, %llu of them moved for affinity; %llu wake-ups found their cell busy, %llu of them with a CPU lent; %llu owner tasks ran on reclaimed CPUs; %llu wake-ups, wait mean %.1f us\n",
+	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected, %llu retries, %llu reloads; placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; %llu reclaim preemptions; %llu queued tasks re-examined after publications, %llu of them moved for affinity; %llu wake-ups found their cell busy, %llu of them with a CPU lent; %llu owner tasks ran on reclaimed CPUs; %llu wake-ups, wait mean %.1f us; %llu slice shrinks; %llu affinity spreads\n",
 	       (double)(now_ns() - d->start_ns) / 1e9, (unsigned long long)d->nr_plans,
 	       (unsigned long long)d->nr_rebalances, (unsigned long long)d->nr_rejected,
 	       (unsigned long long)d->nr_retried, (unsigned long long)d->nr_reloads,
@@ -276,6 +280,7 @@ void stats_summary(struct daemon *d)
 	       (unsigned long long)st[STAT_OWNER_BUSY_LENT],
 	       (unsigned long long)st[STAT_RECLAIM_RUN], (unsigned long long)st[STAT_WAKEUPS],
 	       st[STAT_WAKEUPS] ? (double)st[STAT_WAKE_WAIT_NS] / (double)st[STAT_WAKEUPS] / 1e3
-				: 0.0);
+				: 0.0,
+	       (unsigned long long)st[STAT_SLICE_SHRINK], (unsigned long long)st[STAT_AFFN_SPREAD]);
 	fflush(stdout);
 }

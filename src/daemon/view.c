@@ -86,13 +86,15 @@ static void header(struct writer *w, const struct view *v)
 	writer_u64(w, "owner_busy_lent", " (lent %llu)", c->owner_busy_lent);
 	writer_u64(w, "reclaims", ", reclaims %llu", c->reclaims);
 	writer_u64(w, "reclaim_ticks", " (%llu on a tick", c->reclaim_ticks);
-	writer_u64(w, "reclaim_runs", ", %llu ran the cell's task)\n", c->reclaim_runs);
+	writer_u64(w, "reclaim_runs", ", %llu ran the cell's task)", c->reclaim_runs);
 	writer_u64(w, "wakeups", NULL, c->wakeups);
 	writer_double(w, "wake_wait_mean_us", 1, NULL, mean_us);
 	writer_begin_array(w, "wake_wait_hist");
 	for (int b = 0; b < VIEW_WAIT_BUCKETS; b++)
 		writer_u64(w, NULL, NULL, c->wake_wait_hist[b]);
 	writer_end_array(w);
+	writer_u64(w, "slice_shrinks", " | slice shrinks %llu", c->slice_shrinks);
+	writer_u64(w, "affn_spread", ", affinity spreads %llu\n", c->affn_spread);
 	writer_end_object(w);
 }
 

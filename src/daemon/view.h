@@ -35,6 +35,8 @@ struct view_counters {
 	uint64_t wakeups;	  /* wake-ups of unpinned tasks (run-queue wait measured) */
 	uint64_t wake_wait_ns;	  /* their total wait from wake-up to running */
 	uint64_t wake_wait_hist[VIEW_WAIT_BUCKETS]; /* [0] < 1 us, [b] [2^(b-1), 2^b) us */
+	uint64_t slice_shrinks;			    /* running slices cut for a per-CPU waiter */
+	uint64_t affn_spread; /* narrow-affinity tasks moved off their previous CPU */
 };
 
 struct view {

@@ -178,6 +178,31 @@ static void check_topology(const struct topology *t, const char *online_text)
 	}
 }
 
+/*
+ * --virt-llc on whatever topology came out: every online CPU has a group and only they; groups
+ * are dense, never span LLCs, and SMT siblings share theirs.
+ */
+static void check_virt_llc(const struct topology *t, unsigned int min, unsigned int max)
+{
+	int *v = calloc(t->nr_cpus, sizeof(*v)), n;
+
+	FUZZ_CHECK(v, "out of memory");
+	n = topology_virt_llc(t, min, max, v);
+	FUZZ_CHECK(n >= (int)(t->nr_llcs ? 1 : 0) && n <= (int)t->nr_cpus, "%d groups", n);
+	for (unsigned int a = 0; a < t->nr_cpus; a++) {
+		FUZZ_CHECK((v[a] < 0) == (t->llc_id[a] < 0) && v[a] < n, "cpu %u group %d", a,
+			   v[a]);
+		for (unsigned int b = 0; v[a] >= 0 && b < a; b++) {
+			if (v[b] == v[a])
+				FUZZ_CHECK(t->llc_id[b] == t->llc_id[a], "group %d spans LLCs",
+					   v[a]);
+			if (t->core_id[b] == t->core_id[a] && t->llc_id[b] == t->llc_id[a])
+				FUZZ_CHECK(v[b] == v[a], "core %d split", t->core_id[a]);
+		}
+	}
+	free(v);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *p;
@@ -219,6 +244,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		FUZZ_CHECK(t, "success without a topology");
 		check_topology(t, online);
+		check_virt_llc(t, 1, 1);
+		check_virt_llc(t, 1, 2);
+		check_virt_llc(t, 2, 3);
 		topology_free(t);
 	}
 	free(online);

@@ -203,6 +203,7 @@ EOF
 # ---- 3. --help, --version ---------------------------------------------------------------------
 OPTIONS="--cell-parent-cgroup --cell-exclude --cell0-min-cpus --max-cells --enable-borrowing
 --no-reclaim --borrow-slice-us --enable-rebalancing --rebalance-threshold --rebalance-cooldown-s --demand-smoothing
+--enable-slice-shrinking --slice-shrink-min-us --slice-shrink-max-us --dynamic-affinity-cpu-selection --virt-llc
 --monitor-interval-s --monitor --debounce-ms --slice-us --exit-after-s --dry-run --sysfs-root
 --stats-format --json --stats-socket --metrics-file --undefok --enable-llc-awareness
 --enable-work-stealing --test-error-after-ms --verbose --version --help"

@@ -47,7 +47,7 @@ static struct metrics_snapshot sample(void)
 		.rebalance_count = 1,
 		.cell_q_pct = 70.3,
 		.borrowed_pct = 8.4,
-		.bpf = {.placed_idle = 11, .reclaim_preemptions = 7},
+		.bpf = {.placed_idle = 11, .reclaim_preemptions = 7, .slice_shrinks = 4},
 		.num_cells = 2,
 		.cells = sample_cells,
 	};
@@ -84,6 +84,7 @@ static void test_stats_reply(void **state)
 	assert_int_equal(json_integer_value(json_object_get(r, "rebalance_count")), 1);
 	assert_true(json_real_value(json_object_get(r, "borrowed_pct")) == 8.4);
 	assert_int_equal(json_integer_value(json_object_get(r, "reclaim_preemptions")), 7);
+	assert_int_equal(json_integer_value(json_object_get(r, "slice_shrinks")), 4);
 	assert_true(json_real_value(json_object_get(r, "uptime_seconds")) == 12.346);
 	cells = json_object_get(r, "cells");
 	assert_true(json_is_object(cells));

@@ -124,6 +124,12 @@ static void assert_defaults(const struct opts *o)
 	assert_null(o->metrics_file);
 	assert_int_equal(o->verbose, 0);
 	assert_int_equal(o->test_error_after_ms, 0);
+	assert_false(o->enable_slice_shrinking);
+	assert_int_equal(o->slice_shrink_min_us, 500);
+	assert_int_equal(o->slice_shrink_max_us, 4000);
+	assert_false(o->dynamic_affinity);
+	assert_int_equal(o->virt_llc_min, 0);
+	assert_int_equal(o->virt_llc_max, 0);
 }
 
 static void test_defaults(void **state)
@@ -291,6 +297,10 @@ BAD_TEST(test_bad_debounce_ms, "--debounce-ms", "60001", "0.5", "-0.5")
 BAD_TEST(test_bad_slice_us, "--slice-us", "0", "99", "1000001", "20000.0")
 BAD_TEST(test_bad_borrow_slice_us, "--borrow-slice-us", "0", "49", "1000001", "2500.0")
 BAD_TEST(test_bad_exit_after_s, "--exit-after-s", "31536000.1", "-0.5", "1e-400")
+BAD_TEST(test_bad_slice_shrink_min_us, "--slice-shrink-min-us", "0", "49", "1000001", "500.0")
+BAD_TEST(test_bad_slice_shrink_max_us, "--slice-shrink-max-us", "0", "49", "1000001", "4e3")
+BAD_TEST(test_bad_virt_llc, "--virt-llc", "3-2", "0-1", "0-0", "2-3-4", "1-4097", "2", "a-b",
+	 "2-+3", "+2-3", "2.5-3", "2-3.0", "1-99999999999999999999", "-", "2--3")
 BAD_TEST(test_bad_test_error_after_ms, "--test-error-after-ms", "0", "3600001", "1.5")
 
 static void test_message_format(void **state)
@@ -656,6 +666,37 @@ static void test_undefok(void **state)
 	assert_usage(r, "unexpected argument '--a'");
 }
 
+/* --enable-slice-shrinking and its bounds, --dynamic-affinity-cpu-selection, --virt-llc. */
+static void test_sched_features(void **state)
+{
+	struct run *r = *state;
+
+	RUN(r, "--enable-slice-shrinking", "--slice-shrink-min-us", "100", "--slice-shrink-max-us",
+	    "100", "--dynamic-affinity-cpu-selection", "--virt-llc", "2-4");
+	assert_run_ok(r);
+	assert_true(r->o.enable_slice_shrinking);
+	assert_int_equal(r->o.slice_shrink_min_us, 100);
+	assert_int_equal(r->o.slice_shrink_max_us, 100);
+	assert_true(r->o.dynamic_affinity);
+	assert_int_equal(r->o.virt_llc_min, 2);
+	assert_int_equal(r->o.virt_llc_max, 4);
+	RUN(r, "--virt-llc=1-1");
+	assert_run_ok(r);
+	assert_int_equal(r->o.virt_llc_max, 1);
+	RUN(r, "--virt-llc=4096-4096");
+	assert_run_ok(r);
+	/* the bounds must be in order: a min above the default max is an error on its own */
+	RUN(r, "--slice-shrink-min-us", "5000");
+	assert_usage(r,
+		     "--slice-shrink-min-us (5000) must not exceed --slice-shrink-max-us (4000)");
+	RUN(r, "--slice-shrink-min-us", "5000", "--slice-shrink-max-us", "6000");
+	assert_run_ok(r);
+	RUN(r, "--virt-llc", "3-2");
+	assert_usage(r,
+		     "--virt-llc: must be MIN-MAX, cores per group, with 1 <= MIN <= MAX <= 4096 "
+		     "(got '3-2')");
+}
+
 /* scx_mitosis's --enable-llc-awareness and --enable-work-stealing are accepted. */
 static void test_mitosis_compat_flags(void **state)
 {
@@ -686,6 +727,9 @@ int main(void)
 		T(test_bad_slice_us),
 		T(test_bad_borrow_slice_us),
 		T(test_bad_exit_after_s),
+		T(test_bad_slice_shrink_min_us),
+		T(test_bad_slice_shrink_max_us),
+		T(test_bad_virt_llc),
 		T(test_bad_test_error_after_ms),
 		T(test_message_format),
 		T(test_cell_exclude),
@@ -701,6 +745,7 @@ int main(void)
 		T(test_repeated_parsing),
 		T(test_undefok),
 		T(test_mitosis_compat_flags),
+		T(test_sched_features),
 #undef T
 	};
 

@@ -382,6 +382,159 @@ static void test_synth(void **state)
 	topology_free(t);
 }
 
+/* Sizes in CPUs of the virtual LLCs of @t under [min, max]; returns the number of groups. */
+static int vsizes(const struct topology *t, unsigned int min, unsigned int max, int *vllc,
+		  unsigned int *size)
+{
+	int n = topology_virt_llc(t, min, max, vllc);
+
+	for (int g = 0; g < n; g++)
+		size[g] = 0;
+	for (unsigned int cpu = 0; cpu < t->nr_cpus; cpu++)
+		if (vllc[cpu] >= 0)
+			size[vllc[cpu]]++;
+	return n;
+}
+
+static void test_virt_llc_examples(void **state)
+{
+	struct topology *t;
+	unsigned int size[64];
+	int v[64];
+
+	(void)state;
+	/* 8 cores in one LLC, 2-3: 3,3,2, in CPU order */
+	assert_int_equal(topology_synth(&t, 8, 8, 1, NULL), 0);
+	assert_int_equal(vsizes(t, 2, 3, v, size), 3);
+	assert_int_equal(size[0], 3);
+	assert_int_equal(size[1], 3);
+	assert_int_equal(size[2], 2);
+	assert_int_equal(v[0], 0);
+	assert_int_equal(v[2], 0);
+	assert_int_equal(v[3], 1);
+	assert_int_equal(v[6], 2);
+	assert_int_equal(v[7], 2);
+	/* 2-4: 4,4; an LLC no larger than MAX stays whole; MIN above MAX/2: MIN wins */
+	assert_int_equal(vsizes(t, 2, 4, v, size), 2);
+	assert_int_equal(size[0], 4);
+	assert_int_equal(vsizes(t, 1, 8, v, size), 1);
+	assert_int_equal(vsizes(t, 5, 5, v, size), 1); /* 8 cores: 5+3 breaks MIN, so one of 8 */
+	assert_int_equal(size[0], 8);
+	assert_int_equal(vsizes(t, 1, 1, v, size), 8);
+	assert_int_equal(topology_virt_llc(t, 0, 3, v), -EINVAL);
+	assert_int_equal(topology_virt_llc(t, 4, 3, v), -EINVAL);
+	topology_free(t);
+
+	/* 10 cores, 2-4: 4,3,3 */
+	assert_int_equal(topology_synth(&t, 10, 10, 1, NULL), 0);
+	assert_int_equal(vsizes(t, 2, 4, v, size), 3);
+	assert_int_equal(size[0], 4);
+	assert_int_equal(size[1], 3);
+	assert_int_equal(size[2], 3);
+	topology_free(t);
+
+	/* SMT siblings stay together: 16 CPUs, 8 cores of 2, groups of 2-3 cores: 3,3,2 cores */
+	assert_int_equal(topology_synth(&t, 16, 16, 2, NULL), 0);
+	assert_int_equal(vsizes(t, 2, 3, v, size), 3);
+	assert_int_equal(size[0], 6);
+	assert_int_equal(size[2], 4);
+	for (unsigned int cpu = 0; cpu < 16; cpu += 2)
+		assert_int_equal(v[cpu], v[cpu + 1]);
+	topology_free(t);
+
+	/* Groups never span LLCs: 2 LLCs of 8 cores, 2-4: ids 0,1 in the first, 2,3 in the other */
+	assert_int_equal(topology_synth(&t, 16, 8, 1, NULL), 0);
+	assert_int_equal(vsizes(t, 2, 4, v, size), 4);
+	assert_int_equal(v[0], 0);
+	assert_int_equal(v[7], 1);
+	assert_int_equal(v[8], 2);
+	assert_int_equal(v[15], 3);
+	topology_free(t);
+}
+
+static void test_virt_llc_offline(void **state)
+{
+	struct cpumask *on = cpumask_alloc(8);
+	struct topology *t;
+	unsigned int size[8];
+	int v[8];
+
+	(void)state;
+	assert_non_null(on);
+	cpumask_fill(on);
+	cpumask_clear(on, 3);
+	/* 7 online cores, 2-3: 3,2,2 over the online ones; the offline CPU has none */
+	assert_int_equal(topology_synth(&t, 8, 8, 1, on), 0);
+	assert_int_equal(vsizes(t, 2, 3, v, size), 3);
+	assert_int_equal(v[3], -1);
+	assert_int_equal(size[0], 3);
+	assert_int_equal(size[1], 2);
+	assert_int_equal(size[2], 2);
+	assert_int_equal(v[2], 0); /* online cores 0,1,2 | 4,5 | 6,7 */
+	assert_int_equal(v[4], 1);
+	assert_int_equal(v[5], 1);
+	assert_int_equal(v[6], 2);
+	topology_free(t);
+	cpumask_free(on);
+}
+
+/* A core that sysfs puts in two LLCs counts as one core in each; its siblings stay together. */
+static void test_virt_llc_core_in_two_llcs(void **state)
+{
+	struct topology *t;
+	int v[4];
+
+	(void)state;
+	assert_int_equal(topology_synth(&t, 4, 4, 4, NULL), 0); /* one core of 4 CPUs */
+	t->llc_id[2] = t->llc_id[3] = 1;			/* ... over two LLCs */
+	t->nr_llcs = 2;
+	assert_int_equal(topology_virt_llc(t, 1, 1, v), 2);
+	assert_int_equal(v[0], 0);
+	assert_int_equal(v[1], 0);
+	assert_int_equal(v[2], 1);
+	assert_int_equal(v[3], 1);
+	topology_free(t);
+}
+
+/* Every n, MIN, MAX: balanced, contiguous, within [MIN, MAX] whenever a balanced split can be. */
+static void test_virt_llc_property(void **state)
+{
+	unsigned int size[64];
+	int v[64];
+
+	(void)state;
+	for (unsigned int n = 1; n <= 64; n++) {
+		struct topology *t;
+
+		assert_int_equal(topology_synth(&t, n, n, 1, NULL), 0);
+		for (unsigned int min = 1; min <= 8; min++) {
+			for (unsigned int max = min; max <= 8; max++) {
+				int k = vsizes(t, min, max, v, size);
+				unsigned int lo = n, hi = 0;
+
+				assert_true(k >= 1 && (unsigned int)k <= n);
+				for (unsigned int cpu = 1; cpu < n; cpu++)
+					assert_true(v[cpu] == v[cpu - 1] ||
+						    v[cpu] == v[cpu - 1] + 1);
+				for (int g = 0; g < k; g++) {
+					lo = size[g] < lo ? size[g] : lo;
+					hi = size[g] > hi ? size[g] : hi;
+				}
+				assert_true(hi - lo <= 1);
+				if (n <= max) {
+					assert_int_equal(k, 1);
+					continue;
+				}
+				assert_true(lo >= min); /* MIN is a floor */
+				/* MAX holds unless MIN forced fewer, larger groups */
+				if ((n / ((n + max - 1) / max)) >= min)
+					assert_true(hi <= max);
+			}
+		}
+		topology_free(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -400,6 +553,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_huge_file_is_an_error, setup, teardown),
 		cmocka_unit_test(test_real_sysfs),
 		cmocka_unit_test(test_synth),
+		cmocka_unit_test(test_virt_llc_examples),
+		cmocka_unit_test(test_virt_llc_offline),
+		cmocka_unit_test(test_virt_llc_core_in_two_llcs),
+		cmocka_unit_test(test_virt_llc_property),
 	};
 	return cmocka_run_group_tests_name("topology", tests, NULL, NULL);
 }

@@ -92,7 +92,9 @@ static struct view base_view(struct fixture *fx)
 			     .reclaim_runs = 2,
 			     .wakeups = 10,
 			     .wake_wait_ns = 25000,
-			     .wake_wait_hist = {[0] = 6, [2] = 3, [15] = 1}},
+			     .wake_wait_hist = {[0] = 6, [2] = 3, [15] = 1},
+			     .slice_shrinks = 5,
+			     .affn_spread = 6},
 		.plan = fx->plan,
 		.running = fx->running,
 		.label = label,
@@ -131,7 +133,7 @@ static void test_text(void **state)
 	assert_contains(out,
 			"re-examined after publications 7 (moved for affinity 2) | wake-ups 10, "
 			"wait mean 2.5 us; cell busy 9 (lent 4), reclaims 3 (1 on a tick, 2 ran "
-			"the cell's task)");
+			"the cell's task) | slice shrinks 5, affinity spreads 6\n");
 	assert_contains(out, "  cpu     0   1   2   3\n");
 	assert_contains(out, "  1*");
 	assert_contains(out, "   .");
@@ -155,10 +157,11 @@ static void test_json(void **state)
 	assert_contains(out,
 			"\"queue\":{\"idle\":10.0,\"cell\":70.0,\"pinned\":5.0,\"borrowed\":15.0}");
 	assert_contains(
-		out, "\"counters\":{\"reenq\":7,\"reenq_affn\":2,\"owner_busy\":9,"
-		     "\"owner_busy_lent\":4,\"reclaims\":3,\"reclaim_ticks\":1,\"reclaim_runs\":2,"
-		     "\"wakeups\":10,\"wake_wait_mean_us\":2.5,"
-		     "\"wake_wait_hist\":[6,0,3,0,0,0,0,0,0,0,0,0,0,0,0,1]},");
+		out,
+		"\"counters\":{\"reenq\":7,\"reenq_affn\":2,\"owner_busy\":9,"
+		"\"owner_busy_lent\":4,\"reclaims\":3,\"reclaim_ticks\":1,\"reclaim_runs\":2,"
+		"\"wakeups\":10,\"wake_wait_mean_us\":2.5,"
+		"\"wake_wait_hist\":[6,0,3,0,0,0,0,0,0,0,0,0,0,0,0,1],\"slice_shrinks\":5,\"affn_spread\":6},");
 	assert_contains(out, "\"cpu_map\":[{\"cpu\":0,");
 	assert_contains(out, "\"running\":-1");
 	assert_contains(out, "\"cgroup\":\"ba\\\"tch\"");
