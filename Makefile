@@ -320,3 +320,10 @@ STRESS_RUNS ?= 1
 test-stress: $(BUILD)/scx_cells $(VM_TOOLS)
 	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) VM_CPUS=$(VM_CPUS) tests/vm/stress.sh $(STRESS_RUNS)
 .PHONY: test-stress
+
+# ---- the long soak (issue #13), on demand only: churn, cpusets, hotplug, borrowing and ---------
+# rebalancing for SOAK_MIN minutes in one VM (tests/vm/soak.sh, tests/vm/cases/soak.sh).
+SOAK_MIN ?= 30
+soak: $(BUILD)/scx_cells $(VM_TOOLS)
+	SOAK_MIN=$(SOAK_MIN) VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/soak.sh
+.PHONY: soak

@@ -53,12 +53,12 @@ die() {
 
 # list_cases: names of all tests/vm/cases/*.sh, sorted; `all` runs these. The demo
 # (cases/demo*.sh) and the benchmarks (cases/bench_*.sh) are not tests, the llc_* cases need
-# a VM with two LLCs (VM_SMP) and the cpu8_* cases 8 vCPUs: those run only when named.
+# a VM with two LLCs (VM_SMP) and the cpu8_* cases 8 vCPUs, soak* is `make soak`: those run only when named.
 list_cases() {
 	local f b
 	for f in "$here"/cases/*.sh; do
 		b=$(basename "$f" .sh)
-		[[ -f $f && $b != demo* && $b != bench_* && $b != llc_* && $b != cpu8_* ]] && echo "$b"
+		[[ -f $f && $b != demo* && $b != bench_* && $b != llc_* && $b != cpu8_* && $b != soak* ]] && echo "$b"
 	done | LC_ALL=C sort
 }
 
