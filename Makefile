@@ -183,7 +183,8 @@ vm-test: $(BUILD)/scx_cells $(VM_TOOLS)
 	@rc=0; VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus $(VM_CPUS) all \
 		| tee $(BUILD)/vm.log || rc=1; \
 	VM_SMP=4,sockets=2,cores=2 VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh \
-		--out $(BUILD)/vm-llc llc_cells | tee $(BUILD)/vm-llc.log || rc=1; \
+		--out $(BUILD)/vm-llc $(patsubst tests/vm/cases/%.sh,%,$(wildcard tests/vm/cases/llc_*.sh)) \
+		| tee $(BUILD)/vm-llc.log || rc=1; \
 	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus 8 --out $(BUILD)/vm-8 \
 		$(patsubst tests/vm/cases/%.sh,%,$(wildcard tests/vm/cases/cpu8_*.sh)) \
 		| tee $(BUILD)/vm-8.log || rc=1; \

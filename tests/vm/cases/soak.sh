@@ -1,12 +1,13 @@
 #!/bin/sh
 # soak: everything at once for SOAK_MIN minutes (`make soak`; not in `all`, not in CI): cgroup
 # churn (cells created and destroyed by cgchurn), cpuset writes, CPU hotplug (cpu3 off and on),
-# with --enable-borrowing and --enable-rebalancing, CPU hogs in two long-lived cells, a pinned
-# task, a fork loop. Rounds repeat until the time is up; after every round it checks:
+# with --enable-borrowing and --enable-rebalancing, CPU hogs in three long-lived cells (a: three
+# hogs and a pinned task; b: one hog, a fork loop and a cpuset rewritten every round; c: two hogs
+# every other 3 rounds, so demand swings and rebalancing has work). Rounds repeat until the time is up; after every round it checks:
 #  - no exit: the daemon is alive, sched_ext is enabled, enable_seq is the start value plus the
 #    restarts the hotplug writes asked for (each write is one restart, waited for), nothing else;
 #  - no stall, lockup, oops, warning or sched_ext error in dmesg (hotplug restarts excepted);
-#  - no leaked cell id: once the churn cgroups are gone the stats list exactly cells 1:a 2:b
+#  - no leaked cell id: once the churn cgroups are gone the stats list exactly cells 1:a 2:b 3:c
 #    (ids in use == live cells, lowest ids);
 #  - the daemon's memory is flat: VmRSS of /proc/PID/status sampled every round; at the end
 #    first/last/max are printed and max - first must stay below RSS_GROWTH_KB.
@@ -60,7 +61,7 @@ check() {
 		fail "$1: enable_seq is $_s, want $want_seq ($seq0 + $hotplugs hotplug restarts)"
 	_p=$(stall_lines)
 	[ -z "$_p" ] || fail "$1: kernel problems: $_p"
-	wait_stats 50 "$1: churn cells gone, exactly 1:a 2:b listed" stats_cells_are "1:a 2:b"
+	wait_stats 50 "$1: churn cells gone, exactly 1:a 2:b 3:c listed" stats_cells_are "1:a 2:b 3:c"
 	_r=$(rss_kb)
 	[ -n "$_r" ] || fail "$1: cannot read VmRSS of pid $SCHED_PID"
 	[ -n "$rss_first" ] || rss_first=$_r
@@ -70,12 +71,12 @@ check() {
 		fail "$1: daemon VmRSS grew from $rss_first kB to $rss_max kB (bound +$RSS_GROWTH_KB kB)"
 }
 
-for c in a b; do
+for c in a b c; do
 	cg_create "work/$c" >/dev/null
 done
-# Hogs at a 50% duty cycle (full spinners make every cgroup operation crawl under TCG): two in
-# a, one in b, a task of a pinned to CPU 1, a fork loop in b.
-for c in a a b; do
+# Hogs at a 50% duty cycle (full spinners make every cgroup operation crawl under TCG): three in
+# a, one in b, a task of a pinned to CPU 1, a fork loop in b; c's come and go (c_hogs).
+for c in a a a b; do
 	sh -c "echo \$\$ > $CGROUP_ROOT/work/$c/cgroup.procs && exec dutyspin 10 10" &
 	SPINNERS="$SPINNERS $!"
 done
@@ -84,12 +85,27 @@ SPINNERS="$SPINNERS $!"
 sh -c "echo \$\$ > $CGROUP_ROOT/work/b/cgroup.procs && while :; do /bin/true; sleep 0.05; done" &
 SPINNERS="$SPINNERS $!"
 wait_for 5 "hogs in work/a and work/b" cg_has_procs work/a work/b
+C_HOGS=
+
+# c_hogs on|off: start or stop the two hogs of cell c.
+c_hogs() {
+	if [ "$1" = on ]; then
+		for _ in 1 2; do
+			sh -c "echo \$\$ > $CGROUP_ROOT/work/c/cgroup.procs && exec dutyspin 10 10" &
+			C_HOGS="$C_HOGS $!"
+		done
+	elif [ -n "$C_HOGS" ]; then
+		# shellcheck disable=SC2086 # one word per pid
+		kill $C_HOGS && wait $C_HOGS 2>/dev/null
+		C_HOGS=
+	fi
+}
 
 start_sched --cell-parent-cgroup /work --monitor-interval-s 1 --stats-format json \
-	--debounce-ms 50 --enable-borrowing --enable-rebalancing
+	--debounce-ms 50 --enable-borrowing --enable-rebalancing --rebalance-cooldown-s 2
 want_seq=$(enable_seq)
 seq0=$want_seq
-wait_stats 20 "cells a and b in the stats" stats_cells_are "1:a 2:b"
+wait_stats 20 "cells a b c in the stats" stats_cells_are "1:a 2:b 3:c"
 log "soak: $SOAK_MIN min; cells $(stats_cells_summary); enable_seq $seq0"
 
 rss_first='' rss_last='' rss_max=0
@@ -109,6 +125,8 @@ while [ "$(now_cs)" -lt "$t_end" ]; do
 	shift $(((rounds - 1) % $#))
 	cg_set_cpus work/b "$1"
 	cpuset_writes=$((cpuset_writes + 1))
+	# demand swings: c busy for 3 rounds, idle for 3
+	if [ $((rounds % 6)) -eq 1 ]; then c_hogs on; elif [ $((rounds % 6)) -eq 4 ]; then c_hogs off; fi
 	# hotplug: each write makes the kernel end the scheduler; the daemon restarts it
 	if [ $((rounds % HOTPLUG_EVERY)) -eq 0 ]; then
 		if [ "$offline" = 0 ]; then v=0 offline=1; else v=1 offline=0; fi
@@ -135,11 +153,15 @@ done
 }
 t1=$(now_cs)
 [ "$rounds" -ge 2 ] || fail "only $rounds rounds in $SOAK_MIN min"
-plans=$(stats_plans) rebal=$(stats_field rebalances)
-counters=$(last_stats | sed -n 's/.*"counters":{"reenq":\([0-9]*\),"reenq_affn":\([0-9]*\),.*/reenq=\1 reenq_affn=\2/p')
+c_hogs off
 kill_spinners
 stop_sched
 log "daemon: $(summary_line)"
+# whole-run numbers from the daemon's exit summary (the BPF counters restart with each hotplug
+# restart; the summary is the daemon's own total)
+plans=$(summary_plans)
+rebal=$(summary_line | sed -n 's/.* \([0-9]*\) rebalances.*/\1/p')
+counters=$(summary_line | sed -n 's/.* \([0-9]*\) queued tasks re-examined after publications, \([0-9]*\) of them.*/reenq=\1 reenq_affn=\2/p')
 echo "SOAK: minutes=$SOAK_MIN wall_s=$(fmt_cs $((t1 - t0))) rounds=$rounds churn_cycles=$churn" \
 	"cpuset_writes=$cpuset_writes hotplug_writes=$hotplugs restarts=$((want_seq - seq0))" \
 	"enable_seq=$seq0->$(enable_seq) plans=$plans rebalances=$rebal $counters" \
