@@ -85,7 +85,7 @@ mkdir /sys/fs/cgroup/unified /sys/fs/cgroup/systemd &&
 mount -t cgroup2 none /sys/fs/cgroup/unified &&
 mount -t cgroup -o none,name=scxtest none /sys/fs/cgroup/systemd &&
 grep cgroup /proc/self/mountinfo && exec /bin/scx_cells \"\$@\""
-SCX_BIN=$(command -v unshare) start_sched -m -- sh -c "$HYB" scx_cells --cell-parent-cgroup /work \
+SCX_BIN=/bin/busybox start_sched unshare -m -- sh -c "$HYB" scx_cells --cell-parent-cgroup /work \
 	--monitor-interval-s 0.2 --stats-format json --debounce-ms 50
 seq0=$(enable_seq)
 log "B: the daemon's cgroup mounts:"
