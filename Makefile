@@ -189,7 +189,8 @@ vm-test: $(BUILD)/scx_cells $(VM_TOOLS)
 	@rc=0; VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus $(VM_CPUS) all \
 		| tee $(BUILD)/vm.log || rc=1; \
 	VM_SMP=4,sockets=2,cores=2 VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh \
-		--out $(BUILD)/vm-llc llc_cells | tee $(BUILD)/vm-llc.log || rc=1; \
+		--out $(BUILD)/vm-llc $(patsubst tests/vm/cases/%.sh,%,$(wildcard tests/vm/cases/llc_*.sh)) \
+		| tee $(BUILD)/vm-llc.log || rc=1; \
 	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/run.sh --cpus 8 --out $(BUILD)/vm-8 \
 		$(patsubst tests/vm/cases/%.sh,%,$(wildcard tests/vm/cases/cpu8_*.sh)) \
 		| tee $(BUILD)/vm-8.log || rc=1; \
@@ -327,3 +328,10 @@ STRESS_RUNS ?= 1
 test-stress: $(BUILD)/scx_cells $(VM_TOOLS)
 	VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) VM_CPUS=$(VM_CPUS) tests/vm/stress.sh $(STRESS_RUNS)
 .PHONY: test-stress
+
+# ---- the long soak (issue #13), on demand only: churn, cpusets, hotplug, borrowing and ---------
+# rebalancing for SOAK_MIN minutes in one VM (tests/vm/soak.sh, tests/vm/cases/soak.sh).
+SOAK_MIN ?= 30
+soak: $(BUILD)/scx_cells $(VM_TOOLS)
+	SOAK_MIN=$(SOAK_MIN) VMLINUZ=$(VMLINUZ) BUILD_DIR=$(BUILD) tests/vm/soak.sh
+.PHONY: soak

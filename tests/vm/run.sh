@@ -67,13 +67,14 @@ case_file() {
 	return 1
 }
 
-# list_cases: names of all tests/vm/cases/*.sh, sorted; `all` runs these. Cases that need a VM
-# of another shape (llc_*: two LLCs, VM_SMP; cpu8_*: 8 vCPUs) are in it too and skip themselves
-# on a VM that does not suit them; `make vm-test` runs them again on a boot that does.
+# list_cases: names of all tests/vm/cases/*.sh but soak* (`make soak` runs those), sorted; `all`
+# runs these. Cases that need a VM of another shape (llc_*: two LLCs, VM_SMP; cpu8_*: 8 vCPUs)
+# are in it too and skip themselves on a VM that does not suit them; `make vm-test` runs them
+# again on a boot that does.
 list_cases() {
 	local f
 	for f in "$here"/cases/*.sh; do
-		[[ -f $f ]] && basename "$f" .sh
+		[[ -f $f && $(basename "$f" .sh) != soak* ]] && basename "$f" .sh
 	done | LC_ALL=C sort
 }
 
