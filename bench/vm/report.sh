@@ -97,7 +97,7 @@ verdict() { # AWK-CONDITION -> met / NOT met
 			for c in cells_noreclaim cells_longslice; do
 				w=$(col "$out/isolation.csv" 1 "$c" rqwait_us)
 				[[ -n $w ]] || continue
-				r=$(awk -v a="$w" -v b="$wb" 'BEGIN { printf "%.1f", b > 0 ? a / b : 0 }')
+				r=$(awk -v a="$w" -v b="$wb" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
 				echo "- isolation, $c (deliberately bad): run-queue wait $w us = ${r}x cells_borrow's (the benchmark can fail, i.e. >= 2x: $(verdict "$r >= 2"))"
 			done
 		fi
