@@ -436,6 +436,9 @@ done
 # ---- install, systemd unit, man page ------------------------------------------------------------
 . "$here/install.sh"
 
+# ---- the Debian package ------------------------------------------------------------------------
+. "$here/deb.sh"
+
 # ---- building with the system's toolchain (TOOLCHAIN=system) -------------------------------------
 . "$here/toolchain.sh"
 
