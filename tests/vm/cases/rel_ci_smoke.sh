@@ -9,9 +9,11 @@
 # migrates every worker between CPUs); --rebalance-cooldown-s 2.
 # Passes if the daemon stays alive, enable_seq does not change, no sched_ext error or kernel
 # stall/lockup/warning shows up in dmesg, the daemon keeps printing stats, every stressor of
-# every cell makes progress (bogo ops > 0), at least one rebalance was applied and one task ran
-# on a borrowed CPU (the features were exercised, not only switched on), and SIGINT unloads it to
-# `disabled`.
+# every cell makes progress (bogo ops > 0), tasks ran on borrowed CPUs (borrowing was exercised,
+# not only switched on), and SIGINT unloads it to `disabled`. The rebalances applied are logged,
+# with the cells' smoothed utilisation in the middle of the run, but not required: three cells
+# and the root cell on 4 vCPUs own one CPU each, so there is no CPU to move (0 rebalances in 4
+# runs although the spread was ~98 points; see docs/reliability.md).
 # How it fails: any ejection by the kernel (runnable task stall, an invalid dispatch from an
 # affinity change racing a rebalance publication) ends the run early with the reason.
 # Needs --timeout >= 100 (the default 120 is enough).
@@ -97,7 +99,9 @@ stop_sched
 log "daemon: $(summary_line)"
 nrebal=$(summary_line | sed -n 's/.* \([0-9]*\) rebalances.*/\1/p')
 nborrow=$(summary_line | sed -n 's/.* \([0-9]*\) borrowed;.*/\1/p')
-[ "${nrebal:-0}" -ge 1 ] || fail "no rebalance applied in ${STRESS_S}s with cells of unequal load: $(summary_line)"
+log "rebalances applied: ${nrebal:-?}; cells in the middle of the run (id:smoothed util %):" \
+	"$(grep '^{"t":' "$SCHED_LOG" | sed -n "$(((n0 + n1) / 2))p" | sed 's/},{/}\n{/g' |
+		sed -n 's/.*"id":\([0-9]*\),.*"smoothed_util_pct":\([0-9.]*\),.*/\1:\2/p' | tr '\n' ' ')"
 [ "${nborrow:-0}" -ge 1 ] || fail "no placement on a borrowed CPU in ${STRESS_S}s: $(summary_line)"
 cg_remove work
 echo ok

@@ -157,8 +157,9 @@ c_hogs off
 kill_spinners
 stop_sched
 log "daemon: $(summary_line)"
-# whole-run numbers from the daemon's exit summary (the BPF counters restart with each hotplug
-# restart; the summary is the daemon's own total)
+# numbers from the daemon's exit summary: plans and rebalances are the daemon's own totals; the
+# BPF counters (reenq, reenq_affn) start again with every hotplug restart, so they cover only
+# the last scheduler instance
 plans=$(summary_plans)
 rebal=$(summary_line | sed -n 's/.* \([0-9]*\) rebalances.*/\1/p')
 counters=$(summary_line | sed -n 's/.* \([0-9]*\) queued tasks re-examined after publications, \([0-9]*\) of them.*/reenq=\1 reenq_affn=\2/p')
