@@ -6,7 +6,7 @@
 #        per host core, `nproc`); extra run.sh options in STRESS_RUN_OPTS.
 #
 # Starts STRESS_HOGS CPU hogs (stress-ng --cpu) on the host, then runs the VM suite RUNS
-# times in a row the way `make vm-test` does (every case on VM_CPUS vCPUs, then llc_cells on a
+# times in a row the way `make vm-test` does (every case on VM_CPUS vCPUs, then the llc_* cases on a
 # two-LLC VM), each run into its own $BUILD_DIR/vm-stress-N{,-llc}. The hogs are stopped when
 # this script ends, however it ends (a trap; and stress-ng's own --timeout as a backstop if
 # this script is SIGKILLed). Prints one summary line per run and the total; exit status 0 iff
@@ -48,13 +48,14 @@ echo "stress: $hogs CPU hogs on $(nproc) host cores (stress-ng pid ${hog_pid:-no
 # STRESS_RUN_OPTS: extra run.sh options, word-split on purpose.
 read -r -a extra <<<"${STRESS_RUN_OPTS:-}"
 bad=0 summary=()
+mapfile -t llc_cases < <(cd "$here/cases" && ls llc_*.sh | sed 's/\.sh$//')
 for ((i = 1; i <= runs; i++)); do
 	t0=$SECONDS
 	o=$BUILD_DIR/vm-stress-$i
 	BUILD_DIR=$BUILD_DIR "$here/run.sh" --cpus "$vm_cpus" --out "$o" "${extra[@]}" all | tee "$o.log"
 	rc1=${PIPESTATUS[0]}
 	VM_SMP=4,sockets=2,cores=2 BUILD_DIR=$BUILD_DIR "$here/run.sh" --out "$o-llc" "${extra[@]}" \
-		llc_cells | tee "$o-llc.log"
+		"${llc_cases[@]}" | tee "$o-llc.log"
 	rc2=${PIPESTATUS[0]}
 	line="run $i: $(grep -h '^vm: [0-9]* passed' "$o.log" "$o-llc.log" | sed 's/^vm: //' | paste -sd ';' -)"
 	line+="; $((SECONDS - t0)) s; run.sh status $rc1/$rc2"
