@@ -70,7 +70,7 @@ start_sched --cell-config /etc/scx_cells/cells.json --enable-borrowing --monitor
 	--stats-format json
 wait_stats 50 "the three pods as cells" stats_have_cells "$G" "$B" "$E"
 sh_x "cat /sys/kernel/sched_ext/state /sys/kernel/sched_ext/root/ops"
-sh_x "grep -E 'cell [0-9]+ created|applied plan 1 ' $SCHED_LOG"
+sh_x "grep -E 'Created cell [0-9]+ for cgroup|applied plan 1:' $SCHED_LOG"
 seq0=$(enable_seq)
 # a rule changes: best-effort pods may not borrow; reload without a restart
 sed -i 's/"weight": 50, "max_cpus": 1}/"weight": 50, "max_cpus": 1, "borrow": false}/' \

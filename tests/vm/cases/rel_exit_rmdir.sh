@@ -86,15 +86,15 @@ wait_stats 50 "the cells back to the baseline 1:keep" stats_cells_are "1:keep"
 assert_sched_healthy "$seq0"
 problems=$(kmsg_kernel_problems)
 [ -z "$problems" ] || fail "kernel problems: $problems"
-created=$(grep -c '^scx_cells: cell [0-9]* created: ' "$SCHED_LOG")
-destroyed=$(grep -c '^scx_cells: cell [0-9]* destroyed: ' "$SCHED_LOG")
-ids=$(sed -n "$((lines0 + 1)),\$p" "$SCHED_LOG" | sed -n 's/^scx_cells: cell \([0-9]*\) created: x.*/\1/p' |
+created=$(grep -c '^scx_cells: Created cell [0-9]* for cgroup ' "$SCHED_LOG")
+destroyed=$(grep -c '^scx_cells: Destroyed cell [0-9]* for cgroup ' "$SCHED_LOG")
+ids=$(sed -n "$((lines0 + 1)),\$p" "$SCHED_LOG" | sed -n 's/^scx_cells: Created cell \([0-9]*\) for cgroup .*\/work\/x[0-9]* .*/\1/p' |
 	sort -n | uniq -c | awk '{printf "id%s x%s ", $2, $1}')
 log "churn cells created, by id: ${ids:-none}; log lines $created created, $destroyed destroyed"
 [ "$as_cell" -eq 0 ] || [ -n "$ids" ] || fail "no churn cell was ever created"
 [ $((created - destroyed)) -eq 1 ] ||
 	fail "created ($created) - destroyed ($destroyed) = $((created - destroyed)), want 1 live cell (keep)"
-high=$(sed -n "$((lines0 + 1)),\$p" "$SCHED_LOG" | sed -n 's/^scx_cells: cell \([0-9]*\) created: .*/\1/p' |
+high=$(sed -n "$((lines0 + 1)),\$p" "$SCHED_LOG" | sed -n 's/^scx_cells: Created cell \([0-9]*\) for cgroup .*/\1/p' |
 	awk '$1 > 3' | sort -un | tr '\n' ' ')
 [ -z "$high" ] || fail "churn cells got ids $high: with one churn cgroup at a time, ids above 3 are leaked ids"
 mkdir "$CGROUP_ROOT/work/after" || fail "mkdir work/after"
