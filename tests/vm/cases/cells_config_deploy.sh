@@ -95,6 +95,16 @@ wait_for 20 "state disabled after SIGKILL" state_is disabled
 SCHED_PID=
 sh_x "cat /sys/kernel/sched_ext/state"
 sh_x "dmesg | grep -i sched_ext | tail -n 2"
+# in a DaemonSet pod the host's cgroup tree is a second mount: --cgroup-root points the rules at it
+sh_x "mkdir -p /host/sys/fs/cgroup && mount -t cgroup2 none /host/sys/fs/cgroup"
+echo "\$ scx_cells --cell-config /etc/scx_cells/cells.json --cgroup-root /host/sys/fs/cgroup &"
+start_sched --cell-config /etc/scx_cells/cells.json --cgroup-root /host/sys/fs/cgroup \
+	--monitor-interval-s 0.2 --stats-format json
+wait_stats 50 "the pods as cells below --cgroup-root" stats_have_cells "$G" "$B" "$E"
+sh_x "grep -E 'cell [0-9]+ created' $SCHED_LOG"
+echo "\$ kill -INT \$(pidof scx_cells)"
+stop_sched
+sh_x "umount /host/sys/fs/cgroup"
 kill_spinners
 cg_remove kubepods.slice
 
