@@ -7,6 +7,10 @@ CC ?= gcc
 
 WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS_BASE := -std=gnu11 -g -D_GNU_SOURCE $(WARN)
+# Flags a distribution's build adds to the daemon and its library (debian/rules passes
+# dpkg-buildflags' hardening flags here); empty by default.
+EXTRA_CFLAGS ?=
+EXTRA_LDFLAGS ?=
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .PHONY: all unit unit-build host-test vm-test demo test fuzz fuzz-build clean bench-plan bootstrap
@@ -114,18 +118,18 @@ $(BUILD)/scx_cells.skel.h: $(BUILD)/bpf/scx_cells.bpf.o
 
 $(BUILD)/obj/core/%.o: src/core/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) -O2 $(INC_CORE) $(DEPFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS_BASE) -O2 $(EXTRA_CFLAGS) $(INC_CORE) $(DEPFLAGS) -c -o $@ $<
 
 # Order-only: the first build needs the skeleton before sched.c; later, the .d files track it.
 $(BUILD)/obj/daemon/%.o: src/daemon/%.c | $(BUILD)/scx_cells.skel.h
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) $(INC_DAEMON) $(DEPFLAGS) -c -o $@ $<
+	$(CC) $(USER_CFLAGS) $(EXTRA_CFLAGS) $(INC_DAEMON) $(DEPFLAGS) -c -o $@ $<
 
 $(BUILD)/libcore.a: $(CORE_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/scx_cells: $(DAEMON_OBJS) $(BUILD)/libcore.a
-	$(CC) -g $(USER_STATIC) -o $@ $(DAEMON_OBJS) $(BUILD)/libcore.a $(USER_LIBS) $(CORE_LIBS)
+	$(CC) -g $(USER_STATIC) $(EXTRA_LDFLAGS) -o $@ $(DAEMON_OBJS) $(BUILD)/libcore.a $(USER_LIBS) $(CORE_LIBS)
 
 # ---- unit tests (host, cmocka, ASan+UBSan) ----------------------------------------------------
 # Each tests/unit/test_NAME.c links the sanitized archives; the linker takes what it uses.

@@ -28,7 +28,8 @@ CHECK_ONLY=0
 
 HOST_PKGS=(make gcc libc6-dev clang-19 llvm-19 libelf-dev zlib1g-dev pkg-config xz-utils
 	qemu-system-x86 busybox-static cpio libcmocka-dev stress-ng rt-tests python3 ca-certificates
-	gnuplot-nox libclang-rt-19-dev help2man systemd libjansson-dev prometheus)
+	gnuplot-nox libclang-rt-19-dev help2man systemd libjansson-dev prometheus
+	git dpkg-dev debhelper lintian)
 SID_MIRROR=${SID_MIRROR:-http://deb.debian.org/debian}
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }

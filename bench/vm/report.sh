@@ -73,13 +73,34 @@ verdict() { # AWK-CONDITION -> met / NOT met
 	echo
 	if have isolation; then
 		e=$(col "$out/isolation.csv" 1 eevdf p99_us)
-		for c in cpuset simple cells cells_borrow cells_rebal; do
+		for c in cpuset simple cells cells_borrow cells_noreclaim cells_longslice cells_rebal; do
 			v=$(col "$out/isolation.csv" 1 "$c" p99_us)
 			[[ -n $v && -n $e ]] || continue
 			r=$(awk -v a="$v" -v b="$e" 'BEGIN { printf "%.2f", a / b }')
-			case $c in cells*) g="goal <= 0.5: $(verdict "$r <= 0.5")" ;; *) g="baseline" ;; esac
+			case $c in
+			cells_noreclaim | cells_longslice) g="deliberately bad setting" ;;
+			cells*) g="goal <= 0.5: $(verdict "$r <= 0.5")" ;;
+			*) g="baseline" ;;
+			esac
 			echo "- isolation, $c: sensitive-cell p99 $v us = ${r}x EEVDF's $e us ($g)"
 		done
+		# borrowing must keep isolation: against plain cells, and in the guest's own run-queue wait
+		pb=$(col "$out/isolation.csv" 1 cells_borrow p99_us)
+		pc=$(col "$out/isolation.csv" 1 cells p99_us)
+		if [[ -n $pb && -n $pc ]]; then
+			r=$(awk -v a="$pb" -v b="$pc" 'BEGIN { printf "%.2f", a / b }')
+			echo "- isolation, cells_borrow: p99 ${r}x plain cells' $pc us (goal <= 1.5: $(verdict "$r <= 1.5"))"
+		fi
+		wb=$(col "$out/isolation.csv" 1 cells_borrow rqwait_us)
+		if [[ -n $wb ]]; then
+			echo "- isolation, cells_borrow: the probe's mean run-queue wait $wb us (goal <= 50 us: $(verdict "$wb <= 50"))"
+			for c in cells_noreclaim cells_longslice; do
+				w=$(col "$out/isolation.csv" 1 "$c" rqwait_us)
+				[[ -n $w ]] || continue
+				r=$(awk -v a="$w" -v b="$wb" 'BEGIN { printf "%.1f", b > 0 ? a / b : 0 }')
+				echo "- isolation, $c (deliberately bad): run-queue wait $w us = ${r}x cells_borrow's (the benchmark can fail, i.e. >= 2x: $(verdict "$r >= 2"))"
+			done
+		fi
 	fi
 	if have workcons; then
 		for c in cpuset simple cells cells_borrow cells_rebal; do

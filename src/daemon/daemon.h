@@ -101,7 +101,7 @@ void daemon_follow_cells(struct daemon *d, const struct cells_diff *diff);
  * previous one stays. Returns 1 when a new plan was applied, 0 when nothing changed, -errno on
  * failure.
  */
-int daemon_replan(struct daemon *d, const char *why, bool force);
+int daemon_replan(struct daemon *d, const char *head, const char *why, bool force);
 
 /* reload.c */
 

@@ -95,12 +95,12 @@ void daemon_follow_cells(struct daemon *d, const struct cells_diff *diff)
 		demand_cell_add(d->demand, diff->created[i].id);
 }
 
-int daemon_replan(struct daemon *d, const char *why, bool force)
+int daemon_replan(struct daemon *d, const char *head, const char *why, bool force)
 {
 	const bool weighted = d->o->enable_rebalancing;
 	struct manager_decision dec;
 	uint64_t t0 = now_ns(), t1;
-	char err[512], what[128];
+	char err[512], facts[160];
 	int ret;
 
 	if (weighted)
@@ -127,13 +127,13 @@ int daemon_replan(struct daemon *d, const char *why, bool force)
 		plan_free(dec.plan);
 		return ret < 0 ? ret : -EIO;
 	}
-	snprintf(what, sizeof(what),
-		 "applied plan %llu (%s; %u CPUs moved; planned in %llu us, published in %llu us)",
+	snprintf(facts, sizeof(facts),
+		 "applied plan %llu: %s; %u CPUs moved; planned in %llu us, published in %llu us",
 		 (unsigned long long)d->nr_plans + 1, why, dec.moved,
 		 (unsigned long long)(t1 - t0) / 1000, (unsigned long long)(now_ns() - t1) / 1000);
 	manager_commit(d->mgr, &dec, d->view);
 	d->nr_plans++;
-	manager_log_plan(manager_current(d->mgr), what, stdout);
+	manager_log_plan(d->mgr, manager_current(d->mgr), head, facts, stdout);
 	fflush(stdout);
 	return 1;
 }
@@ -161,12 +161,21 @@ static int on_debounce(struct daemon *d)
 		cells_diff_free(&diff);
 		return ret;
 	}
-	manager_log_diff(&diff, stdout);
+	manager_log_diff(d->mgr, &diff, stdout);
 	daemon_follow_cells(d, &diff);
-	if (cells_diff_changed(&diff))
-		daemon_replan(d, "cgroups changed", false);
-	else if (d->limits_pending)
-		daemon_replan(d, "cpu.weight/cpu.max changed", false);
+	if (diff.nr_created || diff.nr_destroyed) {
+		char head[96];
+
+		snprintf(head, sizeof(head), "Cell config updated (%u new, %u destroyed)",
+			 diff.nr_created, diff.nr_destroyed);
+		daemon_replan(d, head, "cgroups changed", false);
+	} else if (cells_diff_changed(&diff)) {
+		daemon_replan(d, "Cpuset change detected, recomputed config", "cpuset changed",
+			      false);
+	} else if (d->limits_pending) {
+		daemon_replan(d, "Cell config updated (0 new, 0 destroyed)",
+			      "cpu.weight/cpu.max changed", false);
+	}
 	d->limits_pending = false;
 	cells_diff_free(&diff);
 	return 0;
@@ -199,7 +208,7 @@ static void poll_limits(struct daemon *d)
 		fprintf(stderr, "scx_cells: %s\n", err);
 		return;
 	}
-	manager_log_diff(&diff, stdout);
+	manager_log_diff(d->mgr, &diff, stdout);
 	fflush(stdout);
 	if (diff.nr_limits_changed) {
 		d->limits_pending = true;

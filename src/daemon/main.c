@@ -185,7 +185,7 @@ static int daemon_init(struct daemon *d, const struct opts *o, const struct cell
 		return ret;
 	}
 	demand_cell_add(d->demand, 0);
-	manager_log_diff(&diff, stdout);
+	manager_log_diff(d->mgr, &diff, stdout);
 	daemon_follow_cells(d, &diff);
 	cells_diff_free(&diff);
 	return 0;
@@ -319,7 +319,7 @@ int main(int argc, char **argv)
 		d.cpuset_seq = sched_cpuset_seq(d.sched);
 		d.nr_published = 0;
 		/* A fresh BPF side holds no plan yet; the last one only guides stability. */
-		if (daemon_replan(&d, "start", true) < 0) {
+		if (daemon_replan(&d, "Applied initial cell configuration", "start", true) < 0) {
 			sched_stop(d.sched, stderr, &restart);
 			status = 1;
 			break;

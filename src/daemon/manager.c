@@ -467,18 +467,42 @@ void manager_print_plan(const struct manager *m, const struct plan *p, bool json
 			cells_waiting_name(m->cells, i));
 }
 
-static void log_changes(FILE *f, const char *what, const struct cells_change *ch, unsigned int n)
+/* The cgroup's full path: live cells from the registry, destroyed ones from the parent. */
+static void change_path(const struct manager *m, const struct cells_change *ch, bool live,
+			char *buf, size_t len)
 {
-	for (unsigned int i = 0; i < n; i++)
-		fprintf(f, "scx_cells: cell %u %s: %s (cgroup id %llu)\n", ch[i].id, what,
-			ch[i].name, (unsigned long long)ch[i].ino);
+	const struct cell *c = live && m->cells ? cells_get(m->cells, ch->id) : NULL;
+	const struct cell *root = m->cells ? cells_get(m->cells, 0) : NULL;
+
+	if (c && c->ino == ch->ino)
+		snprintf(buf, len, "%s", c->path);
+	else if (root)
+		snprintf(buf, len, "%s/%s", root->path, ch->name);
+	else
+		snprintf(buf, len, "%s", ch->name);
 }
 
-void manager_log_diff(const struct cells_diff *diff, FILE *f)
+/* scx_mitosis's wording and order of facts first ("Created cell N for cgroup PATH (cgid=X)"). */
+static void log_changes(const struct manager *m, FILE *f, const char *what, bool live,
+			const struct cells_change *ch, unsigned int n)
 {
-	log_changes(f, "destroyed", diff->destroyed, diff->nr_destroyed);
-	log_changes(f, "created", diff->created, diff->nr_created);
-	log_changes(f, "cpuset changed", diff->cpuset_changed, diff->nr_cpuset_changed);
+	char path[4096];
+
+	for (unsigned int i = 0; i < n; i++) {
+		change_path(m, &ch[i], live, path, sizeof(path));
+		fprintf(f, "scx_cells: %s cell %u for cgroup %s (cgid=%llu)\n", what, ch[i].id,
+			path, (unsigned long long)ch[i].ino);
+	}
+}
+
+void manager_log_diff(const struct manager *m, const struct cells_diff *diff, FILE *f)
+{
+	char path[4096];
+
+	log_changes(m, f, "Destroyed", false, diff->destroyed, diff->nr_destroyed);
+	log_changes(m, f, "Created", true, diff->created, diff->nr_created);
+	log_changes(m, f, "Cpuset changed for", true, diff->cpuset_changed,
+		    diff->nr_cpuset_changed);
 	for (unsigned int i = 0; i < diff->nr_limits_changed; i++) {
 		const struct cells_change *ch = &diff->limits_changed[i];
 		char oc[16] = "none", nc[16] = "none", extra[160] = "";
@@ -493,29 +517,45 @@ void manager_log_diff(const struct cells_diff *diff, FILE *f)
 				 ch->old_min, ch->min, ch->flags & CELLS_F_NO_BORROW ? "no" : "yes",
 				 ch->flags & CELLS_F_NO_LEND ? "no" : "yes",
 				 ch->flags & CELLS_F_LATENCY ? "yes" : "no");
+		change_path(m, ch, true, path, sizeof(path));
 		fprintf(f,
-			"scx_cells: cell %u weight %u -> %u, cap %s -> %s CPUs%s: %s (cgroup id %llu)\n",
-			ch->id, ch->old_weight, ch->weight, oc, nc, extra, ch->name,
-			(unsigned long long)ch->ino);
+			"scx_cells: Limits changed for cell %u for cgroup %s (cgid=%llu): weight %u -> %u, cap %s -> %s CPUs%s\n",
+			ch->id, path, (unsigned long long)ch->ino, ch->old_weight, ch->weight, oc,
+			nc, extra);
 	}
 	for (unsigned int i = 0; i < diff->nr_warnings; i++)
 		fprintf(f, "scx_cells: warning: %s\n", diff->warnings[i]);
 }
 
-void manager_log_plan(const struct plan *p, const char *what, FILE *f)
+void manager_log_plan(const struct manager *m, const struct plan *p, const char *head,
+		      const char *facts, FILE *f)
 {
-	char a[1024], b[1024];
+	char a[1024];
+	bool any = false;
 
-	fprintf(f, "scx_cells: %s:", what);
+	fprintf(f, "scx_cells: %s:", head);
+	for (unsigned int i = 0; i < p->nr_cells; i++) {
+		const struct plan_cell_out *pc = &p->cells[i];
+		const struct cell *c = m->cells ? cells_get(m->cells, pc->id) : NULL;
+
+		if (pc->id == 0)
+			fprintf(f, " [0: ");
+		else
+			fprintf(f, " [%d(%s): ", pc->id, c ? c->name : "?");
+		if (pc->why != PLAN_PLACED)
+			fprintf(f, "unplaced, %s]", unplaced_reason(pc->why));
+		else
+			fprintf(f, "%s]", fmt_mask(pc->primary, a, sizeof(a)));
+	}
+	fprintf(f, " (%s", facts);
 	for (unsigned int i = 0; i < p->nr_cells; i++) {
 		const struct plan_cell_out *pc = &p->cells[i];
 
-		if (pc->why != PLAN_PLACED)
-			fprintf(f, " [cell %d unplaced: %s]", pc->id, unplaced_reason(pc->why));
-		else
-			fprintf(f, " [cell %d cpus %s borrow %s]", pc->id,
-				fmt_mask(pc->primary, a, sizeof(a)),
-				fmt_mask(pc->borrowable, b, sizeof(b)));
+		if (pc->why != PLAN_PLACED || !pc->borrowable || cpumask_empty(pc->borrowable))
+			continue;
+		fprintf(f, "%s %d: %s", any ? "," : "; borrowable:", pc->id,
+			fmt_mask(pc->borrowable, a, sizeof(a)));
+		any = true;
 	}
-	fputc('\n', f);
+	fprintf(f, ")\n");
 }

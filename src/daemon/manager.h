@@ -109,12 +109,19 @@ void manager_commit(struct manager *m, struct manager_decision *dec,
 void manager_print_plan(const struct manager *m, const struct plan *p, bool json, FILE *f);
 
 /*
- * Log lines for a registry diff ("cell 3 created: /sys/fs/cgroup/w/a", "cell 2 weight 100 -> 300,
- * cap none -> none: b"), one per change.
+ * Log lines for a registry diff, in scx_mitosis's wording and order of facts, ours after them:
+ * "Created cell 3 for cgroup /sys/fs/cgroup/w/a (cgid=812)", "Destroyed cell ...",
+ * "Cpuset changed for cell ...", "Limits changed for cell ... : weight 100 -> 300, cap none ->
+ * none CPUs".
  */
-void manager_log_diff(const struct cells_diff *diff, FILE *f);
+void manager_log_diff(const struct manager *m, const struct cells_diff *diff, FILE *f);
 
-/* One log line per cell of @p with its CPU lists, prefixed by @what ("applied plan"). */
-void manager_log_plan(const struct plan *p, const char *what, FILE *f);
+/*
+ * One log line for an applied plan: @head (scx_mitosis's "Applied initial cell configuration",
+ * "Cell config updated (1 new, 0 destroyed)", ...), each cell as mitosis formats it
+ * ("[0: 0-1] [1(a): 2-3]", "[4(d): unplaced, no CPU left]"), then "(@facts; borrowable: 1: 0,3)".
+ */
+void manager_log_plan(const struct manager *m, const struct plan *p, const char *head,
+		      const char *facts, FILE *f);
 
 #endif /* SCX_CELLS_MANAGER_H */

@@ -39,10 +39,15 @@ int daemon_reload_config(struct daemon *d)
 	printf("scx_cells: SIGHUP: reloaded %s (%u rule%s)\n", d->o->cell_config, config->nr_rules,
 	       config->nr_rules == 1 ? "" : "s");
 	cellconfig_free(config);
-	manager_log_diff(&diff, stdout);
+	manager_log_diff(d->mgr, &diff, stdout);
 	daemon_follow_cells(d, &diff);
-	if (cells_diff_changed(&diff))
-		daemon_replan(d, "cell config reloaded", false);
+	if (cells_diff_changed(&diff)) {
+		char head[96];
+
+		snprintf(head, sizeof(head), "Cell config updated (%u new, %u destroyed)",
+			 diff.nr_created, diff.nr_destroyed);
+		daemon_replan(d, head, "cell config reloaded", false);
+	}
 	cells_diff_free(&diff);
 	fflush(stdout);
 	return 0;

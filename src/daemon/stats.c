@@ -248,7 +248,11 @@ void stats_interval(struct daemon *d)
 	if (p && measured)
 		demand_update(d->demand, d->run_ns, p->owner, measured);
 	if (p && d->o->enable_rebalancing && demand_should_rebalance(d->demand, now)) {
-		if (daemon_replan(d, "rebalance", false) == 1)
+		char head[64];
+
+		snprintf(head, sizeof(head), "Rebalanced CPUs (spread=%.1f%%, count=%llu)",
+			 demand_spread(d->demand), (unsigned long long)d->nr_rebalances + 1);
+		if (daemon_replan(d, head, "rebalance", false) == 1)
 			d->nr_rebalances++;
 		demand_rebalanced(d->demand, now);
 	}

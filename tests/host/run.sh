@@ -526,6 +526,9 @@ fi
 # ---- install, systemd unit, man page ------------------------------------------------------------
 . "$here/install.sh"
 
+# ---- the Debian package ------------------------------------------------------------------------
+. "$here/deb.sh"
+
 # ---- building with the system's toolchain (TOOLCHAIN=system) -------------------------------------
 . "$here/toolchain.sh"
 

@@ -100,7 +100,7 @@ summary_secs_cs() {
 
 # applied_plans: number of "applied plan" lines in the daemon log.
 applied_plans() {
-	grep -c 'scx_cells: applied plan ' "$SCHED_LOG"
+	grep -c '(applied plan [0-9]*: ' "$SCHED_LOG"
 }
 
 # proc_alive_all PIDS...: every PID is alive (prints the dead ones otherwise). PIDS may be

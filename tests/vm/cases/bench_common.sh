@@ -13,6 +13,10 @@
 #   simple        the kernel's scx_simple example (/bin/scx_simple, weighted vtime, one queue)
 #   cells         scx_cells --cell-parent-cgroup /work
 #   cells_borrow  ... --enable-borrowing
+#   cells_noreclaim  ... --enable-borrowing --no-reclaim (a deliberately bad setting: the owner
+#                 waits for the borrower's slice)
+#   cells_longslice  ... --enable-borrowing --borrow-slice-us 20000 (deliberately bad: borrowers
+#                 keep a full default slice)
 #   cells_rebal   ... --enable-rebalancing (cooldown 1 s, interval 0.5 s)
 #   cells_root    scx_cells without a parent: every task in the root cell (all CPUs)
 # shellcheck source=../lib.sh
@@ -123,6 +127,8 @@ bench_on() {
 	simple) simple_start ;;
 	cells) start_sched $_cp $BENCH_CELLS_ARGS ;;
 	cells_borrow) start_sched $_cp --enable-borrowing $BENCH_CELLS_ARGS ;;
+	cells_noreclaim) start_sched $_cp --enable-borrowing --no-reclaim $BENCH_CELLS_ARGS ;;
+	cells_longslice) start_sched $_cp --enable-borrowing --borrow-slice-us 20000 $BENCH_CELLS_ARGS ;;
 	cells_rebal) start_sched $_cp --enable-rebalancing --rebalance-cooldown-s 1 --monitor-interval-s 0.5 $BENCH_CELLS_ARGS ;;
 	cells_root) start_sched --stats-format json $BENCH_CELLS_ARGS ;;
 	*) fail "bench_on: unknown configuration '$1'" ;;
@@ -144,7 +150,7 @@ bench_off() {
 bench_cells_view() {
 	case $1 in
 	cpuset) echo "$BENCH_SPLIT" | sed 's/ *$//; s/ /\//g' ;;
-	cells | cells_borrow | cells_rebal)
+	cells | cells_borrow | cells_noreclaim | cells_longslice | cells_rebal)
 		stats_cells_table | while read -r _i _n _c; do printf '%s=%s/' "$_n" "$_c"; done | sed 's/\/$//'
 		;;
 	*) echo all ;;

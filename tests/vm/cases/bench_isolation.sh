@@ -4,11 +4,17 @@
 # machine) under each configuration of bench_common.sh. Configurations are interleaved over
 # BENCH_ROUNDS rounds (host load drifts) and each one's samples are merged. Table "isolation":
 # p50/p90/p99/p99.9/max wake-up latency (us) per configuration, and rqwait_us, the mean time the
-# probe sat runnable in the guest's run queue per wake-up (the guest scheduler's own share). Benchmark: run by name only.
+# probe sat runnable in the guest's run queue per wake-up (the guest scheduler's own share), and
+# for scx_cells the BPF side's own counters from the daemon's exit summary, summed over rounds:
+# wake-ups that found their cell's CPUs busy (owner_busy), of those with a CPU lent
+# (owner_busy_lent), reclaim preemptions and owner tasks that then ran on the reclaimed CPU.
+# cells_noreclaim and cells_longslice are deliberately bad settings: in the same boot they must
+# measure clearly worse than cells_borrow, or the benchmark cannot tell. Benchmark: run by name
+# only.
 # shellcheck source=bench_common.sh
 . /tests/cases/bench_common.sh
 
-CONFIGS=${BENCH_CONFIGS:-"eevdf cpuset simple cells cells_borrow cells_rebal"}
+CONFIGS=${BENCH_CONFIGS:-"eevdf cpuset simple cells cells_borrow cells_noreclaim cells_longslice cells_rebal"}
 ROUNDS=${BENCH_ROUNDS:-2}
 SAMPLES=${BENCH_LAT_SAMPLES:-3000} # per configuration and round, one per ms ...
 MAX_S=${BENCH_LAT_MAX_S:-4}          # ... or fewer if a configuration makes them late
@@ -39,17 +45,30 @@ while [ $r -le "$ROUNDS" ]; do
 		echo "$view" >"$CASE_DIR/view.$c"
 		log "round $r $c [$view]: $res"
 		bench_off "$c"
+		case $c in cells*)
+			# the exit summary of the run just stopped: BPF counters of this configuration
+			_s=$(sched_summary)
+			log "round $r $c summary: $_s"
+			echo "$_s" | sed -n 's/.* \([0-9]*\) reclaim preemptions.* \([0-9]*\) wake-ups found their cell busy, \([0-9]*\) of them with a CPU lent; \([0-9]*\) owner tasks ran on reclaimed CPUs.*/\2 \3 \1 \4/p' >>"$CASE_DIR/ctr.$c"
+			;;
+		esac
 	done
 	r=$((r + 1))
 done
 kill_spinners
 
-bench_header isolation config n p50_us p90_us p99_us p999_us max_us mean_us over1ms over10ms rqwait_us cells
+bench_header isolation config n p50_us p90_us p99_us p999_us max_us mean_us over1ms over10ms rqwait_us owner_busy owner_busy_lent reclaims reclaim_runs cells
 for c in $CONFIGS; do
 	res=$(benchlat --merge "$CASE_DIR/raw.$c")
+	ctr="- - - -"
+	[ -s "$CASE_DIR/ctr.$c" ] &&
+		ctr=$(awk '{ b += $1; l += $2; r += $3; n += $4 } END { print b, l, r, n }' "$CASE_DIR/ctr.$c")
+	# shellcheck disable=SC2086
+	set -- $ctr
 	bench_row isolation "$c" "$(kv n "$res")" "$(kv p50_us "$res")" "$(kv p90_us "$res")" \
 		"$(kv p99_us "$res")" "$(kv p999_us "$res")" "$(kv max_us "$res")" "$(kv mean_us "$res")" \
-		"$(kv over1ms "$res")" "$(kv over10ms "$res")" "$(kv rqwait_us "$res")" "$(cat "$CASE_DIR/view.$c")"
+		"$(kv over1ms "$res")" "$(kv over10ms "$res")" "$(kv rqwait_us "$res")" "$1" "$2" "$3" "$4" \
+		"$(cat "$CASE_DIR/view.$c")"
 done
 cg_remove "$BENCH_PARENT"
 echo ok

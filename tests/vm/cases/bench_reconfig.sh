@@ -36,7 +36,8 @@ plan_after() {
 # (PLANS: applied plans after T up to it; PLACED: how many of the N got CPUs).
 plan_with_after() {
 	awk -v t="$1" -v n="$2" '$1 > t && /applied plan/ {
-		plans++; c = gsub(/\[cell /, "&"); p = gsub(/ cpus /, "&")
+		plans++; cfg = $0; sub(/ \(applied plan .*/, "", cfg)
+		c = gsub(/ \[[0-9]+[(:]/, "&", cfg); p = c - gsub(/: unplaced, /, "&", cfg)
 		if (c == n) { print $1, plans, p; found = 1; exit }
 	} END { exit !found }' "$SCHED_TS"
 }

@@ -3,7 +3,7 @@
 #  - work/a has cpuset.cpus 1 and work/b 2-3 before the scheduler starts: each cell's CPUs are
 #    exactly its cpuset (CPUs claimed by one cell's cpuset go to it) and its spinners stay there;
 #  - the two cpusets are swapped at runtime: the daemon notices (BPF fentry on the cpuset write,
-#    "cpuset changed" + a new "applied plan" in its log), within a bounded time each cell owns
+#    "Cpuset changed for cell" + a new "applied plan" in its log), within a bounded time each cell owns
 #    exactly its new cpuset, and its spinners run only there.
 # shellcheck source=../lib.sh
 . /tests/lib.sh
@@ -61,7 +61,7 @@ assert_cells_isolated 1500 a b
 # Sibling cpusets may overlap in cgroup v2 (no partitions here), so a=2-3 while b is still 2-3
 # is accepted; the daemon may briefly plan for that overlap.
 plans0=$(grep -c 'applied plan' "$SCHED_LOG")
-changed0=$(grep -c 'cpuset changed' "$SCHED_LOG")
+changed0=$(grep -c 'Cpuset changed for cell' "$SCHED_LOG")
 n0=$(stats_count)
 t0=$(now_cs)
 cg_set_cpus work/a 2-3
@@ -80,10 +80,10 @@ log "cpuset swap -> cells a=2-3 b=1 in stats line $daemon_lines after the writes
 	"$(fmt_cs "$lat")s"
 log "cells: $(stats_cells_summary)"
 plans1=$(grep -c 'applied plan' "$SCHED_LOG")
-changed1=$(grep -c 'cpuset changed' "$SCHED_LOG")
-grep 'cpuset changed\|applied plan' "$SCHED_LOG" | tail -n 4 | while read -r l; do log "daemon: $l"; done
+changed1=$(grep -c 'Cpuset changed for cell' "$SCHED_LOG")
+grep 'Cpuset change\|applied plan' "$SCHED_LOG" | tail -n 4 | while read -r l; do log "daemon: $l"; done
 [ "$plans1" -gt "$plans0" ] || fail "no new 'applied plan' line after the cpuset swap"
-[ "$changed1" -gt "$changed0" ] || fail "no 'cpuset changed' line after the cpuset swap"
+[ "$changed1" -gt "$changed0" ] || fail "no 'Cpuset changed for cell' line after the cpuset swap"
 [ "$daemon_lines" -le "$MAX_DAEMON_LINES" ] ||
 	fail "cells followed the swap in stats line $daemon_lines after the writes ($dlat ms on the daemon's clock), want <= $MAX_DAEMON_LINES"
 [ "$shell_lines" -le "$MAX_SHELL_LINES" ] ||

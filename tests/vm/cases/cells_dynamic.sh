@@ -60,9 +60,9 @@ log "mkdir work/new -> cell with CPUs in stats: stats line $daemon_lines after t
 new_id=$(cell_id new)
 new_cpus=$(cell_cpus new)
 log "cell new: id $new_id, cpus $new_cpus; all: $(stats_cells_summary)"
-grep -q "cell $new_id created: new " "$SCHED_LOG" || {
+grep -q "Created cell $new_id for cgroup .*/work/new (cgid=" "$SCHED_LOG" || {
 	print_sched_log
-	fail "no 'cell $new_id created: new' line in the daemon log"
+	fail "no 'Created cell $new_id for cgroup .../work/new' line in the daemon log"
 }
 wait_stats 25 "CPUs partitioned with cell new" stats_partition_ok
 
@@ -82,9 +82,9 @@ rmdir "$CGROUP_ROOT/work/new" || fail "rmdir work/new: $(cat "$CGROUP_ROOT/work/
 t0=$(now_cs)
 wait_stats 50 "cell new to leave the stats" stats_lack_cell new
 log "rmdir work/new -> cell gone from stats after $(fmt_cs $(($(now_cs) - t0)))s"
-grep -q "cell $new_id destroyed: new " "$SCHED_LOG" || {
+grep -q "Destroyed cell $new_id for cgroup .*/work/new (cgid=" "$SCHED_LOG" || {
 	print_sched_log
-	fail "no 'cell $new_id destroyed: new' line in the daemon log"
+	fail "no 'Destroyed cell $new_id for cgroup .../work/new' line in the daemon log"
 }
 if ! why=$(stats_partition_ok); then
 	print_sched_log
@@ -106,7 +106,8 @@ log "cell again: id $again_id (freed id was $new_id); all: $(stats_cells_summary
 	print_sched_log
 	fail "cell 'again' got id $again_id, want the freed (lowest free) id $new_id"
 }
-grep -q "cell $again_id created: again " "$SCHED_LOG" || fail "no 'cell $again_id created: again' log line"
+grep -q "Created cell $again_id for cgroup .*/work/again (cgid=" "$SCHED_LOG" ||
+	fail "no 'Created cell $again_id for cgroup .../work/again' log line"
 wait_stats 25 "CPUs partitioned with cell again" stats_partition_ok
 
 # ---- the excluded child stays in the root cell -----------------------------------------------
@@ -118,7 +119,7 @@ wait_stats 25 "a stats line after the skipme events" stats_have_cells a b again
 root_cpus=$(cell_cpus "(root)")
 # shellcheck disable=SC2046
 assert_pids_within 1500 "$root_cpus" "excluded work/skipme (root cell cpus $root_cpus)" $(cg_procs work/skipme)
-if grep -q 'created: skipme\|"cgroup":"skipme"' "$SCHED_LOG"; then
+if grep -q 'Created cell [0-9]* for cgroup .*/skipme \|"cgroup":"skipme"' "$SCHED_LOG"; then
 	print_sched_log
 	fail "the excluded child skipme became a cell"
 fi

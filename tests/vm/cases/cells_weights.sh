@@ -91,13 +91,13 @@ wait_stats 50 "b to get 2 CPUs after cpu.weight 300" nr_is b 2
 nr_is a 1 || fail "$(nr_is a 1)"
 nr_is '(root)' 1 || fail "$(nr_is '(root)' 1)"
 reacts "$n0" "cpu.weight 300 -> b owns 2 CPUs" "$(b_line 2)"
-grep -q 'cell [0-9]* weight 100 -> 300, cap none -> none CPUs: b ' "$SCHED_LOG" || {
+grep -q 'Limits changed for cell [0-9]* for cgroup .*/b (cgid=[0-9]*): weight 100 -> 300, cap none -> none CPUs' "$SCHED_LOG" || {
 	print_sched_log
 	fail "no 'weight 100 -> 300' line for b in the daemon log"
 }
 grep -q 'applied plan .*cpu.weight/cpu.max changed' "$SCHED_LOG" || {
 	print_sched_log
-	fail "no 'applied plan (cpu.weight/cpu.max changed ...)' line in the daemon log"
+	fail "no '(applied plan N: cpu.weight/cpu.max changed ...)' line in the daemon log"
 }
 log "weights 100/300: $(stats_cells_summary)"
 wait_stats 25 "CPUs partitioned" stats_partition_ok
@@ -107,7 +107,7 @@ n0=$(stats_count)
 echo "100000 100000" >"$CGROUP_ROOT/work/b/cpu.max" || fail "cannot write work/b/cpu.max"
 wait_stats 50 "b to be capped at 1 CPU by cpu.max" nr_is b 1
 reacts "$n0" "cpu.max 1 CPU -> b owns 1 CPU" "$(b_line 1)"
-grep -q 'weight 300 -> 300, cap none -> 1 CPUs: b ' "$SCHED_LOG" || {
+grep -q 'for cgroup .*/b (cgid=[0-9]*): weight 300 -> 300, cap none -> 1 CPUs' "$SCHED_LOG" || {
 	print_sched_log
 	fail "no 'cap none -> 1' line for b in the daemon log"
 }

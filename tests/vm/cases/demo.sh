@@ -56,7 +56,7 @@ say "a new cell appears (mkdir /work/adhoc) and gets CPUs of its own"
 cg_create work/adhoc >/dev/null
 spawn_spinner work/adhoc
 monitor_start
-wait_for 20 "the adhoc cell" sh -c "grep -q 'created: adhoc' '$SCHED_LOG'"
+wait_for 20 "the adhoc cell" sh -c "grep -q 'Created cell [0-9]* for cgroup .*/adhoc ' '$SCHED_LOG'"
 wait_for 20 "a few more intervals" sh -c "[ \$(grep -c '^{\"t\"' '$SCHED_LOG') -ge 30 ]"
 monitor_stop
 

@@ -71,14 +71,14 @@ log "settled $(fmt_cs $((t_settle - t1)))s after the churn: $(stats_cells_summar
 
 # Ids during the churn: at most one churn child existed at a time, so every one was cell 3.
 churn_ids=$(sed -n "$((log_lines0 + 1)),\$p" "$SCHED_LOG" |
-	sed -n 's/^scx_cells: cell \([0-9]*\) created: c[1-6] .*/\1/p' | sort -n | uniq -c |
+	sed -n 's/^scx_cells: Created cell \([0-9]*\) for cgroup .*\/c[1-6] .*/\1/p' | sort -n | uniq -c |
 	awk '{printf "id%s x%s ", $2, $1}')
 log "churn cells created, by id: ${churn_ids:-none}"
 bad_ids=$(sed -n "$((log_lines0 + 1)),\$p" "$SCHED_LOG" |
-	sed -n 's/^scx_cells: cell \([0-9]*\) created: .*/\1/p' | awk '$1 > 4' | sort -un | tr '\n' ' ')
+	sed -n 's/^scx_cells: Created cell \([0-9]*\) for cgroup .*/\1/p' | awk '$1 > 4' | sort -un | tr '\n' ' ')
 [ -z "$bad_ids" ] || fail "cells were created with ids $bad_ids: with at most one churn child alive at a time (a scan racing a mkdir may see two) and two survivors at the end, ids above 4 mean leaked ids"
-created=$(grep -c '^scx_cells: cell [0-9]* created: ' "$SCHED_LOG")
-destroyed=$(grep -c '^scx_cells: cell [0-9]* destroyed: ' "$SCHED_LOG")
+created=$(grep -c '^scx_cells: Created cell [0-9]* for cgroup ' "$SCHED_LOG")
+destroyed=$(grep -c '^scx_cells: Destroyed cell [0-9]* for cgroup ' "$SCHED_LOG")
 log "log lines: $created created, $destroyed destroyed"
 [ $((created - destroyed)) -eq 4 ] ||
 	fail "created ($created) - destroyed ($destroyed) = $((created - destroyed)), want 4 live cells"

@@ -62,7 +62,8 @@ start_sched $ARGS
 [ "$(enable_seq)" -eq $((seq0 + 1)) ] || fail "enable_seq is $(enable_seq), want $((seq0 + 1)) after the restart"
 wait_stats 50 "cells a b re-created in the stats" stats_cells_are "1:a 2:b"
 log "restart: cells back $(fmt_cs $(($(now_cs) - t1)))s after starting the new daemon: $(stats_cells_summary)"
-if ! grep -q 'cell 1 created: a ' "$SCHED_LOG" || ! grep -q 'cell 2 created: b ' "$SCHED_LOG"; then
+if ! grep -q 'Created cell 1 for cgroup .*/a (cgid=' "$SCHED_LOG" ||
+	! grep -q 'Created cell 2 for cgroup .*/b (cgid=' "$SCHED_LOG"; then
 	fail "the new daemon did not log the creation of cells a and b"
 fi
 proc_alive_all "$SPINNERS" || fail "workload processes lost after the restart: $(proc_alive_all "$SPINNERS")"

@@ -61,7 +61,7 @@ t0=$(now_cs)
 wait_stats 50 "c to take the freed slot as cell 1" stats_cells_are "1:c 2:b"
 log "rmdir a -> c became cell 1 after $(fmt_cs $(($(now_cs) - t0)))s: $(stats_cells_summary)"
 wait_stats 25 "\"waiting\":1 (d)" stats_field_is waiting 1
-grep -q 'cell 1 created: c ' "$SCHED_LOG" || fail "no 'cell 1 created: c' line"
+grep -q 'Created cell 1 for cgroup .*/c (cgid=' "$SCHED_LOG" || fail "no 'Created cell 1 for cgroup .../c' line"
 
 b_pids=$(cg_procs work/b)
 for p in $b_pids; do echo "$p" >"$CGROUP_ROOT/cgroup.procs" || fail "move $p out of b"; done
