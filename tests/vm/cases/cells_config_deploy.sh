@@ -70,7 +70,7 @@ start_sched --cell-config /etc/scx_cells/cells.json --enable-borrowing --monitor
 	--stats-format json
 wait_stats 50 "the three pods as cells" stats_have_cells "$G" "$B" "$E"
 sh_x "cat /sys/kernel/sched_ext/state /sys/kernel/sched_ext/root/ops"
-sh_x "grep -E 'Created cell [0-9]+ for cgroup|applied plan 1:' $SCHED_LOG"
+sh_x "grep -E 'Created cell|Applied initial' $SCHED_LOG"
 seq0=$(enable_seq)
 # a rule changes: best-effort pods may not borrow; reload without a restart
 sed -i 's/"weight": 50, "max_cpus": 1}/"weight": 50, "max_cpus": 1, "borrow": false}/' \
@@ -95,6 +95,16 @@ wait_for 20 "state disabled after SIGKILL" state_is disabled
 SCHED_PID=
 sh_x "cat /sys/kernel/sched_ext/state"
 sh_x "dmesg | grep -i sched_ext | tail -n 2"
+# in a DaemonSet pod the host's cgroup tree is a second mount: --cgroup-root points the rules at it
+sh_x "mkdir -p /host/sys/fs/cgroup && mount -t cgroup2 none /host/sys/fs/cgroup"
+echo "\$ scx_cells --cell-config /etc/scx_cells/cells.json --cgroup-root /host/sys/fs/cgroup &"
+start_sched --cell-config /etc/scx_cells/cells.json --cgroup-root /host/sys/fs/cgroup \
+	--monitor-interval-s 0.2 --stats-format json
+wait_stats 50 "the pods as cells below --cgroup-root" stats_have_cells "$G" "$B" "$E"
+sh_x "grep -E 'Created cell' $SCHED_LOG"
+echo "\$ kill -INT \$(pidof scx_cells)"
+stop_sched
+sh_x "umount /host/sys/fs/cgroup"
 kill_spinners
 cg_remove kubepods.slice
 
@@ -112,7 +122,7 @@ sh_x "cat $CG/workloads.slice/workloads-web.slice/cpu.weight"
 # systemctl set-property workloads-web.slice CPUWeight=300 writes:
 sh_x "echo 300 > $CG/workloads.slice/workloads-web.slice/cpu.weight"
 wait_stats 20 "web at 2 CPUs" nr_is workloads-web.slice 2
-sh_x "grep -E 'weight 100 -> 300|cpu.weight/cpu.max changed' $SCHED_LOG"
+sh_x "grep -E 'weight 100 -> 300|cpu.weight/cpu.max changed;' $SCHED_LOG"
 log "cells: $(stats_cells_summary)"
 echo "\$ kill -INT \$(pidof scx_cells)"
 stop_sched

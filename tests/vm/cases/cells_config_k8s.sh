@@ -108,7 +108,7 @@ spawn_spinner "$PG"
 wait_for 5 "spinner in $PG" cg_has_procs "$PG"
 wait_stats "$MAX_DAEMON_LINES" "cell $PG in the stats" stats_have_cells "$PG"
 log "new pod became a cell in stats line $(stats_lines_until "$n0" '"cgroup":"'"$PG"'","cpus":"[0-9]') after its mkdir: $(stats_cells_summary)"
-grep -E "podg|applied plan" "$SCHED_LOG" | tail -n 4 | sed 's/^/  | /'
+grep -vE '^\{' "$SCHED_LOG" | grep -E "podg|applied plan|Created" | tail -n 3 | sed 's/^/  | /'
 sample_pod 1500 "$PG" g
 assert_pod_isolated g "$PG"
 
