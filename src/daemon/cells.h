@@ -10,8 +10,9 @@
  * identified by its relative path (its "name"; the basename for --cell-parent-cgroup) AND inode
  * (on cgroupfs the inode is the cgroup id), so a delete-and-recreate or a rename is a new cell
  * even under the same name. Cell 0 is the root cell and always exists; workload cells take ids
- * 1..max_cells−1, lowest free id first, and keep their id across rescans. Children beyond the available ids wait in the root cell (counted and
- * listed, never fatal); a later rescan places them, in name order, as slots free up.
+ * 1..max_cells−1, lowest free id first, and keep their id across rescans. Children beyond the
+ * available ids wait in the root cell (counted and listed, never fatal); a later rescan places
+ * them, in name order, as slots free up.
  *
  * A cell "has a cpuset" iff its cpuset.cpus is non-empty: an unconfigured child's
  * cpuset.cpus.effective merely mirrors the parent and is not a pin. Its mask is then

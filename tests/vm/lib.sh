@@ -544,6 +544,55 @@ assert_sched_healthy() {
 	fi
 }
 
+# _stress_over SEQ: every stress-ng of $STRESS_PIDS has exited, or the scheduler is no longer
+# healthy (then waiting on is pointless; the caller's assert_sched_healthy says why).
+_stress_over() {
+	sched_healthy "$1" >/dev/null || return 0
+	for _p in $STRESS_PIDS; do
+		pid_alive "$_p" && { echo "stress-ng $_p still running"; return 1; }
+	done
+	return 0
+}
+
+# stress_finish SEQ SECONDS CELL=STRESSOR,...: the end of a stress-ng run started in the
+# background (pids in $STRESS_PIDS, output of cell CELL in $CASE_DIR/stress.CELL.log, --timeout
+# SECONDS): wait for every run to end, the scheduler still healthy (enable_seq SEQ), every run
+# exited 0, and every listed stressor of each cell made progress (bogo ops > 0). Logs the
+# metrics; fails with the stress-ng output otherwise.
+stress_finish() {
+	_sf_seq=$1 _sf_s=$2
+	shift 2
+	_sf_t0=$(now_cs)
+	wait_for $((_sf_s + 45)) "stress-ng to finish" _stress_over "$_sf_seq"
+	log "stress-ng finished after $(fmt_cs $(($(now_cs) - _sf_t0)))s"
+	assert_sched_healthy "$_sf_seq"
+	_sf_rc=0
+	for _p in $STRESS_PIDS; do
+		wait "$_p" || { _sf_rc=$?; log "stress-ng $_p exited with status $_sf_rc"; }
+	done
+	for _c in "$@"; do
+		_c=${_c%%=*}
+		sed -n 's/^stress-ng: metrc: \[[0-9]*\] /# '"$_c"': /p' "$CASE_DIR/stress.$_c.log"
+	done
+	if [ "$_sf_rc" -ne 0 ]; then
+		for _c in "$@"; do
+			_c=${_c%%=*}
+			sed "s/^/$_c| /" "$CASE_DIR/stress.$_c.log"
+		done
+		fail "a stress-ng run failed (exit status $_sf_rc)"
+	fi
+	for _spec in "$@"; do
+		_c=${_spec%%=*}
+		for _s in $(echo "${_spec#*=}" | tr ',' ' '); do
+			_ops=$(sed -n "s/^stress-ng: metrc: \[[0-9]*\] $_s  *\([0-9][0-9]*\) .*/\1/p" "$CASE_DIR/stress.$_c.log")
+			if [ -z "$_ops" ] || [ "$_ops" -le 0 ]; then
+				sed "s/^/$_c| /" "$CASE_DIR/stress.$_c.log"
+				fail "stressor $_s in cell $_c made no progress (bogo ops '${_ops:-none}')"
+			fi
+		done
+	done
+}
+
 # stats_count: how many stats lines the daemon has printed so far (a mark for stats_since);
 # prints 0 when there are none or no log yet.
 stats_count() {

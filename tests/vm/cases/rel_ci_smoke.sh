@@ -48,44 +48,10 @@ for c in $CELLS; do
 		--temp-path $CASE_DIR/tmp.$c" >"$CASE_DIR/stress.$c.log" 2>&1 &
 	STRESS_PIDS="$STRESS_PIDS $!"
 done
-t0=$(now_cs)
 wait_for 10 "stress-ng in every cell" cg_has_procs work/a work/b work/c
 log "stress-ng running (pids$STRESS_PIDS)"
 
-# Done when every stress-ng has exited, or as soon as the scheduler is no longer healthy.
-_stress_over() {
-	sched_healthy "$seq0" >/dev/null || return 0
-	for _p in $STRESS_PIDS; do
-		pid_alive "$_p" && { echo "stress-ng $_p still running"; return 1; }
-	done
-	return 0
-}
-wait_for $((STRESS_S + 45)) "stress-ng to finish" _stress_over
-log "stress-ng finished after $(fmt_cs $(($(now_cs) - t0)))s"
-assert_sched_healthy "$seq0"
-
-rc_all=0
-for p in $STRESS_PIDS; do
-	wait "$p" || { rc_all=$?; log "stress-ng $p exited with status $rc_all"; }
-done
-for c in $CELLS; do
-	sed -n 's/^stress-ng: metrc: \[[0-9]*\] /# '"$c"': /p' "$CASE_DIR/stress.$c.log"
-done
-if [ "$rc_all" -ne 0 ]; then
-	for c in $CELLS; do sed "s/^/$c| /" "$CASE_DIR/stress.$c.log"; done
-	fail "a stress-ng run failed (exit status $rc_all)"
-fi
-for c in $CELLS; do
-	stressors="cpu fork affinity"
-	[ "$c" = c ] && stressors=cpu
-	for s in $stressors; do
-		ops=$(sed -n "s/^stress-ng: metrc: \[[0-9]*\] $s  *\([0-9][0-9]*\) .*/\1/p" "$CASE_DIR/stress.$c.log")
-		if [ -z "$ops" ] || [ "$ops" -le 0 ]; then
-			sed "s/^/$c| /" "$CASE_DIR/stress.$c.log"
-			fail "stressor $s in cell $c made no progress (bogo ops '${ops:-none}')"
-		fi
-	done
-done
+stress_finish "$seq0" "$STRESS_S" a=cpu,fork,affinity b=cpu,fork,affinity c=cpu
 
 n1=$(stats_count)
 log "the daemon printed $((n1 - n0)) stats lines during the run (every 0.2 s requested)"
