@@ -4,13 +4,13 @@
 # LIBBPF_DIR, BPFTOOL, BPF_CLANG, CC, CFLAGS_BASE come from there and scripts/env.sh).
 #
 #   make bench                       everything (~10-15 min on the 2-core host)
-#   make bench BENCH=isolation       some of: isolation workcons overhead reconfig footprint
+#   make bench BENCH=isolation       some of: isolation ownerwait workcons overhead reconfig footprint
 #   make bench-tools                 only build what the VM needs (scx_simple, helpers)
 #   make bench SCX_CELLS_BIN=PATH    benchmark another scx_cells binary (default $(BUILD)/scx_cells)
 
 .PHONY: bench bench-tools bench-plots
 
-BENCH ?= isolation workcons overhead reconfig footprint
+BENCH ?= isolation ownerwait workcons overhead reconfig footprint
 BENCH_OUT := $(BUILD)/bench
 # The VM helpers the bench cases use (tests/vm/tools/*.c, built by the top Makefile's rule;
 # vmcheck for tests/vm/lib.sh's decisions).

@@ -8,8 +8,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=${1:?usage: report.sh DIR [NAME...]}
 shift
 names=("$@")
-((${#names[@]})) || names=(isolation workcons overhead reconfig footprint)
-declare -A TABLES=([isolation]=isolation [workcons]=workcons [overhead]=overhead
+((${#names[@]})) || names=(isolation ownerwait workcons overhead reconfig footprint)
+declare -A TABLES=([isolation]=isolation [ownerwait]=ownerwait [workcons]=workcons [overhead]=overhead
 	[reconfig]="reconfig_new reconfig_publish reconfig_moves" [footprint]=footprint)
 
 have() { [[ -s $out/$1.csv ]] && (($(wc -l <"$out/$1.csv") > 1)); }
@@ -101,6 +101,32 @@ verdict() { # AWK-CONDITION -> met / NOT met
 				echo "- isolation, $c (deliberately bad): run-queue wait $w us = ${r}x cells_borrow's (the benchmark can fail, i.e. >= 2x: $(verdict "$r >= 2"))"
 			done
 		fi
+	fi
+	if have ownerwait; then
+		# one boot, multi-threaded TCG, the load on one vCPU per host core (bench_ownerwait.sh)
+		f=$out/ownerwait.csv
+		pe=$(col "$f" 1 eevdf p99_us) pc=$(col "$f" 1 cells p99_us) pb=$(col "$f" 1 cells_borrow p99_us)
+		wb=$(col "$f" 1 cells_borrow rqwait_us) wc=$(col "$f" 1 cells rqwait_us)
+		se=$(col "$f" 1 eevdf spin_cpus) sb=$(col "$f" 1 cells_borrow spin_cpus) sc=$(col "$f" 1 cells spin_cpus)
+		ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+		if [[ -n $pe && -n $pb && -n $pc ]]; then
+			r=$(ratio "$pb" "$pe")
+			echo "- ownerwait, cells_borrow: sensitive-cell p99 $pb us = ${r}x EEVDF's $pe us (goal <= 0.5: $(verdict "$r <= 0.5"))"
+			r=$(ratio "$pb" "$pc")
+			echo "- ownerwait, cells_borrow: p99 ${r}x plain cells' $pc us (goal <= 1.5: $(verdict "$r <= 1.5"))"
+		fi
+		[[ -z $wb ]] ||
+			echo "- ownerwait, cells_borrow: the probe's mean run-queue wait $wb us, plain cells $wc us (goal <= 50 us: $(verdict "$wb <= 50"))"
+		if [[ -n $se && -n $sb ]]; then
+			r=$(ratio "$sb" "$se")
+			echo "- ownerwait, cells_borrow: the spinners got $sb CPUs = ${r}x EEVDF's $se (plain cells $sc) (goal >= 0.95: $(verdict "$r >= 0.95"))"
+		fi
+		for c in cells_noreclaim cells_longslice; do
+			w=$(col "$f" 1 "$c" rqwait_us)
+			[[ -n $w && -n $wb ]] || continue
+			r=$(ratio "$w" "$wb")
+			echo "- ownerwait, $c (deliberately bad): run-queue wait $w us = ${r}x cells_borrow's (the benchmark can fail, i.e. >= 2x: $(verdict "$r >= 2"))"
+		done
 	fi
 	if have workcons; then
 		for c in cpuset simple cells cells_borrow cells_rebal; do

@@ -2,12 +2,13 @@
 # bench/vm/run.sh — run the scx_cells VM benchmarks (`make bench`), one qemu boot per comparison.
 #
 # Usage: bench/vm/run.sh [--out DIR] [--report-only] [NAME...]
-#        NAME: isolation workcons overhead reconfig footprint (default: all five)
+#        NAME: isolation ownerwait workcons overhead reconfig footprint (default: all six)
 # Env:   VMLINUZ (required unless --report-only), BUILD_DIR (default build),
 #        SCX_CELLS_BIN (default $BUILD_DIR/scx_cells): the scheduler binary to benchmark.
 #
 # Each NAME boots tests/vm/run.sh with the cases bench_common + bench_NAME (TCG single-threaded,
-# see docs/benchmarks.md for why), retrying once if the boot fails, collects the case's
+# see docs/benchmarks.md for why; ownerwait multi-threaded, its load on one vCPU per host
+# core), retrying once if the boot fails, collects the case's
 # BENCHHDR/BENCHCSV lines into DIR/TABLE.csv, prints the tables, draws DIR/*.png with gnuplot and
 # writes DIR/summary.md (environment, tables, goals). --report-only redoes the last three from
 # the CSV files already in DIR.
@@ -15,7 +16,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-ALL=(isolation workcons overhead reconfig footprint)
+ALL=(isolation ownerwait workcons overhead reconfig footprint)
 out='' report_only=0 names=()
 while (($#)); do
 	case $1 in
@@ -37,24 +38,27 @@ out=$(cd "$out" && pwd)
 SCX_CELLS_BIN=${SCX_CELLS_BIN:-$BUILD_DIR/scx_cells}
 
 # Per comparison: vCPUs and per-case timeout (s).
-declare -A CPUS=([isolation]=4 [workcons]=4 [overhead]=4 [reconfig]=8 [footprint]=4)
-declare -A TIMEOUT=([isolation]=420 [workcons]=420 [overhead]=360 [reconfig]=240 [footprint]=240)
+declare -A CPUS=([isolation]=4 [ownerwait]=4 [workcons]=4 [overhead]=4 [reconfig]=8 [footprint]=4)
+declare -A TIMEOUT=([isolation]=420 [ownerwait]=300 [workcons]=420 [overhead]=360 [reconfig]=240
+	[footprint]=240)
+# TCG threading per comparison (default single).
+declare -A TCG=([ownerwait]=multi)
 # Tables each comparison writes.
-declare -A TABLES=([isolation]=isolation [workcons]=workcons [overhead]=overhead
+declare -A TABLES=([isolation]=isolation [ownerwait]=ownerwait [workcons]=workcons [overhead]=overhead
 	[reconfig]="reconfig_new reconfig_publish reconfig_moves" [footprint]=footprint)
 
 host_load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # run_one NAME: boot, collect; returns non-zero if no attempt passed.
 run_one() {
-	local name=$1 vmout=$out/vm-$1 attempt rc log t0 t1 load0 load1
+	local name=$1 vmout=$out/vm-$1 attempt rc log t0 t1 load0 load1 tcg=${TCG[$1]:-single}
 	log=$vmout/bench_$name.log
 	for attempt in 1 2; do
 		load0=$(host_load)
 		t0=$(date +%s)
-		echo "== $name: boot $attempt (${CPUS[$name]} vCPUs, TCG single; host load $load0)"
+		echo "== $name: boot $attempt (${CPUS[$name]} vCPUs, TCG $tcg; host load $load0)"
 		rc=0
-		VMLINUZ=$VMLINUZ BUILD_DIR=$stage "$repo/tests/vm/run.sh" --tcg single \
+		VMLINUZ=$VMLINUZ BUILD_DIR=$stage "$repo/tests/vm/run.sh" --tcg "$tcg" \
 			--cpus "${CPUS[$name]}" --timeout "${TIMEOUT[$name]}" --out "$vmout" \
 			bench_common "bench_$name" >"$out/run-$name.log" 2>&1 || rc=$?
 		t1=$(date +%s)

@@ -67,6 +67,11 @@ enum cells_stat {
 	/* Scheduling features (#10 item 2, #14 item 3), after the histogram's 16 buckets. */
 	STAT_SLICE_SHRINK = STAT_WAKE_WAIT_HIST + 16, /* a running slice cut for a per-CPU waiter */
 	STAT_AFFN_SPREAD, /* dynamic affinity put a narrow-affinity task off its previous CPU */
+	STAT_BORROW_PULL, /* a CPU with nothing of its own took a task another cell had queued */
+	/* Where an owner's wait after a reclaim goes (#10 item 3): decisions, then time. */
+	STAT_RECLAIM_REMOTE, /* reclaims decided on another CPU than the reclaimed one (an IPI) */
+	STAT_RECLAIM_OVERTAKEN, /* owner woken for a reclaimed CPU that ran another task first */
+	STAT_RECLAIM_WAIT_NS,	/* total wake-up-to-running wait of the owners counted in _RUN */
 	NR_CELLS_STATS,
 };
 

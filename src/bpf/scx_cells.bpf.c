@@ -99,6 +99,10 @@ static u32 counted_owner[CELLS_MAX_CPUS];
 static s32 nr_borrowers_on[CELLS_MAX_CELLS];
 /* Per CPU the cell it was last reclaimed for (CELL_NONE: none pending); for STAT_RECLAIM_RUN. */
 static u32 reclaim_for[CELLS_MAX_CPUS];
+/* Per CPU, how many tasks started running there (running()); see note_reclaim(). */
+static u32 nr_starts[CELLS_MAX_CPUS];
+/* Where borrow_from_queues() starts its scan of the cells; racy, only spreads the start. */
+static u32 borrow_rotor;
 
 /*
  * Per cell, the CPUs of it that run (or were just given to) a borrower: the same information as
@@ -145,15 +149,17 @@ struct {
 } cell_stats SEC(".maps");
 
 struct task_ctx {
-	u64 cfg_seq;	 /* configuration the cell was resolved against */
-	u64 cgid;	 /* task's cgroup id at resolution */
-	u32 cell;	 /* cell the task belongs to */
-	bool pinned;	 /* affinity does not cover the cell's CPUs */
-	u64 started_at;	 /* when the task last started running */
-	u64 queued_at;	 /* when it was last enqueued (0: not waiting) */
-	u64 runnable_at; /* when it last woke up (0: ran since) */
-	u64 run_start;	 /* when the current run began (charge() moves started_at) */
-	u64 avg_run_ns;	 /* EWMA (1/8) of the length of its runs, updated in stopping() */
+	u64 cfg_seq;	    /* configuration the cell was resolved against */
+	u64 cgid;	    /* task's cgroup id at resolution */
+	u32 cell;	    /* cell the task belongs to */
+	bool pinned;	    /* affinity does not cover the cell's CPUs */
+	u64 started_at;	    /* when the task last started running */
+	u64 queued_at;	    /* when it was last enqueued (0: not waiting) */
+	u64 runnable_at;    /* when it last woke up (0: ran since) */
+	u64 run_start;	    /* when the current run began (charge() moves started_at) */
+	u64 avg_run_ns;	    /* EWMA (1/8) of the length of its runs, updated in stopping() */
+	s32 reclaim_cpu;    /* CPU reclaimed for its wake-up (-1: none), see note_reclaim() */
+	u32 reclaim_starts; /* nr_starts[reclaim_cpu] when it was reclaimed */
 };
 
 struct {
@@ -461,12 +467,26 @@ static s32 lent_cpu(u32 cell, u32 slot, s32 prev)
 	return cpu;
 }
 
-/* Count a reclaim of @cpu for @cell; running() counts the owner task that then runs there. */
-static void note_reclaim(s32 cpu, u32 cell)
+/*
+ * Count a reclaim of @cpu for @cell; running() counts the owner task that then runs there. When
+ * the reclaim is for the waking task @tctx (NULL on a tick), it remembers how many tasks had
+ * started on @cpu so far: if that number moved before the task runs there, another task went
+ * first (STAT_RECLAIM_OVERTAKEN), a scheduling decision that no emulator timing explains.
+ */
+static void note_reclaim(s32 cpu, u32 cell, struct task_ctx *tctx)
 {
-	if ((u32)cpu < CELLS_MAX_CPUS)
-		WRITE_ONCE(reclaim_for[(u32)cpu & (CELLS_MAX_CPUS - 1)], cell);
+	u32 idx = (u32)cpu & (CELLS_MAX_CPUS - 1);
+
+	if ((u32)cpu >= CELLS_MAX_CPUS)
+		return;
+	WRITE_ONCE(reclaim_for[idx], cell);
 	stat_inc(STAT_RECLAIM_KICK);
+	if (!tctx)
+		return;
+	if (cpu != bpf_get_smp_processor_id())
+		stat_inc(STAT_RECLAIM_REMOTE);
+	tctx->reclaim_cpu = cpu;
+	tctx->reclaim_starts = READ_ONCE(nr_starts[idx]);
 }
 
 /*
@@ -578,7 +598,7 @@ s32 BPF_STRUCT_OPS(cells_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wa
 			stat_inc(STAT_OWNER_BUSY_LENT);
 		if (cpu >= 0 && (enable_reclaim || latency_cell(tctx->cell, slot))) {
 			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, SCX_ENQ_PREEMPT);
-			note_reclaim(cpu, tctx->cell);
+			note_reclaim(cpu, tctx->cell, tctx);
 			return cpu;
 		}
 		cpu = pick_borrow(p, tctx->cell, slot);
@@ -748,7 +768,7 @@ void BPF_STRUCT_OPS(cells_enqueue, struct task_struct *p, u64 enq_flags)
 		if (cpu >= 0 && (enable_reclaim || latency_cell(tctx->cell, slot))) {
 			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice_ns,
 					   enq_flags | SCX_ENQ_PREEMPT);
-			note_reclaim(cpu, tctx->cell);
+			note_reclaim(cpu, tctx->cell, tctx);
 			return;
 		}
 		cpu = pick_borrow(p, tctx->cell, slot);
@@ -821,6 +841,53 @@ static bool pinned_side_first(s32 cpu, u32 cell, u32 slot, struct task_struct *p
 	return time_before(vp, vc);
 }
 
+/*
+ * Borrowing at dispatch: @cpu (owned by @owner) has nothing of its own to run, so it takes the
+ * first task queued by a cell that may borrow it. Without this, a CPU whose owner went back to
+ * sleep idles while the borrower that reclaim preempted (or any task that found no idle CPU when
+ * it was queued) waits for one of its own cell's CPUs to finish a whole slice: every reclaim
+ * then costs the borrowing cell up to a slice of CPU time. It also rotates borrowers when a
+ * borrow slice ends. A runnable @prev of @owner keeps the CPU (it may stay, enqueue decides):
+ * an owner is never displaced by a borrower. Cells are scanned from a rotating start so none is
+ * always first; O(cells), only when the CPU's own queues are empty.
+ */
+static bool borrow_from_queues(s32 cpu, u32 owner, u32 slot, struct task_struct *prev)
+{
+	const struct cells_config *c = &cfg[slot & 1];
+	const struct cpumask *borrow;
+	u32 nr = c->nr_cells, start, i, cell, was;
+	struct task_ctx *pctx;
+
+	if (!enable_borrowing || nr <= 1)
+		return false;
+	if (prev && (prev->scx.flags & SCX_TASK_QUEUED)) {
+		pctx = bpf_task_storage_get(&task_ctxs, prev, 0, 0);
+		if (!pctx || pctx->pinned || pctx->cell == owner)
+			return false;
+	}
+	if (nr > CELLS_MAX_CELLS)
+		nr = CELLS_MAX_CELLS;
+	was = READ_ONCE(counted_owner[(u32)cpu & (CELLS_MAX_CPUS - 1)]);
+	start = borrow_rotor++;
+	bpf_for(i, 0, nr) {
+		cell = (start + i) % nr;
+		if (cell == owner || !cell_nr_queued(cell) ||
+		    !rules_allow_borrow(cell, owner, slot))
+			continue;
+		borrow = cell_borrow(cell, slot);
+		if (!borrow || !bpf_cpumask_test_cpu(cpu, borrow))
+			continue;
+		/* Counted as lent before it runs, as pick_borrow() does: a waking owner sees it. */
+		set_lent(cpu, owner);
+		if (move_from_cell(cell, llc_of(cpu))) {
+			stat_inc(STAT_BORROW_PULL);
+			return true;
+		}
+		set_lent(cpu, was);
+	}
+	return false;
+}
+
 void BPF_STRUCT_OPS(cells_dispatch, s32 cpu, struct task_struct *prev)
 {
 	u32 slot = active_slot(), cell = cpu_cell(slot, cpu);
@@ -842,7 +909,9 @@ void BPF_STRUCT_OPS(cells_dispatch, s32 cpu, struct task_struct *prev)
 	/* This CPU's LLC queue of its cell first, then steal from the cell's other LLCs. */
 	if (move_from_cell(cell, llc_of(cpu)))
 		return;
-	scx_bpf_dsq_move_to_local(cpu_dsq, 0);
+	if (scx_bpf_dsq_move_to_local(cpu_dsq, 0))
+		return;
+	borrow_from_queues(cpu, cell, slot, prev);
 }
 
 /*
@@ -901,9 +970,15 @@ void BPF_STRUCT_OPS(cells_running, struct task_struct *p)
 	/* However it got here, a borrower runs a short slice (see --borrow-slice-us). */
 	if (READ_ONCE(counted_owner[idx]) != CELL_NONE && p->scx.slice > borrow_slice_ns)
 		scx_bpf_task_set_slice(p, borrow_slice_ns);
+	if (tctx->reclaim_cpu == cpu && READ_ONCE(nr_starts[idx]) != tctx->reclaim_starts)
+		stat_inc(STAT_RECLAIM_OVERTAKEN);
+	tctx->reclaim_cpu = -1;
+	__sync_fetch_and_add(&nr_starts[idx], 1);
 	if (READ_ONCE(reclaim_for[idx]) == cell) {
 		WRITE_ONCE(reclaim_for[idx], CELL_NONE);
 		stat_inc(STAT_RECLAIM_RUN);
+		if (tctx->runnable_at && tctx->started_at > tctx->runnable_at)
+			stat_add(STAT_RECLAIM_WAIT_NS, tctx->started_at - tctx->runnable_at);
 	}
 	/* Wake-up to running: the owner's run-queue wait that borrowing must keep short. */
 	if (tctx->runnable_at) {
@@ -979,7 +1054,7 @@ void BPF_STRUCT_OPS(cells_tick, struct task_struct *p)
 		return;
 	if (owner != CELL_NONE && owner != tctx->cell && cell_nr_queued(owner) > 0) {
 		scx_bpf_task_set_slice(p, 0);
-		note_reclaim(cpu, owner);
+		note_reclaim(cpu, owner, NULL);
 		stat_inc(STAT_RECLAIM_TICK);
 	}
 }
@@ -1033,6 +1108,7 @@ s32 BPF_STRUCT_OPS(cells_init_task, struct task_struct *p, struct scx_init_task_
 		return -ENOMEM;
 	tctx->cfg_seq = 0;
 	tctx->cell = CELLS_ROOT_CELL;
+	tctx->reclaim_cpu = -1;
 	return 0;
 }
 

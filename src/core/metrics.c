@@ -68,6 +68,8 @@ static const struct mfield top_fields[] = {
 	    "Running slices cut short because a task waited on that CPU's per-CPU queue"),
 	BPF(affn_spread,
 	    "Tasks allowed on part of their cell placed off their previous CPU (dynamic affinity)"),
+	BPF(borrow_pulls,
+	    "Queued tasks of another cell taken by a CPU that had nothing of its own to run"),
 };
 
 static const struct mfield cell_fields[] = {

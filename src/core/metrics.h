@@ -35,7 +35,7 @@ struct metrics_cell {
 struct metrics_counters {
 	uint64_t placed_idle, queued_cell, queued_pinned, placed_borrowed;
 	uint64_t reclaim_preemptions, resolves, cfg_kicks;
-	uint64_t slice_shrinks, affn_spread;
+	uint64_t slice_shrinks, affn_spread, borrow_pulls;
 };
 
 struct metrics_snapshot {

@@ -59,6 +59,7 @@ static void fill_snapshot(struct daemon *d, const struct view *v, struct metrics
 				.cfg_kicks = t[STAT_CFG_KICK],
 				.slice_shrinks = t[STAT_SLICE_SHRINK],
 				.affn_spread = t[STAT_AFFN_SPREAD],
+				.borrow_pulls = t[STAT_BORROW_PULL],
 			},
 		.cells = d->mcells,
 	};
@@ -176,10 +177,14 @@ static void publish_stats(struct daemon *d, double elapsed_s)
 		.reclaims = d->stats[STAT_RECLAIM_KICK],
 		.reclaim_ticks = d->stats[STAT_RECLAIM_TICK],
 		.reclaim_runs = d->stats[STAT_RECLAIM_RUN],
+		.reclaim_wait_ns = d->stats[STAT_RECLAIM_WAIT_NS],
+		.reclaim_remote = d->stats[STAT_RECLAIM_REMOTE],
+		.reclaim_overtaken = d->stats[STAT_RECLAIM_OVERTAKEN],
 		.wakeups = d->stats[STAT_WAKEUPS],
 		.wake_wait_ns = d->stats[STAT_WAKE_WAIT_NS],
 		.slice_shrinks = d->stats[STAT_SLICE_SHRINK],
 		.affn_spread = d->stats[STAT_AFFN_SPREAD],
+		.borrow_pulls = d->stats[STAT_BORROW_PULL],
 	};
 	_Static_assert(VIEW_WAIT_BUCKETS == CELLS_WAIT_BUCKETS, "one histogram layout");
 	for (int b = 0; b < VIEW_WAIT_BUCKETS; b++)
@@ -268,7 +273,7 @@ void stats_summary(struct daemon *d)
 {
 	const uint64_t *st = d->stats;
 
-	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected, %llu retries, %llu reloads; placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; %llu reclaim preemptions; %llu queued tasks re-examined after publications, %llu of them moved for affinity; %llu wake-ups found their cell busy, %llu of them with a CPU lent; %llu owner tasks ran on reclaimed CPUs; %llu wake-ups, wait mean %.1f us; %llu slice shrinks; %llu affinity spreads\n",
+	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected, %llu retries, %llu reloads; placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; %llu reclaim preemptions; %llu queued tasks re-examined after publications, %llu of them moved for affinity; %llu wake-ups found their cell busy, %llu of them with a CPU lent; %llu owner tasks ran on reclaimed CPUs; %llu wake-ups, wait mean %.1f us; %llu slice shrinks; %llu affinity spreads; %llu borrow pulls; reclaimed owners waited %.1f us mean, %llu reclaims remote, %llu owners overtaken\n",
 	       (double)(now_ns() - d->start_ns) / 1e9, (unsigned long long)d->nr_plans,
 	       (unsigned long long)d->nr_rebalances, (unsigned long long)d->nr_rejected,
 	       (unsigned long long)d->nr_retried, (unsigned long long)d->nr_reloads,
@@ -281,6 +286,12 @@ void stats_summary(struct daemon *d)
 	       (unsigned long long)st[STAT_RECLAIM_RUN], (unsigned long long)st[STAT_WAKEUPS],
 	       st[STAT_WAKEUPS] ? (double)st[STAT_WAKE_WAIT_NS] / (double)st[STAT_WAKEUPS] / 1e3
 				: 0.0,
-	       (unsigned long long)st[STAT_SLICE_SHRINK], (unsigned long long)st[STAT_AFFN_SPREAD]);
+	       (unsigned long long)st[STAT_SLICE_SHRINK], (unsigned long long)st[STAT_AFFN_SPREAD],
+	       (unsigned long long)st[STAT_BORROW_PULL],
+	       st[STAT_RECLAIM_RUN]
+		       ? (double)st[STAT_RECLAIM_WAIT_NS] / (double)st[STAT_RECLAIM_RUN] / 1e3
+		       : 0.0,
+	       (unsigned long long)st[STAT_RECLAIM_REMOTE],
+	       (unsigned long long)st[STAT_RECLAIM_OVERTAKEN]);
 	fflush(stdout);
 }

@@ -86,7 +86,12 @@ static void header(struct writer *w, const struct view *v)
 	writer_u64(w, "owner_busy_lent", " (lent %llu)", c->owner_busy_lent);
 	writer_u64(w, "reclaims", ", reclaims %llu", c->reclaims);
 	writer_u64(w, "reclaim_ticks", " (%llu on a tick", c->reclaim_ticks);
-	writer_u64(w, "reclaim_runs", ", %llu ran the cell's task)", c->reclaim_runs);
+	writer_u64(w, "reclaim_runs", ", %llu ran the cell's task", c->reclaim_runs);
+	writer_double(w, "reclaim_wait_mean_us", 1, " after %.1f us mean",
+		      c->reclaim_runs ? (double)c->reclaim_wait_ns / (double)c->reclaim_runs / 1e3
+				      : 0.0);
+	writer_u64(w, "reclaim_remote", "; %llu remote", c->reclaim_remote);
+	writer_u64(w, "reclaim_overtaken", ", %llu overtaken)", c->reclaim_overtaken);
 	writer_u64(w, "wakeups", NULL, c->wakeups);
 	writer_double(w, "wake_wait_mean_us", 1, NULL, mean_us);
 	writer_begin_array(w, "wake_wait_hist");
@@ -94,7 +99,8 @@ static void header(struct writer *w, const struct view *v)
 		writer_u64(w, NULL, NULL, c->wake_wait_hist[b]);
 	writer_end_array(w);
 	writer_u64(w, "slice_shrinks", " | slice shrinks %llu", c->slice_shrinks);
-	writer_u64(w, "affn_spread", ", affinity spreads %llu\n", c->affn_spread);
+	writer_u64(w, "affn_spread", ", affinity spreads %llu", c->affn_spread);
+	writer_u64(w, "borrow_pulls", ", borrow pulls %llu\n", c->borrow_pulls);
 	writer_end_object(w);
 }
 

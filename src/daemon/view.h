@@ -28,15 +28,20 @@ struct view_counters {
 	uint64_t reenq;	     /* queued tasks re-examined after publications */
 	uint64_t reenq_affn; /* of those, moved to a per-CPU queue: affinity outside the cell */
 	uint64_t owner_busy; /* wake-ups that found every CPU of the task's cell busy */
-	uint64_t owner_busy_lent; /* of those, one of the cell's CPUs ran a borrower */
-	uint64_t reclaims;	  /* reclaim preemptions issued */
-	uint64_t reclaim_ticks;	  /* of those, a borrower's slice ended on a tick */
-	uint64_t reclaim_runs;	  /* owner tasks that started on a reclaimed CPU */
-	uint64_t wakeups;	  /* wake-ups of unpinned tasks (run-queue wait measured) */
-	uint64_t wake_wait_ns;	  /* their total wait from wake-up to running */
+	uint64_t owner_busy_lent;   /* of those, one of the cell's CPUs ran a borrower */
+	uint64_t reclaims;	    /* reclaim preemptions issued */
+	uint64_t reclaim_ticks;	    /* of those, a borrower's slice ended on a tick */
+	uint64_t reclaim_runs;	    /* owner tasks that started on a reclaimed CPU */
+	uint64_t reclaim_wait_ns;   /* their total wait from wake-up to running */
+	uint64_t reclaim_remote;    /* reclaims decided on another CPU (IPI) */
+	uint64_t reclaim_overtaken; /* owners woken for a reclaimed CPU that ran another task first
+				     */
+	uint64_t wakeups;	    /* wake-ups of unpinned tasks (run-queue wait measured) */
+	uint64_t wake_wait_ns;	    /* their total wait from wake-up to running */
 	uint64_t wake_wait_hist[VIEW_WAIT_BUCKETS]; /* [0] < 1 us, [b] [2^(b-1), 2^b) us */
 	uint64_t slice_shrinks;			    /* running slices cut for a per-CPU waiter */
-	uint64_t affn_spread; /* narrow-affinity tasks moved off their previous CPU */
+	uint64_t affn_spread;  /* narrow-affinity tasks moved off their previous CPU */
+	uint64_t borrow_pulls; /* queued tasks of other cells taken by a CPU with nothing to run */
 };
 
 struct view {

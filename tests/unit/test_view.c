@@ -90,11 +90,15 @@ static struct view base_view(struct fixture *fx)
 			     .reclaims = 3,
 			     .reclaim_ticks = 1,
 			     .reclaim_runs = 2,
+			     .reclaim_wait_ns = 9000,
+			     .reclaim_remote = 1,
+			     .reclaim_overtaken = 0,
 			     .wakeups = 10,
 			     .wake_wait_ns = 25000,
 			     .wake_wait_hist = {[0] = 6, [2] = 3, [15] = 1},
 			     .slice_shrinks = 5,
-			     .affn_spread = 6},
+			     .affn_spread = 6,
+			     .borrow_pulls = 8},
 		.plan = fx->plan,
 		.running = fx->running,
 		.label = label,
@@ -130,10 +134,11 @@ static void test_text(void **state)
 	out = render(fx, &v, false);
 	assert_contains(out, "[    12.5s] plans 3, rebalances 1, rejected 0");
 	assert_contains(out, "idle 10% cell-queue 70% pinned 5% borrowed 15%");
-	assert_contains(out,
-			"re-examined after publications 7 (moved for affinity 2) | wake-ups 10, "
-			"wait mean 2.5 us; cell busy 9 (lent 4), reclaims 3 (1 on a tick, 2 ran "
-			"the cell's task) | slice shrinks 5, affinity spreads 6\n");
+	assert_contains(
+		out,
+		"re-examined after publications 7 (moved for affinity 2) | wake-ups 10, "
+		"wait mean 2.5 us; cell busy 9 (lent 4), reclaims 3 (1 on a tick, 2 ran "
+		"the cell's task after 4.5 us mean; 1 remote, 0 overtaken) | slice shrinks 5, affinity spreads 6, borrow pulls 8\n");
 	assert_contains(out, "  cpu     0   1   2   3\n");
 	assert_contains(out, "  1*");
 	assert_contains(out, "   .");
@@ -160,8 +165,10 @@ static void test_json(void **state)
 		out,
 		"\"counters\":{\"reenq\":7,\"reenq_affn\":2,\"owner_busy\":9,"
 		"\"owner_busy_lent\":4,\"reclaims\":3,\"reclaim_ticks\":1,\"reclaim_runs\":2,"
+		"\"reclaim_wait_mean_us\":4.5,\"reclaim_remote\":1,\"reclaim_overtaken\":0,"
 		"\"wakeups\":10,\"wake_wait_mean_us\":2.5,"
-		"\"wake_wait_hist\":[6,0,3,0,0,0,0,0,0,0,0,0,0,0,0,1],\"slice_shrinks\":5,\"affn_spread\":6},");
+		"\"wake_wait_hist\":[6,0,3,0,0,0,0,0,0,0,0,0,0,0,0,1],\"slice_shrinks\":5,\"affn_spread\":6,"
+		"\"borrow_pulls\":8},");
 	assert_contains(out, "\"cpu_map\":[{\"cpu\":0,");
 	assert_contains(out, "\"running\":-1");
 	assert_contains(out, "\"cgroup\":\"ba\\\"tch\"");

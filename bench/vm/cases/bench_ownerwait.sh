@@ -1,0 +1,83 @@
+#!/bin/sh
+# bench_ownerwait: isolation and work conservation at once (#10), measured where the emulator
+# interferes least. bench/vm/run.sh boots it with multi-threaded TCG (one host thread per vCPU)
+# and cpusets keep the whole load on two vCPUs, so no more than one busy vCPU runs per host core
+# (the host has two): cell a owns CPU Y and runs 4 spinners allowed on Y and X; cell b owns X and
+# runs the probe (benchlat, 1 ms timer loop). With borrowing, a's spinners use X whenever the
+# probe sleeps, and reclaim must hand X back the moment it wakes. Per configuration, from one
+# boot (interleaved over ROUNDS rounds, samples merged, CPU time averaged): the probe's wake-up latency
+# p50/p90/p99/max, its mean run-queue wait per wake-up from the guest's own accounting
+# (/proc/self/schedstat, the scheduler's share), the CPUs' worth of time a's spinners got
+# (cpu.stat, guest time: the work conservation), and the BPF side's counters from the daemon's
+# exit summary. EEVDF (same cpusets) is the baseline; cells (no borrowing) is isolation without
+# work conservation; cells_noreclaim and cells_longslice are the deliberately bad settings that
+# must measure worse in the same boot. Table "ownerwait". Benchmark: run by name only.
+# shellcheck source=bench_common.sh
+. /tests/cases/bench_common.sh
+
+CONFIGS=${BENCH_CONFIGS:-"eevdf cells cells_borrow cells_noreclaim cells_longslice"}
+ROUNDS=${BENCH_ROUNDS:-2}
+SAMPLES=2000 # per configuration and round, one per ms, or fewer within MAX_S
+MAX_S=3
+WARM_S=1
+NSPIN=4
+X=$((NCPUS - 1)) Y=$((NCPUS - 2))
+
+# usage_us CGPATH: CPU time of the cgroup so far, in us.
+usage_us() {
+	sed -n 's/^usage_usec //p' "$CGROUP_ROOT/$1/cpu.stat"
+}
+
+bench_env
+cg_create "$BENCH_PARENT/a" >/dev/null
+cg_create "$BENCH_PARENT/b" >/dev/null
+cg_set_cpus "$BENCH_PARENT/a" "$Y-$X"
+cg_set_cpus "$BENCH_PARENT/b" "$X"
+wc_spawn "$BENCH_PARENT/a" "$NSPIN"
+wait_for 5 "spinners in cell a" cg_has_procs "$BENCH_PARENT/a"
+
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	for c in $CONFIGS; do
+		bench_on "$c"
+		sleep $WARM_S # benchmark warm-up (borrowers settle), not a synchronisation
+		u0=$(usage_us "$BENCH_PARENT/a") t0=$(benchts -n)
+		res=$(in_cgroup "$BENCH_PARENT/b" benchlat 1000 "$SAMPLES" "$MAX_S" "$CASE_DIR/raw.$c") ||
+			fail "benchlat failed under $c: $res"
+		u1=$(usage_us "$BENCH_PARENT/a") t1=$(benchts -n)
+		fcalc "($u1 - $u0) / 1e6 / ($t1 - $t0)" >>"$CASE_DIR/cpus.$c"
+		echo >>"$CASE_DIR/cpus.$c"
+		view=$(bench_cells_view "$c")
+		log "round $r $c [$view]: $res; a's spinners $(tail -n 1 "$CASE_DIR/cpus.$c") CPUs"
+		case $c in cells*)
+			[ "$(cell_cpus a)" = "$Y" ] && [ "$(cell_cpus b)" = "$X" ] ||
+				fail "$c: expected a=$Y b=$X from the cpusets, got [$view]"
+			;;
+		esac
+		bench_off "$c"
+		case $c in cells*)
+			_s=$(sched_summary)
+			log "round $r $c summary: $_s"
+			echo "$_s" | sed -n 's/.* \([0-9]*\) reclaim preemptions.* \([0-9]*\) wake-ups found their cell busy, \([0-9]*\) of them with a CPU lent; \([0-9]*\) owner tasks ran on reclaimed CPUs.* \([0-9]*\) borrow pulls.*/\2 \3 \1 \4 \5/p' >>"$CASE_DIR/ctr.$c"
+			;;
+		esac
+	done
+	r=$((r + 1))
+done
+kill_spinners
+
+bench_header ownerwait config n p50_us p90_us p99_us max_us rqwait_us spin_cpus owner_busy owner_busy_lent reclaims reclaim_runs borrow_pulls
+for c in $CONFIGS; do
+	res=$(benchlat --merge "$CASE_DIR/raw.$c")
+	cpus=$(awk 'NF { s += $1; n++ } END { if (n) printf "%.3f", s / n; else print "-" }' "$CASE_DIR/cpus.$c")
+	ctr="- - - - -"
+	[ -s "$CASE_DIR/ctr.$c" ] &&
+		ctr=$(awk '{ for (i = 1; i <= 5; i++) s[i] += $i } END { print s[1], s[2], s[3], s[4], s[5] }' "$CASE_DIR/ctr.$c")
+	# shellcheck disable=SC2086
+	set -- $ctr
+	bench_row ownerwait "$c" "$(kv n "$res")" "$(kv p50_us "$res")" "$(kv p90_us "$res")" \
+		"$(kv p99_us "$res")" "$(kv max_us "$res")" "$(kv rqwait_us "$res")" "$cpus" "$1" "$2" \
+		"$3" "$4" "$5"
+done
+cg_remove "$BENCH_PARENT"
+echo ok
