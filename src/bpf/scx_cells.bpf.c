@@ -226,6 +226,8 @@ static s32 cell_nr_queued(u32 cell)
 	s32 n = 0;
 	u32 l;
 
+	if (nr_llcs <= 1) /* the common case, without the loop: this runs on every dispatch */
+		return scx_bpf_dsq_nr_queued(cell_dsq(cell, 0));
 	bpf_for(l, 0, nr_llcs) {
 		if (l >= CELLS_MAX_LLCS)
 			break;
@@ -789,6 +791,8 @@ static bool move_from_cell(u32 cell, u32 first)
 {
 	u32 l;
 
+	if (nr_llcs <= 1)
+		return scx_bpf_dsq_move_to_local(cell_dsq(cell, 0), 0);
 	bpf_for(l, 0, nr_llcs) {
 		if (l >= CELLS_MAX_LLCS)
 			break;
@@ -930,17 +934,31 @@ static void set_running(s32 cpu, u32 cell, bool pinned)
 	running_cell[idx] = cell;
 }
 
-/* Histogram bucket of a wait of @ns: 0 below 1 us, b for [2^(b-1), 2^b) us, capped. */
+/*
+ * Histogram bucket of a wait of @ns: 0 below 1 us, b for [2^(b-1), 2^b) us, capped. A ladder of
+ * four compares, not a loop: it runs on every wake-up.
+ */
 static u32 wait_bucket(u64 ns)
 {
 	u64 us = ns / 1000;
-	u32 b = 0;
+	u32 b = 1;
 
-	bpf_for(b, 0, CELLS_WAIT_BUCKETS - 1) {
-		if (!us)
-			break;
-		us >>= 1;
+	if (!us)
+		return 0;
+	if (us >= 1 << 8) {
+		b += 8;
+		us >>= 8;
 	}
+	if (us >= 1 << 4) {
+		b += 4;
+		us >>= 4;
+	}
+	if (us >= 1 << 2) {
+		b += 2;
+		us >>= 2;
+	}
+	if (us >= 1 << 1)
+		b += 1;
 	return b < CELLS_WAIT_BUCKETS ? b : CELLS_WAIT_BUCKETS - 1;
 }
 
@@ -1011,7 +1029,7 @@ void BPF_STRUCT_OPS(cells_running, struct task_struct *p)
  * stopping(), because a task that keeps its CPU (nothing else queued) gets no stopping() for as
  * long as it runs, and charging it all at once would make the demand metrics jump.
  */
-static void charge(struct task_struct *p, struct task_ctx *tctx, u64 now)
+static struct cell_cpu_stats *charge(struct task_struct *p, struct task_ctx *tctx, u64 now)
 {
 	struct cell_cpu_stats *cs;
 	u32 cell = tctx->cell % CELLS_MAX_CELLS;
@@ -1031,6 +1049,7 @@ static void charge(struct task_struct *p, struct task_ctx *tctx, u64 now)
 	cs = bpf_map_lookup_elem(&cell_stats, &cell);
 	if (cs)
 		cs->run_ns += ran;
+	return cs; /* this CPU's counters of the task's cell, for stopping() */
 }
 
 void BPF_STRUCT_OPS(cells_tick, struct task_struct *p)
@@ -1064,11 +1083,12 @@ void BPF_STRUCT_OPS(cells_stopping, struct task_struct *p, bool runnable)
 	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
 	struct cell_cpu_stats *cs;
 	u64 now = bpf_ktime_get_ns();
-	u32 cell;
 
 	if (!tctx || !tctx->started_at)
 		return;
-	charge(p, tctx, now);
+	cs = charge(p, tctx, now);
+	if (cs)
+		cs->nr_runs++;
 	tctx->started_at = 0;
 	/* The run that ends here feeds the average that sizes slice shrinking for this task. */
 	if (tctx->run_start && now > tctx->run_start)
@@ -1077,10 +1097,6 @@ void BPF_STRUCT_OPS(cells_stopping, struct task_struct *p, bool runnable)
 					   : now - tctx->run_start;
 	tctx->run_start = 0;
 	set_running(scx_bpf_task_cpu(p), CELL_NONE, false);
-	cell = tctx->cell % CELLS_MAX_CELLS;
-	cs = bpf_map_lookup_elem(&cell_stats, &cell);
-	if (cs)
-		cs->nr_runs++;
 }
 
 void BPF_STRUCT_OPS(cells_set_cpumask, struct task_struct *p, const struct cpumask *cpumask)
