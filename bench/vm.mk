@@ -1,4 +1,4 @@
-# VM benchmarks: `make bench` runs the five comparisons of docs/benchmarks.md, each in one qemu
+# VM benchmarks: `make bench` runs the six comparisons of docs/benchmarks.md, each in one qemu
 # boot (bench/vm/cases/bench_*.sh via tests/vm/run.sh), and writes tables, CSV and PNG plots to
 # build/bench/. Driver: bench/vm/run.sh. Included by the top Makefile (BUILD, VMLINUZ, KERNEL_SRC,
 # LIBBPF_DIR, BPFTOOL, BPF_CLANG, CC, CFLAGS_BASE come from there and scripts/env.sh).

@@ -283,6 +283,12 @@ kill_spinners() {
 	SPINNERS=
 }
 
+# cg_usage_us CGPATH: CPU time of the cgroup and its descendants so far, in us (cpu.stat
+# usage_usec: guest time, so a share of it does not depend on how fast the host runs the VM).
+cg_usage_us() {
+	sed -n 's/^usage_usec //p' "$CGROUP_ROOT/$1/cpu.stat"
+}
+
 # cg_procs CGPATH: pids in the cgroup (not its descendants).
 cg_procs() {
 	tr '\n' ' ' <"$CGROUP_ROOT/$1/cgroup.procs"

@@ -7,7 +7,8 @@
 # probe sat runnable in the guest's run queue per wake-up (the guest scheduler's own share), and
 # for scx_cells the BPF side's own counters from the daemon's exit summary, summed over rounds:
 # wake-ups that found their cell's CPUs busy (owner_busy), of those with a CPU lent
-# (owner_busy_lent), reclaim preemptions and owner tasks that then ran on the reclaimed CPU.
+# (owner_busy_lent), reclaim preemptions and owner tasks that then ran on the reclaimed CPU; and
+# hog_cpus, the CPUs' worth of time the hog got meanwhile (cpu.stat, guest time, mean of rounds).
 # cells_noreclaim and cells_longslice are deliberately bad settings: in the same boot they must
 # measure clearly worse than cells_borrow, or the benchmark cannot tell. Benchmark: run by name
 # only.
@@ -39,8 +40,12 @@ while [ $r -le "$ROUNDS" ]; do
 	for c in $CONFIGS; do
 		bench_on "$c"
 		sleep $WARM_S # benchmark warm-up (rebalancing acts, hog settles), not a synchronisation
+		u0=$(cg_usage_us "$BENCH_PARENT/hog") t0=$(benchts -n)
 		res=$(in_cgroup "$BENCH_PARENT/lat" benchlat 1000 "$SAMPLES" "$MAX_S" "$CASE_DIR/raw.$c") ||
 			fail "benchlat failed under $c: $res"
+		u1=$(cg_usage_us "$BENCH_PARENT/hog") t1=$(benchts -n)
+		fcalc "($u1 - $u0) / 1e6 / ($t1 - $t0)" >>"$CASE_DIR/hog.$c"
+		echo >>"$CASE_DIR/hog.$c"
 		view=$(bench_cells_view "$c")
 		echo "$view" >"$CASE_DIR/view.$c"
 		log "round $r $c [$view]: $res"
@@ -57,18 +62,19 @@ while [ $r -le "$ROUNDS" ]; do
 done
 kill_spinners
 
-bench_header isolation config n p50_us p90_us p99_us p999_us max_us mean_us over1ms over10ms rqwait_us owner_busy owner_busy_lent reclaims reclaim_runs cells
+bench_header isolation config n p50_us p90_us p99_us p999_us max_us mean_us over1ms over10ms rqwait_us owner_busy owner_busy_lent reclaims reclaim_runs hog_cpus cells
 for c in $CONFIGS; do
 	res=$(benchlat --merge "$CASE_DIR/raw.$c")
 	ctr="- - - -"
 	[ -s "$CASE_DIR/ctr.$c" ] &&
 		ctr=$(awk '{ b += $1; l += $2; r += $3; n += $4 } END { print b, l, r, n }' "$CASE_DIR/ctr.$c")
+	hog=$(awk 'NF { s += $1; n++ } END { if (n) printf "%.3f", s / n; else print "-" }' "$CASE_DIR/hog.$c")
 	# shellcheck disable=SC2086
 	set -- $ctr
 	bench_row isolation "$c" "$(kv n "$res")" "$(kv p50_us "$res")" "$(kv p90_us "$res")" \
 		"$(kv p99_us "$res")" "$(kv p999_us "$res")" "$(kv max_us "$res")" "$(kv mean_us "$res")" \
 		"$(kv over1ms "$res")" "$(kv over10ms "$res")" "$(kv rqwait_us "$res")" "$1" "$2" "$3" "$4" \
-		"$(cat "$CASE_DIR/view.$c")"
+		"$hog" "$(cat "$CASE_DIR/view.$c")"
 done
 cg_remove "$BENCH_PARENT"
 echo ok

@@ -25,11 +25,6 @@ WARM_S=1
 NSPIN=4
 X=$((NCPUS - 1)) Y=$((NCPUS - 2))
 
-# usage_us CGPATH: CPU time of the cgroup so far, in us.
-usage_us() {
-	sed -n 's/^usage_usec //p' "$CGROUP_ROOT/$1/cpu.stat"
-}
-
 bench_env
 cg_create "$BENCH_PARENT/a" >/dev/null
 cg_create "$BENCH_PARENT/b" >/dev/null
@@ -49,10 +44,10 @@ while [ $r -le "$ROUNDS" ]; do
 		# shellcheck disable=SC2086
 		kill -CONT $SPINNERS
 		sleep $WARM_S # benchmark warm-up (borrowers settle), not a synchronisation
-		u0=$(usage_us "$BENCH_PARENT/a") t0=$(benchts -n)
+		u0=$(cg_usage_us "$BENCH_PARENT/a") t0=$(benchts -n)
 		res=$(in_cgroup "$BENCH_PARENT/b" benchlat 1000 "$SAMPLES" "$MAX_S" "$CASE_DIR/raw.$c") ||
 			fail "benchlat failed under $c: $res"
-		u1=$(usage_us "$BENCH_PARENT/a") t1=$(benchts -n)
+		u1=$(cg_usage_us "$BENCH_PARENT/a") t1=$(benchts -n)
 		fcalc "($u1 - $u0) / 1e6 / ($t1 - $t0)" >>"$CASE_DIR/cpus.$c"
 		echo >>"$CASE_DIR/cpus.$c"
 		view=$(bench_cells_view "$c")

@@ -51,11 +51,6 @@ nprocs_is() {
 	return 1
 }
 
-# usage_us CGPATH: CPU time of the cgroup so far, in us (cpu.stat).
-usage_us() {
-	sed -n 's/^usage_usec //p' "$CGROUP_ROOT/$1/cpu.stat"
-}
-
 # summary_num REGEX: the number captured by REGEX's \(...\) in the last daemon summary.
 summary_num() {
 	sched_summary | sed -n "s/.*$1.*/\\1/p"
@@ -75,10 +70,10 @@ run() {
 		wait_for 10 "$_tag: cell a to borrow b's CPU (b lent_pct > 0)" cell_cmp b lent_pct '>' 0
 		;;
 	esac
-	_u0=$(usage_us work/a) _t0=$(benchts -n)
+	_u0=$(cg_usage_us work/a) _t0=$(benchts -n)
 	RES=$(sh -c "echo \$\$ > $CGROUP_ROOT/work/b/cgroup.procs && exec benchlat 1000 $SAMPLES $MAX_S" 2>&1) ||
 		fail "$_tag: benchlat failed: $RES"
-	_u1=$(usage_us work/a) _t1=$(benchts -n)
+	_u1=$(cg_usage_us work/a) _t1=$(benchts -n)
 	# CPUs' worth of time the spinners got while the probe ran (guest time, any host speed)
 	eval "C_$_tag=\$(fcalc \"($_u1 - $_u0) / 1e6 / ($_t1 - $_t0)\")"
 	case "$RES" in n=*) ;; *) fail "$_tag: unexpected benchlat output: $RES" ;; esac
