@@ -83,6 +83,9 @@ struct cell_cpu_stats {
 	__u64 run_ns;  /* run time of this cell's tasks on this CPU */
 	__u64 nr_runs; /* times one of its tasks started running on this CPU */
 	__u64 wait_ns; /* time its tasks waited in a queue before running on this CPU */
+	/* Wake-up to running of its unpinned tasks that started here: the owner's wait (#10). */
+	__u64 wake_wait_ns;
+	__u64 nr_wakeups;
 };
 
 /*

@@ -973,13 +973,15 @@ void BPF_STRUCT_OPS(cells_runnable, struct task_struct *p, u64 enq_flags)
 void BPF_STRUCT_OPS(cells_running, struct task_struct *p)
 {
 	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
-	u32 cell, idx;
+	struct cell_cpu_stats *cs;
+	u32 cell, idx, key;
 	u64 wait;
 	s32 cpu;
 
 	if (!tctx)
 		return;
 	cell = tctx->cell % CELLS_MAX_CELLS;
+	key = cell; /* passing &cell would cost the verifier its bounds */
 	tctx->started_at = bpf_ktime_get_ns();
 	tctx->run_start = tctx->started_at;
 	cpu = scx_bpf_task_cpu(p);
@@ -998,6 +1000,7 @@ void BPF_STRUCT_OPS(cells_running, struct task_struct *p)
 		if (tctx->runnable_at && tctx->started_at > tctx->runnable_at)
 			stat_add(STAT_RECLAIM_WAIT_NS, tctx->started_at - tctx->runnable_at);
 	}
+	cs = bpf_map_lookup_elem(&cell_stats, &key);
 	/* Wake-up to running: the owner's run-queue wait that borrowing must keep short. */
 	if (tctx->runnable_at) {
 		if (!tctx->pinned && tctx->started_at > tctx->runnable_at) {
@@ -1005,14 +1008,15 @@ void BPF_STRUCT_OPS(cells_running, struct task_struct *p)
 			stat_inc(STAT_WAKEUPS);
 			stat_add(STAT_WAKE_WAIT_NS, wait);
 			stat_inc(STAT_WAKE_WAIT_HIST + wait_bucket(wait));
+			if (cs) {
+				cs->wake_wait_ns += wait;
+				cs->nr_wakeups++;
+			}
 		}
 		tctx->runnable_at = 0;
 	}
 	/* Time spent runnable but waiting: the demand a saturated cell cannot show as run time. */
 	if (tctx->queued_at) {
-		u32 key = cell; /* passing &cell would cost the verifier its bounds */
-		struct cell_cpu_stats *cs = bpf_map_lookup_elem(&cell_stats, &key);
-
 		if (cs && tctx->started_at > tctx->queued_at)
 			cs->wait_ns += tctx->started_at - tctx->queued_at;
 		tctx->queued_at = 0;

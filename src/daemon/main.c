@@ -406,8 +406,8 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		ret = loop_run(&d);
 		sched_read_stats(d.sched, d.stats);
+		stats_summary(&d); /* reads per-cell counters: before the maps go */
 		status = sched_stop(d.sched, stderr, &restart);
-		stats_summary(&d);
 		d.sched = NULL;
 		if (ret) {
 			status = 1;

@@ -319,6 +319,26 @@ int sched_read_cell_counters(struct sched *s, unsigned int cell, uint64_t *run_n
 	return ret;
 }
 
+int sched_read_cell_wake(struct sched *s, unsigned int cell, uint64_t *wait_ns, uint64_t *nr)
+{
+	int fd = bpf_map__fd(s->skel->maps.cell_stats);
+	struct cell_cpu_stats *vals = calloc(s->nr_cpus, sizeof(*vals));
+	u32 key = cell;
+	int ret = 0;
+
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, vals))
+		ret = -errno;
+	*wait_ns = *nr = 0;
+	for (unsigned int cpu = 0; !ret && cpu < s->nr_cpus; cpu++) {
+		*wait_ns += vals[cpu].wake_wait_ns;
+		*nr += vals[cpu].nr_wakeups;
+	}
+	free(vals);
+	return ret;
+}
+
 int sched_stop(struct sched *s, FILE *f, bool *restart)
 {
 	struct user_exit_info *uei;

@@ -77,6 +77,9 @@ void sched_read_running(struct sched *s, int *cells);
 int sched_read_cell_counters(struct sched *s, unsigned int cell, uint64_t *run_ns,
 			     uint64_t *wait_ns);
 
+/* Wake-ups of @cell's unpinned tasks (*@nr) and their total wait from wake-up to running. */
+int sched_read_cell_wake(struct sched *s, unsigned int cell, uint64_t *wait_ns, uint64_t *nr);
+
 /*
  * Detach, print the exit reason (and the BPF debug dump, if any) to @f, free everything.
  * Returns 0 for a clean exit (unregistered by us or the kernel), 1 when the BPF side exited with

@@ -273,7 +273,7 @@ void stats_summary(struct daemon *d)
 {
 	const uint64_t *st = d->stats;
 
-	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected, %llu retries, %llu reloads; placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; %llu reclaim preemptions; %llu queued tasks re-examined after publications, %llu of them moved for affinity; %llu wake-ups found their cell busy, %llu of them with a CPU lent; %llu owner tasks ran on reclaimed CPUs; %llu wake-ups, wait mean %.1f us; %llu slice shrinks; %llu affinity spreads; %llu borrow pulls; reclaimed owners waited %.1f us mean, %llu reclaims remote, %llu owners overtaken\n",
+	printf("scx_cells: summary: %.1f s, %llu plans applied, %llu rebalances, %llu rejected, %llu retries, %llu reloads; placements: %llu on idle CPUs, %llu queued in cells, %llu pinned, %llu borrowed; %llu reclaim preemptions; %llu queued tasks re-examined after publications, %llu of them moved for affinity; %llu wake-ups found their cell busy, %llu of them with a CPU lent; %llu owner tasks ran on reclaimed CPUs; %llu wake-ups, wait mean %.1f us; %llu slice shrinks; %llu affinity spreads; %llu borrow pulls; reclaimed owners waited %.1f us mean, %llu reclaims remote, %llu owners overtaken",
 	       (double)(now_ns() - d->start_ns) / 1e9, (unsigned long long)d->nr_plans,
 	       (unsigned long long)d->nr_rebalances, (unsigned long long)d->nr_rejected,
 	       (unsigned long long)d->nr_retried, (unsigned long long)d->nr_reloads,
@@ -293,5 +293,16 @@ void stats_summary(struct daemon *d)
 		       : 0.0,
 	       (unsigned long long)st[STAT_RECLAIM_REMOTE],
 	       (unsigned long long)st[STAT_RECLAIM_OVERTAKEN]);
+	/* Per cell: its tasks' mean wait from wake-up to running, and how many wake-ups. */
+	printf("; wake-up wait by cell:");
+	for (unsigned int cell = 0; cell < d->nr_published; cell++) {
+		uint64_t ns, nr;
+
+		if (!d->sched || sched_read_cell_wake(d->sched, cell, &ns, &nr) || !nr)
+			continue;
+		printf(" %s %.1f us (%llu)", cell_label(d, cell), (double)ns / (double)nr / 1e3,
+		       (unsigned long long)nr);
+	}
+	printf("\n");
 	fflush(stdout);
 }
