@@ -407,6 +407,7 @@ int main(int argc, char **argv)
 		ret = loop_run(&d);
 		sched_read_stats(d.sched, d.stats);
 		stats_summary(&d); /* reads per-cell counters: before the maps go */
+		sched_print_prog_stats(d.sched, stdout);
 		status = sched_stop(d.sched, stderr, &restart);
 		d.sched = NULL;
 		if (ret) {

@@ -319,6 +319,39 @@ int sched_read_cell_counters(struct sched *s, unsigned int cell, uint64_t *run_n
 	return ret;
 }
 
+void sched_print_prog_stats(struct sched *s, FILE *f)
+{
+	struct bpf_program *prog;
+	bool any = false;
+	char on = '0';
+	int fd;
+
+	fd = open("/proc/sys/kernel/bpf_stats_enabled", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (read(fd, &on, 1) != 1)
+		on = '0';
+	close(fd);
+	if (on != '1')
+		return;
+	bpf_object__for_each_program(prog, s->skel->obj)
+	{
+		struct bpf_prog_info info = {0};
+		__u32 len = sizeof(info);
+
+		fd = bpf_program__fd(prog);
+		if (fd < 0 || bpf_prog_get_info_by_fd(fd, &info, &len) || !info.run_cnt)
+			continue;
+		fprintf(f, "%s %s %llu ns x %llu",
+			any ? "," : "scx_cells: bpf run time:", bpf_program__name(prog),
+			(unsigned long long)(info.run_time_ns / info.run_cnt),
+			(unsigned long long)info.run_cnt);
+		any = true;
+	}
+	if (any)
+		fputc('\n', f);
+}
+
 int sched_read_cell_wake(struct sched *s, unsigned int cell, uint64_t *wait_ns, uint64_t *nr)
 {
 	int fd = bpf_map__fd(s->skel->maps.cell_stats);

@@ -77,6 +77,13 @@ void sched_read_running(struct sched *s, int *cells);
 int sched_read_cell_counters(struct sched *s, unsigned int cell, uint64_t *run_ns,
 			     uint64_t *wait_ns);
 
+/*
+ * When the kernel keeps BPF run-time statistics (sysctl kernel.bpf_stats_enabled=1), print one
+ * line to @f: the mean run time and run count of each of our programs that ran, e.g.
+ * "scx_cells: bpf run time: cells_enqueue 812 ns x 40123, ...". Nothing otherwise.
+ */
+void sched_print_prog_stats(struct sched *s, FILE *f);
+
 /* Wake-ups of @cell's unpinned tasks (*@nr) and their total wait from wake-up to running. */
 int sched_read_cell_wake(struct sched *s, unsigned int cell, uint64_t *wait_ns, uint64_t *nr);
 

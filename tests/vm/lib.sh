@@ -894,6 +894,15 @@ sched_summary() {
 	sed -n 's/^scx_cells: summary: //p' "$SCHED_LOG" | tail -n 1
 }
 
+# cell_wake_wait NAME: from the last summary, the mean wait from wake-up to running (us) of the
+# unpinned tasks of cell NAME as the BPF side timed it; empty if it had no wake-ups. Unlike the
+# schedstat run_delay that benchlat reads, it also sees wake-ups that preempt: for those the
+# kernel skips the next rq clock update (wakeup_preempt -> rq_clock_skip_update), so run_delay
+# adds about 0 however long the reschedule took.
+cell_wake_wait() {
+	sched_summary | sed -n "s/.*; wake-up wait by cell:.* $1 \([0-9.]*\) us (.*/\1/p"
+}
+
 # _stat_cmp NAME FIELD OP VALUE: compare a field of the latest stats line (NAME = cell cgroup
 # basename, or "" for a top-level field) in one process (wait_for polls these every 50 ms and,
 # under TCG, every extra fork shows up as CPU load of the root cell). Prints what it saw when

@@ -7,7 +7,9 @@
 # probe sat runnable in the guest's run queue per wake-up (the guest scheduler's own share), and
 # for scx_cells the BPF side's own counters from the daemon's exit summary, summed over rounds:
 # wake-ups that found their cell's CPUs busy (owner_busy), of those with a CPU lent
-# (owner_busy_lent), reclaim preemptions and owner tasks that then ran on the reclaimed CPU; and
+# (owner_busy_lent), the lat cell's mean wake-up-to-running wait as the BPF side timed it
+# (bpf_wait_us: schedstat's run_delay misses wake-ups that preempt, see cell_wake_wait), reclaim
+# preemptions and owner tasks that then ran on the reclaimed CPU; and
 # hog_cpus, the CPUs' worth of time the hog got meanwhile (cpu.stat, guest time, mean of rounds).
 # cells_noreclaim and cells_longslice are deliberately bad settings: in the same boot they must
 # measure clearly worse than cells_borrow, or the benchmark cannot tell. Benchmark: run by name
@@ -53,6 +55,7 @@ while [ $r -le "$ROUNDS" ]; do
 		case $c in cells*)
 			# the exit summary of the run just stopped: BPF counters of this configuration
 			_s=$(sched_summary)
+			cell_wake_wait lat >>"$CASE_DIR/bwait.$c"
 			log "round $r $c summary: $_s"
 			echo "$_s" | sed -n 's/.* \([0-9]*\) reclaim preemptions.* \([0-9]*\) wake-ups found their cell busy, \([0-9]*\) of them with a CPU lent; \([0-9]*\) owner tasks ran on reclaimed CPUs.*/\2 \3 \1 \4/p' >>"$CASE_DIR/ctr.$c"
 			;;
@@ -62,19 +65,22 @@ while [ $r -le "$ROUNDS" ]; do
 done
 kill_spinners
 
-bench_header isolation config n p50_us p90_us p99_us p999_us max_us mean_us over1ms over10ms rqwait_us owner_busy owner_busy_lent reclaims reclaim_runs hog_cpus cells
+bench_header isolation config n p50_us p90_us p99_us p999_us max_us mean_us over1ms over10ms rqwait_us bpf_wait_us owner_busy owner_busy_lent reclaims reclaim_runs hog_cpus cells
 for c in $CONFIGS; do
 	res=$(benchlat --merge "$CASE_DIR/raw.$c")
 	ctr="- - - -"
 	[ -s "$CASE_DIR/ctr.$c" ] &&
 		ctr=$(awk '{ b += $1; l += $2; r += $3; n += $4 } END { print b, l, r, n }' "$CASE_DIR/ctr.$c")
+	bw=-
+	[ -s "$CASE_DIR/bwait.$c" ] &&
+		bw=$(awk 'NF { s += $1; n++ } END { if (n) printf "%.1f", s / n; else print "-" }' "$CASE_DIR/bwait.$c")
 	hog=$(awk 'NF { s += $1; n++ } END { if (n) printf "%.3f", s / n; else print "-" }' "$CASE_DIR/hog.$c")
 	# shellcheck disable=SC2086
 	set -- $ctr
 	bench_row isolation "$c" "$(kv n "$res")" "$(kv p50_us "$res")" "$(kv p90_us "$res")" \
 		"$(kv p99_us "$res")" "$(kv p999_us "$res")" "$(kv max_us "$res")" "$(kv mean_us "$res")" \
-		"$(kv over1ms "$res")" "$(kv over10ms "$res")" "$(kv rqwait_us "$res")" "$1" "$2" "$3" "$4" \
-		"$hog" "$(cat "$CASE_DIR/view.$c")"
+		"$(kv over1ms "$res")" "$(kv over10ms "$res")" "$(kv rqwait_us "$res")" "$bw" "$1" "$2" "$3" \
+		"$4" "$hog" "$(cat "$CASE_DIR/view.$c")"
 done
 cg_remove "$BENCH_PARENT"
 echo ok

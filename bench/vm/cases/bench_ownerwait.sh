@@ -7,7 +7,9 @@
 # probe sleeps, and reclaim must hand X back the moment it wakes. Per configuration, from one
 # boot (interleaved over ROUNDS rounds, samples merged, CPU time averaged): the probe's wake-up latency
 # p50/p90/p99/max, its mean run-queue wait per wake-up from the guest's own accounting
-# (/proc/self/schedstat, the scheduler's share), the CPUs' worth of time a's spinners got
+# (/proc/self/schedstat, the scheduler's share; blind to wake-ups that preempt, see
+# cell_wake_wait in tests/vm/lib.sh) and, for scx_cells, the same wait as the BPF side timed it
+# (bpf_wait_us, mean of b's wake-ups from the exit summary), the CPUs' worth of time a's spinners got
 # (cpu.stat, guest time: the work conservation), and the BPF side's counters from the daemon's
 # exit summary. EEVDF (same cpusets) is the baseline; cells (no borrowing) is isolation without
 # work conservation; cells_noreclaim and cells_longslice are the deliberately bad settings that
@@ -65,6 +67,7 @@ while [ $r -le "$ROUNDS" ]; do
 		case $c in cells*)
 			_s=$(sched_summary)
 			log "round $r $c summary: $_s"
+			cell_wake_wait b >>"$CASE_DIR/bwait.$c"
 			echo "$_s" | sed -n 's/.* \([0-9]*\) reclaim preemptions.* \([0-9]*\) wake-ups found their cell busy, \([0-9]*\) of them with a CPU lent; \([0-9]*\) owner tasks ran on reclaimed CPUs.* \([0-9]*\) borrow pulls.*/\2 \3 \1 \4 \5/p' >>"$CASE_DIR/ctr.$c"
 			;;
 		esac
@@ -73,17 +76,20 @@ while [ $r -le "$ROUNDS" ]; do
 done
 kill_spinners
 
-bench_header ownerwait config n p50_us p90_us p99_us max_us rqwait_us spin_cpus owner_busy owner_busy_lent reclaims reclaim_runs borrow_pulls
+bench_header ownerwait config n p50_us p90_us p99_us max_us rqwait_us bpf_wait_us spin_cpus owner_busy owner_busy_lent reclaims reclaim_runs borrow_pulls
 for c in $CONFIGS; do
 	res=$(benchlat --merge "$CASE_DIR/raw.$c")
 	cpus=$(awk 'NF { s += $1; n++ } END { if (n) printf "%.3f", s / n; else print "-" }' "$CASE_DIR/cpus.$c")
+	bw=-
+	[ -s "$CASE_DIR/bwait.$c" ] &&
+		bw=$(awk 'NF { s += $1; n++ } END { if (n) printf "%.1f", s / n; else print "-" }' "$CASE_DIR/bwait.$c")
 	ctr="- - - - -"
 	[ -s "$CASE_DIR/ctr.$c" ] &&
 		ctr=$(awk '{ for (i = 1; i <= 5; i++) s[i] += $i } END { print s[1], s[2], s[3], s[4], s[5] }' "$CASE_DIR/ctr.$c")
 	# shellcheck disable=SC2086
 	set -- $ctr
 	bench_row ownerwait "$c" "$(kv n "$res")" "$(kv p50_us "$res")" "$(kv p90_us "$res")" \
-		"$(kv p99_us "$res")" "$(kv max_us "$res")" "$(kv rqwait_us "$res")" "$cpus" "$1" "$2" \
+		"$(kv p99_us "$res")" "$(kv max_us "$res")" "$(kv rqwait_us "$res")" "$bw" "$cpus" "$1" "$2" \
 		"$3" "$4" "$5"
 done
 cg_remove "$BENCH_PARENT"

@@ -85,6 +85,7 @@ run() {
 	RAN=$(summary_num ' \([0-9]*\) owner tasks ran on reclaimed CPUs')
 	LENT=$(summary_num ' \([0-9]*\) of them with a CPU lent')
 	eval "W_$_tag=\$(kv rqwait_us \"\$RES\")"
+	eval "B_$_tag=\$(cell_wake_wait b)"
 	eval "R_$_tag=\$RES"
 }
 
@@ -106,8 +107,8 @@ kill_spinners
 # shellcheck disable=SC2154 # set by eval in run
 for t in fix noreclaim longslice noborrow; do
 	eval "r=\$R_$t"
-	eval "c=\$C_$t"
-	log "RESULT $t: rqwait_us=$(kv rqwait_us "$r") p50/p90/p99/max us" \
+	eval "c=\$C_$t b=\$B_$t"
+	log "RESULT $t: rqwait_us=$(kv rqwait_us "$r") bpf_wake_wait_us=$b p50/p90/p99/max us" \
 		"$(kv p50_us "$r")/$(kv p90_us "$r")/$(kv p99_us "$r")/$(kv max_us "$r") n=$(kv n "$r")" \
 		"spinners_cpus=$c"
 done
