@@ -894,6 +894,12 @@ sched_summary() {
 	sed -n 's/^scx_cells: summary: //p' "$SCHED_LOG" | tail -n 1
 }
 
+# sched_prog_stats: the daemon's "bpf run time" exit line (mean ns and runs per BPF program), if
+# the kernel kept BPF statistics (boot with VM_APPEND=sysctl.kernel.bpf_stats_enabled=1).
+sched_prog_stats() {
+	sed -n 's/^scx_cells: bpf run time: //p' "$SCHED_LOG" | tail -n 1
+}
+
 # cell_wake_wait NAME: from the last summary, the mean wait from wake-up to running (us) of the
 # unpinned tasks of cell NAME as the BPF side timed it; empty if it had no wake-ups. Unlike the
 # schedstat run_delay that benchlat reads, it also sees wake-ups that preempt: for those the

@@ -67,6 +67,7 @@ while [ $r -le "$ROUNDS" ]; do
 		case $c in cells*)
 			_s=$(sched_summary)
 			log "round $r $c summary: $_s"
+			[ -z "$(sched_prog_stats)" ] || log "round $r $c bpf run time: $(sched_prog_stats)"
 			cell_wake_wait b >>"$CASE_DIR/bwait.$c"
 			echo "$_s" | sed -n 's/.* \([0-9]*\) reclaim preemptions.* \([0-9]*\) wake-ups found their cell busy, \([0-9]*\) of them with a CPU lent; \([0-9]*\) owner tasks ran on reclaimed CPUs.* \([0-9]*\) borrow pulls.*/\2 \3 \1 \4 \5/p' >>"$CASE_DIR/ctr.$c"
 			;;

@@ -81,6 +81,7 @@ run() {
 	save_sched_log "$_tag"
 	log "$_tag: $RES"
 	log "$_tag: summary: $(sched_summary)"
+	[ -z "$(sched_prog_stats)" ] || log "$_tag: bpf run time: $(sched_prog_stats)"
 	RECLAIMS=$(summary_num ' \([0-9]*\) reclaim preemptions')
 	RAN=$(summary_num ' \([0-9]*\) owner tasks ran on reclaimed CPUs')
 	LENT=$(summary_num ' \([0-9]*\) of them with a CPU lent')
