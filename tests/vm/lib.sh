@@ -901,10 +901,11 @@ sched_prog_stats() {
 }
 
 # cell_wake_wait NAME: from the last summary, the mean wait from wake-up to running (us) of the
-# unpinned tasks of cell NAME as the BPF side timed it; empty if it had no wake-ups. Unlike the
-# schedstat run_delay that benchlat reads, it also sees wake-ups that preempt: for those the
-# kernel skips the next rq clock update (wakeup_preempt -> rq_clock_skip_update), so run_delay
-# adds about 0 however long the reschedule took.
+# unpinned tasks of cell NAME as the BPF side timed it (ktime, ops.runnable to ops.running);
+# empty if it had no wake-ups. A second view of what benchlat's rqwait_us (schedstat run_delay)
+# shows: run_delay is counted on the run queue's clock, which the kernel does not update again
+# after a wake-up that preempts (wakeup_preempt -> rq_clock_skip_update), so it can miss part of
+# a reschedule; this one cannot. The two differ by a roughly constant offset under TCG.
 cell_wake_wait() {
 	sched_summary | sed -n "s/.*; wake-up wait by cell:.* $1 \([0-9.]*\) us (.*/\1/p"
 }

@@ -8,7 +8,7 @@
 # for scx_cells the BPF side's own counters from the daemon's exit summary, summed over rounds:
 # wake-ups that found their cell's CPUs busy (owner_busy), of those with a CPU lent
 # (owner_busy_lent), the lat cell's mean wake-up-to-running wait as the BPF side timed it
-# (bpf_wait_us: schedstat's run_delay misses wake-ups that preempt, see cell_wake_wait), reclaim
+# (bpf_wait_us; see cell_wake_wait in tests/vm/lib.sh for how it differs from rqwait_us), reclaim
 # preemptions and owner tasks that then ran on the reclaimed CPU; and
 # hog_cpus, the CPUs' worth of time the hog got meanwhile (cpu.stat, guest time, mean of rounds).
 # cells_noreclaim and cells_longslice are deliberately bad settings: in the same boot they must

@@ -5,15 +5,15 @@
 # (the host has two): cell a owns CPU Y and runs 4 spinners allowed on Y and X; cell b owns X and
 # runs the probe (benchlat, 1 ms timer loop). With borrowing, a's spinners use X whenever the
 # probe sleeps, and reclaim must hand X back the moment it wakes. Per configuration, from one
-# boot (interleaved over ROUNDS rounds, samples merged, CPU time averaged): the probe's wake-up latency
-# p50/p90/p99/max, its mean run-queue wait per wake-up from the guest's own accounting
-# (/proc/self/schedstat, the scheduler's share; blind to wake-ups that preempt, see
-# cell_wake_wait in tests/vm/lib.sh) and, for scx_cells, the same wait as the BPF side timed it
-# (bpf_wait_us, mean of b's wake-ups from the exit summary), the CPUs' worth of time a's spinners got
-# (cpu.stat, guest time: the work conservation), and the BPF side's counters from the daemon's
-# exit summary. EEVDF (same cpusets) is the baseline; cells (no borrowing) is isolation without
-# work conservation; cells_noreclaim and cells_longslice are the deliberately bad settings that
-# must measure worse in the same boot. Table "ownerwait". Benchmark: run by name only.
+# boot: the probe's wake-up latency p50/p90/p99/max; its mean run-queue wait per wake-up from the
+# guest's own accounting (rqwait_us, /proc/self/schedstat: the scheduler's share) and, for
+# scx_cells, the same wait as the BPF side timed it for cell b (bpf_wait_us, from the exit
+# summary; see cell_wake_wait in tests/vm/lib.sh for how the two differ); the CPUs' worth of time
+# a's spinners got (spin_cpus, cpu.stat, guest time: the work conservation); and the BPF side's
+# counters. EEVDF (same cpusets) is the baseline; cells (no borrowing) is isolation without work
+# conservation; cells_noreclaim and cells_longslice are the deliberately bad settings that must
+# measure worse in the same boot. With ROUNDS > 1 samples are merged and CPU times averaged.
+# Table "ownerwait". Benchmark: run by name only.
 # shellcheck source=bench_common.sh
 . /tests/cases/bench_common.sh
 
