@@ -108,7 +108,7 @@ verdict() { # AWK-CONDITION -> met / NOT met
 		pe=$(col "$f" 1 eevdf p99_us) pc=$(col "$f" 1 cells p99_us) pb=$(col "$f" 1 cells_borrow p99_us)
 		wb=$(col "$f" 1 cells_borrow rqwait_us) wc=$(col "$f" 1 cells rqwait_us)
 		se=$(col "$f" 1 eevdf spin_cpus) sb=$(col "$f" 1 cells_borrow spin_cpus) sc=$(col "$f" 1 cells spin_cpus)
-		ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+		ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
 		if [[ -n $pe && -n $pb && -n $pc ]]; then
 			r=$(ratio "$pb" "$pe")
 			echo "- ownerwait, cells_borrow: sensitive-cell p99 $pb us = ${r}x EEVDF's $pe us (goal <= 0.5: $(verdict "$r <= 0.5"))"
@@ -116,7 +116,10 @@ verdict() { # AWK-CONDITION -> met / NOT met
 			echo "- ownerwait, cells_borrow: p99 ${r}x plain cells' $pc us (goal <= 1.5: $(verdict "$r <= 1.5"))"
 		fi
 		[[ -z $wb ]] ||
-			echo "- ownerwait, cells_borrow: the probe's mean run-queue wait $wb us, plain cells $wc us (goal <= 50 us: $(verdict "$wb <= 50"))"
+			echo "- ownerwait, cells_borrow: the probe's mean run-queue wait (schedstat) $wb us, plain cells $wc us (goal <= 50 us: $(verdict "$wb <= 50"))"
+		bb=$(col "$f" 1 cells_borrow bpf_wait_us) bc=$(col "$f" 1 cells bpf_wait_us)
+		[[ -z $bb || -z $bc || $bb == - || $bc == - ]] ||
+			echo "- ownerwait, cells_borrow: the same wait timed by the BPF side $bb us, plain cells $bc us (borrowing adds $(awk -v a="$bb" -v b="$bc" 'BEGIN { printf "%.1f", a - b }') us; for comparison)"
 		if [[ -n $se && -n $sb ]]; then
 			r=$(ratio "$sb" "$se")
 			echo "- ownerwait, cells_borrow: the spinners got $sb CPUs = ${r}x EEVDF's $se (plain cells $sc) (goal >= 0.95: $(verdict "$r >= 0.95"))"
