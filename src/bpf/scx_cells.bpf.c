@@ -55,6 +55,8 @@ const volatile u64 slice_shrink_min_ns = 500000ULL;
 const volatile u64 slice_shrink_max_ns = 4000000ULL;
 /* --dynamic-affinity-cpu-selection: spread tasks whose affinity is narrower than their cell. */
 const volatile bool dynamic_affinity;
+/* Some online core has SMT siblings (else a whole idle core is any idle CPU: one search less). */
+const volatile bool smt = true;
 
 UEI_DEFINE(uei);
 
@@ -366,16 +368,21 @@ static u64 task_vtime(struct task_struct *p, u32 cell)
 	return vtime;
 }
 
-/* An idle CPU of @mask: a whole idle core first, then @prev, then any idle CPU. */
+/*
+ * An idle CPU of @mask: a whole idle core first (with SMT), then @prev, then any idle CPU. Each
+ * search is a kfunc call on every wake-up, so the core search is skipped without SMT.
+ */
 static s32 pick_idle(const struct cpumask *mask, s32 prev)
 {
 	s32 cpu;
 
 	if (!mask)
 		return -EBUSY;
-	cpu = scx_bpf_pick_idle_cpu(mask, SCX_PICK_IDLE_CORE);
-	if (cpu >= 0)
-		return cpu;
+	if (smt) {
+		cpu = scx_bpf_pick_idle_cpu(mask, SCX_PICK_IDLE_CORE);
+		if (cpu >= 0)
+			return cpu;
+	}
 	if (prev >= 0 && bpf_cpumask_test_cpu(prev, mask) && scx_bpf_test_and_clear_cpu_idle(prev))
 		return prev;
 	return scx_bpf_pick_idle_cpu(mask, 0);
@@ -913,6 +920,7 @@ void BPF_STRUCT_OPS(cells_dispatch, s32 cpu, struct task_struct *prev)
 	/* This CPU's LLC queue of its cell first, then steal from the cell's other LLCs. */
 	if (move_from_cell(cell, llc_of(cpu)))
 		return;
+	/* Read again, not remembered: a task queued meanwhile must not be left behind. */
 	if (scx_bpf_dsq_move_to_local(cpu_dsq, 0))
 		return;
 	borrow_from_queues(cpu, cell, slot, prev);

@@ -382,6 +382,9 @@ int main(int argc, char **argv)
 		}
 		params.llc_id = llcs;
 		params.nr_llcs = (unsigned int)nr_llcs;
+		/* Re-read at every (re)start: a hotplug restart reloads the topology first. */
+		params.smt = manager_topology(d.mgr)->nr_cores <
+			     cpumask_weight(manager_topology(d.mgr)->online);
 		ret = sched_start(&d.sched, &params, err, sizeof(err));
 		free(llcs);
 		if (ret) {

@@ -118,6 +118,7 @@ int sched_start(struct sched **out, const struct sched_params *params, char *err
 	s->skel->rodata->slice_shrink_min_ns = params->slice_shrink_min_ns;
 	s->skel->rodata->slice_shrink_max_ns = params->slice_shrink_max_ns;
 	s->skel->rodata->dynamic_affinity = params->dynamic_affinity;
+	s->skel->rodata->smt = params->smt;
 	/* One cell queue per LLC; machines with more LLCs than queues fold them together. */
 	nr_llcs = params->nr_llcs < 1 ? 1 : params->nr_llcs;
 	if (nr_llcs > CELLS_MAX_LLCS)

@@ -27,6 +27,7 @@ struct sched_params {
 	bool enable_slice_shrinking;  /* per-CPU waiters cut the running slice */
 	uint64_t slice_shrink_min_ns, slice_shrink_max_ns;
 	bool dynamic_affinity; /* spread tasks allowed on part of their cell */
+	bool smt;	       /* some online core has more than one CPU */
 	const int *llc_id;     /* [nr_cpus] dense LLC id per CPU (-1 offline), or NULL */
 	unsigned int nr_llcs;  /* distinct LLCs (0/1: one queue per cell) */
 	int verbose;	       /* >= 2: libbpf debug output */
