@@ -23,7 +23,9 @@
 #include "cellconfig.h"
 #include "fixture.h"
 #include "golden.h"
+#include "logmsg.h"
 #include "manager.h"
+#include "view_plan.h"
 
 #define MAX_INOS 64
 
@@ -32,6 +34,7 @@ struct fx {
 	char sys[128], cg[128];
 	struct manager *m;
 	struct cellconfig *config;
+	bool equal_shares;
 	FILE *log; /* the log lines of one test, in order */
 	char *logbuf;
 	size_t loglen;
@@ -153,6 +156,7 @@ static void open_manager(struct fx *fx, const char *parent, const char *rules,
 	struct cells_diff diff = {0};
 	int ret;
 
+	fx->equal_shares = equal_shares;
 	assert_int_equal(fx_mkdirs(fx->cg), 0);
 	if (rules) {
 		assert_int_equal(cellconfig_parse(rules, strlen(rules), "rules.json", &fx->config,
@@ -168,7 +172,7 @@ static void open_manager(struct fx *fx, const char *parent, const char *rules,
 	if (ret)
 		print_error("manager_new: %d %s\n", ret, err);
 	assert_int_equal(ret, 0);
-	manager_log_diff(fx->m, &diff, fx->log);
+	logmsg_diff(manager_cells(fx->m), &diff, fx->log);
 	cells_diff_free(&diff);
 }
 
@@ -196,7 +200,13 @@ static void golden_plan(struct fx *fx, const char *name)
 		FILE *f = open_memstream(&out, &len);
 
 		assert_non_null(f);
-		manager_print_plan(fx->m, p, json, f);
+		view_plan_render(f,
+				 &(struct plan_view){.plan = p,
+						     .topo = manager_topology(fx->m),
+						     .cells = manager_cells(fx->m),
+						     .rules = fx->config != NULL,
+						     .equal_shares = fx->equal_shares},
+				 json);
 		fclose(f);
 		snprintf(file, sizeof(file), "%s.%s", name, json ? "json" : "txt");
 		golden_scrubbed(fx, file, out);
@@ -210,7 +220,7 @@ static void log_plan(struct fx *fx, const char *head, const char *facts)
 {
 	struct plan *p = plan_now(fx);
 
-	manager_log_plan(fx->m, p, head, facts, fx->log);
+	logmsg_plan(manager_cells(fx->m), p, head, facts, fx->log);
 	plan_free(p);
 }
 
@@ -222,7 +232,7 @@ static void log_diff(struct fx *fx,
 	char err[512] = "";
 
 	assert_int_equal(what(manager_cells(fx->m), &diff, err, sizeof(err)), 0);
-	manager_log_diff(fx->m, &diff, fx->log);
+	logmsg_diff(manager_cells(fx->m), &diff, fx->log);
 	cells_diff_free(&diff);
 }
 
@@ -353,7 +363,7 @@ static void test_rules(void **state)
 		cellconfig_parse(rules2, strlen(rules2), "rules.json", &c2, err, sizeof(err)), 0);
 	assert_int_equal(manager_set_config(fx->m, c2, &diff, err, sizeof(err)), 0);
 	cellconfig_free(c2);
-	manager_log_diff(fx->m, &diff, fx->log);
+	logmsg_diff(manager_cells(fx->m), &diff, fx->log);
 	cells_diff_free(&diff);
 	golden_plan(fx, "plan_rules_changed");
 	log_plan(fx, "Cell config updated (0 new, 0 destroyed)",
