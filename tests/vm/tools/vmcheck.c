@@ -32,6 +32,10 @@
  *                                    each placed cell whose cgroup is PREFIX followed by NAME
  *   vmcheck fcmp A OP B              numeric comparison of two decimal numbers
  *   vmcheck median V...              the median (lower middle for an even count)
+ *   vmcheck calc EXPR                EXPR (numbers, + - * / ( ), comparisons, A ? B : C) "%.3f"
+ *   vmcheck busy [LIST]              two /proc/stat snapshots on stdin, "--" between them:
+ *                                    "cpuN=PCT " busy share of each CPU of LIST (default: all)
+ *   vmcheck min_pct PCTS             the smallest PCT of "cpuN=PCT ..."
  *
  * Exit status: 0 yes / done, 1 no (with what was seen on stdout where the helper printed it),
  * 2 usage error, unreadable LOG, malformed cpulist or a latest stats line that is not JSON
@@ -974,14 +978,11 @@ static int cmd_t_ms(const char *log, const char *mark, const char *ere)
 	return rc;
 }
 
-static int cmd_split(const char *prefix)
+/* All of stdin as a string, or exit 2. */
+static char *read_stdin(void)
 {
 	size_t cap = 0, len = 0, n;
 	char *buf = NULL;
-	const struct jv *cells;
-	struct jv *plan;
-	const char *err = NULL;
-	size_t plen = strlen(prefix);
 
 	for (;;) {
 		if (len + 4096 + 1 > cap) {
@@ -999,6 +1000,17 @@ static int cmd_split(const char *prefix)
 		len += n;
 	}
 	buf[len] = '\0';
+	return buf;
+}
+
+static int cmd_split(const char *prefix)
+{
+	char *buf = read_stdin();
+	const struct jv *cells;
+	struct jv *plan;
+	const char *err = NULL;
+	size_t plen = strlen(prefix);
+
 	plan = json_parse(buf, &err);
 	if (!plan) {
 		fprintf(stderr, "vmcheck: split: the plan on stdin is not JSON (%s)\n",
@@ -1055,13 +1067,288 @@ static int cmd_median(int argc, char **argv)
 	return 0;
 }
 
+/* ---- arithmetic ---------------------------------------------------------------------------- */
+
+/*
+ * calc EXPR: what awk's BEGIN { printf "%.3f", EXPR } printed for the helpers' fcalc: decimal
+ * numbers, + - * / and parentheses, unary minus, the comparisons > >= < <= == (1 or 0) and the
+ * conditional A ? B : C. Division by zero is an error (exit 2), as in awk, except in the branch
+ * of a conditional that is not taken.
+ */
+struct calc {
+	const char *expr, *p;
+	unsigned int skip; /* inside a branch not taken */
+};
+
+static double calc_cond(struct calc *c);
+
+static void calc_die(const struct calc *c, const char *what)
+{
+	fprintf(stderr, "vmcheck: calc '%s': %s at '%s'\n", c->expr, what, c->p);
+	exit(2);
+}
+
+/* Skip blanks; if @tok comes next, step over it. */
+static bool calc_eat(struct calc *c, const char *tok)
+{
+	size_t n = strlen(tok);
+
+	while (*c->p == ' ' || *c->p == '\t')
+		c->p++;
+	if (strncmp(c->p, tok, n))
+		return false;
+	c->p += n;
+	return true;
+}
+
+static double calc_primary(struct calc *c)
+{
+	double v;
+	char *end;
+
+	if (calc_eat(c, "(")) {
+		v = calc_cond(c);
+		if (!calc_eat(c, ")"))
+			calc_die(c, "')' expected");
+		return v;
+	}
+	if (calc_eat(c, "-"))
+		return -calc_primary(c);
+	if (calc_eat(c, "+"))
+		return calc_primary(c);
+	if (!(*c->p >= '0' && *c->p <= '9') && *c->p != '.')
+		calc_die(c, "a number expected");
+	errno = 0;
+	v = strtod(c->p, &end);
+	if (errno || end == c->p)
+		calc_die(c, "a number expected");
+	c->p = end;
+	return v;
+}
+
+static double calc_product(struct calc *c)
+{
+	double v = calc_primary(c), d;
+
+	for (;;) {
+		if (calc_eat(c, "*")) {
+			v *= calc_primary(c);
+		} else if (calc_eat(c, "/")) {
+			d = calc_primary(c);
+			if (d == 0 && !c->skip)
+				calc_die(c, "division by zero");
+			v = d == 0 ? 0 : v / d;
+		} else {
+			return v;
+		}
+	}
+}
+
+static double calc_sum(struct calc *c)
+{
+	double v = calc_product(c);
+
+	for (;;) {
+		if (calc_eat(c, "+"))
+			v += calc_product(c);
+		else if (calc_eat(c, "-"))
+			v -= calc_product(c);
+		else
+			return v;
+	}
+}
+
+static double calc_compare(struct calc *c)
+{
+	static const char *const ops[] = {">=", "<=", "==", ">", "<"}; /* longest first */
+	double v = calc_sum(c);
+
+	for (unsigned int i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (calc_eat(c, ops[i]))
+			return compare(v, ops[i], calc_sum(c));
+	return v;
+}
+
+static double calc_cond(struct calc *c)
+{
+	double v = calc_compare(c), a, b;
+	bool yes = v != 0;
+
+	if (!calc_eat(c, "?"))
+		return v;
+	c->skip += !yes;
+	a = calc_cond(c);
+	c->skip -= !yes;
+	if (!calc_eat(c, ":"))
+		calc_die(c, "':' expected");
+	c->skip += yes;
+	b = calc_cond(c);
+	c->skip -= yes;
+	return yes ? a : b;
+}
+
+static int cmd_calc(const char *expr)
+{
+	struct calc c = {.expr = expr, .p = expr};
+	double v = calc_cond(&c);
+
+	if (calc_eat(&c, "") && *c.p)
+		calc_die(&c, "unexpected text");
+	printf("%.3f", v);
+	return 0;
+}
+
+/* ---- /proc/stat ------------------------------------------------------------------------------ */
+
+#define MAX_STAT_CPUS NR_BITS
+
+/* One cpuN line of /proc/stat: all its time and its idle + iowait time (in ticks). */
+struct cpustat {
+	char name[32];
+	double all, idle;
+};
+
+struct stat_snap {
+	struct cpustat *v;
+	unsigned int n;
+};
+
+/* The cpuN lines of @text up to a line "--" (or the end); *@rest: the text after that line. */
+static struct stat_snap parse_snap(char *text, char **rest)
+{
+	struct stat_snap s = {calloc(MAX_STAT_CPUS, sizeof(*s.v)), 0};
+	char *line = text, *next;
+
+	if (!s.v) {
+		fprintf(stderr, "vmcheck: out of memory\n");
+		exit(2);
+	}
+	*rest = NULL;
+	for (; line && *line; line = next) {
+		char *tok, *save = NULL;
+		unsigned int field = 0;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!strcmp(line, "--")) {
+			*rest = next;
+			break;
+		}
+		tok = strtok_r(line, " \t", &save);
+		if (!tok || strncmp(tok, "cpu", 3))
+			continue;
+		if (s.n == MAX_STAT_CPUS) {
+			fprintf(stderr, "vmcheck: busy: more than %u CPU lines\n", MAX_STAT_CPUS);
+			exit(2);
+		}
+		snprintf(s.v[s.n].name, sizeof(s.v[s.n].name), "%s", tok);
+		/* awk's $2..$NF all, $5 + $6 idle and iowait */
+		while ((tok = strtok_r(NULL, " \t", &save))) {
+			double x = number_or_die(tok);
+
+			s.v[s.n].all += x;
+			if (field == 3 || field == 4)
+				s.v[s.n].idle += x;
+			field++;
+		}
+		s.n++;
+	}
+	return s;
+}
+
+static const struct cpustat *snap_find(const struct stat_snap *s, const char *name)
+{
+	const struct cpustat *found = NULL;
+
+	for (unsigned int i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i].name, name))
+			found = &s->v[i]; /* the last one, as awk's array keeps it */
+	return found;
+}
+
+/* "cpuN=PCT " of one CPU between @before and @after (either may be NULL: no ticks). */
+static void print_busy(const char *name, const struct cpustat *before, const struct cpustat *after)
+{
+	double dt = after ? after->all - (before ? before->all : 0) : 0;
+	double di = after ? after->idle - (before ? before->idle : 0) : 0;
+
+	printf("%s=%.0f ", name, dt != 0 ? 100 * (dt - di) / dt : 0);
+}
+
+/*
+ * busy [LIST]: two /proc/stat snapshots on stdin (cpuN lines, a line "--", cpuN lines): each
+ * CPU's busy share in between (all time but idle and iowait), "cpuN=PCT " for each CPU of LIST
+ * in order (0 for one not in the snapshots), or without LIST for each CPU of the second
+ * snapshot in its order.
+ */
+static int cmd_busy(const char *list)
+{
+	char *text = read_stdin(), *rest;
+	struct stat_snap b = parse_snap(text, &rest), a = {NULL, 0};
+	char name[32];
+
+	if (!rest) {
+		fprintf(stderr, "vmcheck: busy: no line \"--\" between the two snapshots\n");
+		exit(2);
+	}
+	a = parse_snap(rest, &rest);
+	if (list) {
+		struct cpumask *m = mask_or_die(list);
+
+		cpumask_for_each(cpu, m) {
+			snprintf(name, sizeof(name), "cpu%d", cpu);
+			print_busy(name, snap_find(&b, name), snap_find(&a, name));
+		}
+		cpumask_free(m);
+	} else {
+		for (unsigned int i = 0; i < a.n; i++)
+			print_busy(a.v[i].name, snap_find(&b, a.v[i].name), &a.v[i]);
+	}
+	free(a.v);
+	free(b.v);
+	free(text);
+	return 0;
+}
+
+/* min_pct "cpuN=PCT ...": the smallest PCT as written (nothing for none). */
+static int cmd_min_pct(const char *pcts)
+{
+	char *copy = strdup(pcts), *tok, *save = NULL;
+	const char *best = NULL;
+	double bv = 0;
+
+	if (!copy) {
+		fprintf(stderr, "vmcheck: out of memory\n");
+		exit(2);
+	}
+	for (tok = strtok_r(copy, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+		const char *eq = strchr(tok, '=');
+		double v;
+
+		if (strncmp(tok, "cpu", 3) || !eq ||
+		    strspn(tok + 3, "0123456789") != (size_t)(eq - tok - 3))
+			continue;
+		v = number_or_die(eq + 1);
+		if (!best || v < bv) {
+			best = eq + 1;
+			bv = v;
+		}
+	}
+	if (best)
+		printf("%s\n", best);
+	free(copy);
+	return 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr,
 		"vmcheck: usage: vmcheck expand|count LIST | subset|intersect A B | cells|summary|brief "
 		"LOG | cell LOG NAME FIELD | top LOG FIELD | cmp LOG NAME FIELD OP V | agg LOG "
 		"MARK max|min|mean NAME FIELD | partition LOG ONLINE | owns_exactly LOG LIST | "
-		"no_cpu LOG CPU | t_ms LOG N ERE | split PREFIX | fcmp A OP B | median V...\n");
+		"no_cpu LOG CPU | t_ms LOG N ERE | split PREFIX | fcmp A OP B | median V... | calc "
+		"EXPR | busy [LIST] | min_pct PCTS\n");
 	return 2;
 }
 
@@ -1125,5 +1412,11 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "median"))
 		return cmd_median(n, a);
+	if (!strcmp(cmd, "calc") && n == 1)
+		return cmd_calc(a[0]);
+	if (!strcmp(cmd, "busy") && n <= 1)
+		return cmd_busy(n ? a[0] : NULL);
+	if (!strcmp(cmd, "min_pct") && n == 1)
+		return cmd_min_pct(a[0]);
 	return usage();
 }
