@@ -142,6 +142,25 @@ EOT
 	done
 	vc "min_pct skips what is not cpuN=PCT" 0 "5" min_pct "cpux=1 cpu2=7 total=0 cpu10=5 "
 	vc "min_pct of a non-number" 2 "" min_pct "cpu1=x"
+	# run.sh's host-side view of qemu: what its awk printed on a sample console and monitor log
+	# (stalls.expected, recorded with the run.sh of commit de547e5; its whole-run sentence as
+	# numbers): a case cut off without END, a duplicate BEGIN, an END without BEGIN, a starved
+	# stretch and a stopped one (the latter alone starved at 1 %).
+	LAST_CMD="vmcheck stalls stalls.console stalls.cpu PCT; vmcheck stall_total stalls.cpu PCT"
+	for pct in 10 1; do
+		"$VMCHECK" stalls "$VMCHECK_DATA/stalls.console" "$VMCHECK_DATA/stalls.cpu" "$pct" &&
+			"$VMCHECK" stall_total "$VMCHECK_DATA/stalls.cpu" "$pct"
+	done >"$T/out" 2>"$T/err"
+	RC=$?
+	if [ "$RC" -eq 0 ] && cmp -s "$T/out" "$VMCHECK_DATA/stalls.expected"; then
+		ok "vmcheck: stalls and stall_total print what run.sh's awk printed"
+	else
+		bad "vmcheck: stalls/stall_total differ from stalls.expected"
+	fi
+	vc "stalls of a missing console" 2 "" stalls "$T/no-such.log" "$VMCHECK_DATA/stalls.cpu" 10
+	: >"$T/empty.cpu"
+	vc "stall_total without samples" 2 "" stall_total "$T/empty.cpu" 10
+	vc "stall_total of a line that is no sample" 2 "" stall_total "$VMCHECK_DATA/empty.log" 10
 	vc "no command" 2 "" 
 	vc "wrong argument count" 2 "" cells
 	# The shell helpers fail a case on a malformed cpulist instead of answering "no".

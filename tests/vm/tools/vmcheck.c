@@ -36,6 +36,9 @@
  *   vmcheck busy [LIST]              two /proc/stat snapshots on stdin, "--" between them:
  *                                    "cpuN=PCT " busy share of each CPU of LIST (default: all)
  *   vmcheck min_pct PCTS             the smallest PCT of "cpuN=PCT ..."
+ *   vmcheck stalls CONSOLE CPULOG PCT   run.sh: per case on CONSOLE, "NAME SHARE STALL AT" from
+ *                                    the qemu samples of CPULOG (starved: < PCT % of a CPU)
+ *   vmcheck stall_total CPULOG PCT   run.sh: "SHARE WAITED STALL" over the whole run
  *
  * Exit status: 0 yes / done, 1 no (with what was seen on stdout where the helper printed it),
  * 2 usage error, unreadable LOG, malformed cpulist or a latest stats line that is not JSON
@@ -1341,6 +1344,221 @@ static int cmd_min_pct(const char *pcts)
 	return 0;
 }
 
+/* ---- the host's view of qemu (tests/vm/run.sh) ---------------------------------------------- */
+
+/* One line of run.sh's qemu-cpu.log: "TIME CPU_NS WAIT_NS STATE CONSOLE_BYTES". */
+struct sample {
+	double t, c, w, by;
+	bool stopped; /* state T */
+};
+
+struct samples {
+	struct sample *v;
+	unsigned int n;
+};
+
+static char *read_file_or_die(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 65536, n;
+	char *buf = malloc(cap);
+
+	if (!f || !buf) {
+		fprintf(stderr, "vmcheck: cannot read %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	*len = 0;
+	while ((n = fread(buf + *len, 1, cap - *len - 1, f)) > 0) {
+		*len += n;
+		if (cap - *len - 1 == 0 && !(buf = realloc(buf, cap *= 2))) {
+			fprintf(stderr, "vmcheck: out of memory\n");
+			exit(2);
+		}
+	}
+	fclose(f);
+	buf[*len] = '\0';
+	return buf;
+}
+
+static struct samples read_samples(const char *path)
+{
+	size_t len;
+	char *text = read_file_or_die(path, &len), *line, *save = NULL;
+	struct samples s = {NULL, 0};
+	size_t lines = 1;
+
+	for (size_t i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	s.v = calloc(lines, sizeof(*s.v));
+
+	if (!s.v) {
+		fprintf(stderr, "vmcheck: out of memory\n");
+		exit(2);
+	}
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct sample *x = &s.v[s.n++];
+		char st[16] = "";
+
+		if (sscanf(line, "%lf %lf %lf %15s %lf", &x->t, &x->c, &x->w, st, &x->by) < 4) {
+			fprintf(stderr, "vmcheck: %s: not a qemu sample: '%s'\n", path, line);
+			exit(2);
+		}
+		x->stopped = !strcmp(st, "T");
+	}
+	free(text);
+	return s;
+}
+
+/*
+ * Was qemu starved in the period that ends with sample @j: it got less than @pct % of one host
+ * CPU although it wanted to run (its threads waited for a CPU at least half of the period), or
+ * it was stopped.
+ */
+static bool starved(const struct sample *v, unsigned int j, double pct)
+{
+	double dt = (v[j].t - v[j - 1].t) * 1e9;
+
+	return dt > 0 && (v[j].c - v[j - 1].c) < dt * pct / 100 &&
+	       ((v[j].w - v[j - 1].w) >= dt / 2 || v[j].stopped);
+}
+
+/* The longest run of starved periods in samples @lo..@hi (seconds) and its start (seconds
+ * after the first sample). */
+static double longest(const struct samples *s, unsigned int lo, unsigned int hi, double pct,
+		      double *at)
+{
+	double best = 0, run = 0, start = 0;
+
+	*at = 0;
+	for (unsigned int j = lo + 1; j <= hi; j++) {
+		if (!starved(s->v, j, pct)) {
+			run = 0;
+			continue;
+		}
+		if (run == 0)
+			start = s->v[j - 1].t - s->v[0].t;
+		run += s->v[j].t - s->v[j - 1].t;
+		if (run > best) {
+			best = run;
+			*at = start;
+		}
+	}
+	return best;
+}
+
+/* qemu's mean share of one host CPU between samples @lo and @hi, in percent. */
+static double share(const struct samples *s, unsigned int lo, unsigned int hi)
+{
+	const struct sample *a = &s->v[lo], *b = &s->v[hi];
+
+	return b->t > a->t ? (b->c - a->c) / 1e9 / (b->t - a->t) * 100 : 0;
+}
+
+struct marker {
+	char name[128];
+	double begin, end; /* console bytes up to the end of the marker line; end < 0: none */
+};
+
+/*
+ * stalls CONSOLE CPULOG PCT: per case that began on CONSOLE (its @@VMTEST BEGIN/END markers),
+ * in order, "NAME SHARE STALL AT": qemu's mean share of one host CPU while the case ran, the
+ * longest run of starved periods (seconds) and when it began (seconds after qemu started). A
+ * case's window: from the sample before the console reached its BEGIN marker to the first that
+ * reached its END marker (or the last).
+ */
+static int cmd_stalls(const char *console, const char *cpulog, const char *pct_s)
+{
+	double pct = number_or_die(pct_s), off = 0;
+	struct samples s = read_samples(cpulog);
+	size_t len;
+	char *text = read_file_or_die(console, &len), *p = text, *end = text + len;
+	struct marker *m = NULL;
+	unsigned int nm = 0;
+
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p)), *eol = nl ? nl : end, *q = p;
+
+		off += (double)(eol - p) + 1;
+		/* the first "@@VMTEST BEGIN|END NAME" of the line, NAME up to a blank or '@' */
+		while ((q = memmem(q, (size_t)(eol - q), "@@VMTEST ", 9))) {
+			bool begin = !strncmp(q + 9, "BEGIN ", 6) && q + 15 <= eol;
+			bool fin = !strncmp(q + 9, "END ", 4) && q + 13 <= eol;
+			char *name = q + 9 + (begin ? 6 : 4);
+			size_t nlen = 0;
+			unsigned int i;
+
+			if (begin || fin)
+				while (name + nlen < eol && name[nlen] != ' ' && name[nlen] != '@')
+					nlen++;
+			if (!nlen) {
+				q += 9;
+				continue;
+			}
+			for (i = 0; i < nm; i++)
+				if (strlen(m[i].name) == nlen && !memcmp(m[i].name, name, nlen))
+					break;
+			if (begin && i == nm) {
+				m = realloc(m, (nm + 1) * sizeof(*m));
+				if (!m) {
+					fprintf(stderr, "vmcheck: out of memory\n");
+					exit(2);
+				}
+				snprintf(m[nm].name, sizeof(m[nm].name), "%.*s", (int)nlen, name);
+				m[nm].begin = off;
+				m[nm++].end = -1;
+			} else if (fin && i < nm && m[i].end < 0) {
+				m[i].end = off;
+			}
+			break;
+		}
+		p = eol + 1;
+	}
+	for (unsigned int i = 0; i < nm; i++) {
+		unsigned int lo = 0, hi = s.n - 1, j;
+		double best, at;
+
+		for (j = 0; j < s.n && s.v[j].by < m[i].begin; j++)
+			;
+		if (j == s.n)
+			continue;
+		lo = j ? j - 1 : 0;
+		for (j = lo; m[i].end >= 0 && j < s.n; j++)
+			if (s.v[j].by >= m[i].end) {
+				hi = j;
+				break;
+			}
+		best = longest(&s, lo, hi, pct, &at);
+		printf("%s %.0f %.1f %.1f\n", m[i].name, share(&s, lo, hi), best, at);
+	}
+	free(m);
+	free(text);
+	free(s.v);
+	return 0;
+}
+
+/*
+ * stall_total CPULOG PCT: over the whole run, "SHARE WAITED STALL": qemu's mean share of one host
+ * CPU and of the time it waited for one (percent), its longest starved run (seconds).
+ */
+static int cmd_stall_total(const char *cpulog, const char *pct_s)
+{
+	double pct = number_or_die(pct_s), best, at;
+	struct samples s = read_samples(cpulog);
+	const struct sample *a, *b;
+
+	if (!s.n) {
+		fprintf(stderr, "vmcheck: stall_total: no samples in %s\n", cpulog);
+		exit(2);
+	}
+	a = &s.v[0];
+	b = &s.v[s.n - 1];
+	best = longest(&s, 0, s.n - 1, pct, &at);
+	printf("%.0f %.0f %.1f\n", share(&s, 0, s.n - 1),
+	       (b->w - a->w) / 1e9 / (b->t - a->t + 1e-9) * 100, best);
+	free(s.v);
+	return 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr,
@@ -1348,7 +1566,7 @@ static int usage(void)
 		"LOG | cell LOG NAME FIELD | top LOG FIELD | cmp LOG NAME FIELD OP V | agg LOG "
 		"MARK max|min|mean NAME FIELD | partition LOG ONLINE | owns_exactly LOG LIST | "
 		"no_cpu LOG CPU | t_ms LOG N ERE | split PREFIX | fcmp A OP B | median V... | calc "
-		"EXPR | busy [LIST] | min_pct PCTS\n");
+		"EXPR | busy [LIST] | min_pct PCTS | stalls CONSOLE CPULOG PCT | stall_total CPULOG PCT\n");
 	return 2;
 }
 
@@ -1418,5 +1636,9 @@ int main(int argc, char **argv)
 		return cmd_busy(n ? a[0] : NULL);
 	if (!strcmp(cmd, "min_pct") && n == 1)
 		return cmd_min_pct(a[0]);
+	if (!strcmp(cmd, "stalls") && n == 3)
+		return cmd_stalls(a[0], a[1], a[2]);
+	if (!strcmp(cmd, "stall_total") && n == 2)
+		return cmd_stall_total(a[0], a[1]);
 	return usage();
 }
