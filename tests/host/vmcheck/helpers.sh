@@ -87,6 +87,9 @@ c fcalc "1.5 * 1.05 + 0.05"
 c fcalc "-2.5 + 1"
 c fcalc "(8 / 3 >= 2) + 1"
 c fcalc "12 / 4 / 3 - 1 - 1"
+c fcalc "(0 > 0 ? 5 / 0 : 0)"
+c fcalc "(2.5 > 0 ? 1.25 / 2.5 : 0)"
+c fcalc "1500000 / 1e6 / (12.500000 - 10.000000)"
 B0=$(sed '/^--$/,$d' "$VMCHECK_DATA/stat.txt")
 B1=$(sed '1,/^--$/d' "$VMCHECK_DATA/stat.txt")
 busy() { busy_pct "$B0" "$B1" "$@"; }
