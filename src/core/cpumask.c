@@ -341,3 +341,12 @@ size_t cpumask_format(const struct cpumask *m, char *buf, size_t len)
 	}
 	return need;
 }
+
+const char *cpumask_str(const struct cpumask *m, char *buf, size_t len)
+{
+	if (!m)
+		return "-";
+	if (cpumask_format(m, buf, len) >= len && len > 4)
+		strcpy(buf + len - 4, "...");
+	return buf;
+}

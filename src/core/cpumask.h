@@ -64,4 +64,10 @@ int cpumask_parse(struct cpumask *m, const char *s, char *err, size_t errlen);
  */
 size_t cpumask_format(const struct cpumask *m, char *buf, size_t len);
 
+/*
+ * The cpulist of @m for a message or a table, in @buf: cut with "..." at the end when it does
+ * not fit (@len > 4), "-" for a NULL @m. Returns @buf, or the constant "-".
+ */
+const char *cpumask_str(const struct cpumask *m, char *buf, size_t len);
+
 #endif /* SCX_CELLS_CPUMASK_H */

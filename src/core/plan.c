@@ -1655,6 +1655,38 @@ const struct plan_cell_out *plan_find(const struct plan *p, int id)
 	return NULL;
 }
 
+const char *plan_unplaced_name(enum plan_unplaced_reason why)
+{
+	switch (why) {
+	case PLAN_PLACED:
+		return "placed";
+	case PLAN_UNPLACED_NO_ONLINE_CPU:
+		return "cpuset has no online CPU";
+	case PLAN_UNPLACED_OVER_MAX:
+		return "more cells than slots";
+	case PLAN_UNPLACED_NO_CPU_LEFT:
+		return "no CPU left";
+	}
+	return "?";
+}
+
+const char *plan_basis_name(enum plan_basis basis)
+{
+	switch (basis) {
+	case PLAN_BY_SHARE:
+		return "share";
+	case PLAN_BY_FLOOR:
+		return "floor";
+	case PLAN_BY_NEED:
+		return "need";
+	case PLAN_BY_CAP:
+		return "cap";
+	case PLAN_BY_LEFTOVER:
+		return "leftover";
+	}
+	return "?";
+}
+
 #define VERR(...)                                                                                  \
 	do {                                                                                       \
 		if (err && errlen)                                                                 \

@@ -139,4 +139,11 @@ unsigned int plan_moved(const struct plan *a, const struct plan *b);
 /* Same owners, targets, masks and unplaced list (cells compared in order). */
 bool plan_equal(const struct plan *a, const struct plan *b);
 
+/*
+ * The words for a cell's state and for what decided its target, as --dry-run and the logs print
+ * them ("no CPU left", "floor"); "?" for a value outside the enum.
+ */
+const char *plan_unplaced_name(enum plan_unplaced_reason why);
+const char *plan_basis_name(enum plan_basis basis);
+
 #endif /* SCX_CELLS_PLAN_H */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "logmsg.h"
 
 #define HEARTBEAT_NS (100 * 1000 * 1000ULL)
 
@@ -173,7 +174,7 @@ int daemon_replan(struct daemon *d, const char *head, const char *why, bool forc
 	manager_commit(d->mgr, &dec, d->view);
 	d->nr_plans++;
 	retry_done(d);
-	manager_log_plan(d->mgr, manager_current(d->mgr), head, facts, stdout);
+	logmsg_plan(manager_cells(d->mgr), manager_current(d->mgr), head, facts, stdout);
 	fflush(stdout);
 	return 1;
 }
@@ -241,7 +242,7 @@ static int scan_and_replan(struct daemon *d)
 	was_scan_retry = d->retry_scan;
 	d->retry_scan = false;
 	failures = d->retry.failures;
-	manager_log_diff(d->mgr, &diff, stdout);
+	logmsg_diff(manager_cells(d->mgr), &diff, stdout);
 	daemon_follow_cells(d, &diff);
 	if (d->reload_pending) {
 		char head[96];
@@ -314,7 +315,7 @@ int daemon_rescan_after_hotplug(struct daemon *d)
 	fprintf(stderr,
 		"scx_cells: rescanned after CPU hotplug: %u cells, %u cpusets changed (%u new, %u destroyed)\n",
 		cells_count(cells), diff.nr_cpuset_changed, diff.nr_created, diff.nr_destroyed);
-	manager_log_diff(d->mgr, &diff, stdout);
+	logmsg_diff(manager_cells(d->mgr), &diff, stdout);
 	daemon_follow_cells(d, &diff);
 	cells_diff_free(&diff);
 	d->cpusets_pending = true;
@@ -366,7 +367,7 @@ static void poll_limits(struct daemon *d)
 		fprintf(stderr, "scx_cells: %s\n", err);
 		return;
 	}
-	manager_log_diff(d->mgr, &diff, stdout);
+	logmsg_diff(manager_cells(d->mgr), &diff, stdout);
 	fflush(stdout);
 	if (diff.nr_limits_changed) {
 		d->limits_pending = true;

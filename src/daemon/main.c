@@ -21,7 +21,9 @@
 #include "cgroup.h"
 #include "cgroupfs.h"
 #include "daemon.h"
+#include "logmsg.h"
 #include "monitor.h"
+#include "view_plan.h"
 
 /* The manager's configuration from the options (the parent is resolved by the caller). */
 static struct manager_cfg manager_cfg_of(const struct opts *o, const char *sysfs_root)
@@ -151,7 +153,13 @@ static int dry_run(const struct opts *o, const struct cellconfig *config)
 		manager_free(mgr);
 		return 1;
 	}
-	manager_print_plan(mgr, p, o->stats_format == OPTS_STATS_JSON, stdout);
+	view_plan_render(stdout,
+			 &(struct plan_view){.plan = p,
+					     .topo = manager_topology(mgr),
+					     .cells = manager_cells(mgr),
+					     .rules = config != NULL,
+					     .equal_shares = mcfg.equal_shares},
+			 o->stats_format == OPTS_STATS_JSON);
 	/* The JSON form is one object; the queues are said in the text form only. */
 	if (o->stats_format != OPTS_STATS_JSON && print_queues(o, manager_topology(mgr), stdout))
 		fprintf(stderr, "scx_cells: out of memory listing the LLC queues\n");
@@ -243,7 +251,7 @@ static int daemon_init(struct daemon *d, const struct opts *o, const struct cell
 		return ret;
 	}
 	demand_cell_add(d->demand, 0);
-	manager_log_diff(d->mgr, &diff, stdout);
+	logmsg_diff(manager_cells(d->mgr), &diff, stdout);
 	daemon_follow_cells(d, &diff);
 	cells_diff_free(&diff);
 	return 0;

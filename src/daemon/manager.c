@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * manager - registry + topology + planner -> validated plans, and their rendering.
+ * manager - registry + topology + planner -> validated plans, and their BPF form.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,8 +11,6 @@
 #include "cgroup.h"
 #include "manager.h"
 #include "util.h"
-#include "view.h"
-#include "writer.h"
 
 struct manager {
 	struct manager_cfg cfg;
@@ -27,7 +26,6 @@ struct manager {
 	int *pub_owner;		     /* [pub_nr_cpus] owner cell of each CPU */
 	unsigned int pub_nr_cpus;
 	struct cpumask *no_lend; /* scratch: CPUs of cells that do not lend */
-	bool rules;		 /* --cell-config: say which rule made each cell */
 };
 
 int manager_new(const struct manager_cfg *cfg, struct manager **out, struct cells_diff *diff,
@@ -65,7 +63,6 @@ int manager_new(const struct manager_cfg *cfg, struct manager **out, struct cell
 	m->pub_nr_cpus = m->topo->nr_cpus;
 	m->pub_flags = calloc(cfg->max_cells ? cfg->max_cells : 1, sizeof(*m->pub_flags));
 	m->no_lend = cpumask_alloc(m->topo->nr_cpus);
-	m->rules = cfg->config != NULL;
 	m->cfg.config = NULL; /* the registry has its copy */
 	if (!m->scratch || !m->pub_cgid || !m->pub_borrow || !m->pub_owner || !m->pub_flags ||
 	    !m->no_lend) {
@@ -368,263 +365,4 @@ void manager_commit(struct manager *m, struct manager_decision *dec, const struc
 		m->pub_nr = 0;
 	set_current(m, dec->plan);
 	dec->plan = NULL;
-}
-
-static const char *unplaced_reason(enum plan_unplaced_reason why)
-{
-	switch (why) {
-	case PLAN_PLACED:
-		return "placed";
-	case PLAN_UNPLACED_NO_ONLINE_CPU:
-		return "cpuset has no online CPU";
-	case PLAN_UNPLACED_OVER_MAX:
-		return "more cells than slots";
-	case PLAN_UNPLACED_NO_CPU_LEFT:
-		return "no CPU left";
-	}
-	return "?";
-}
-
-static const char *basis_name(enum plan_basis b)
-{
-	switch (b) {
-	case PLAN_BY_SHARE:
-		return "share";
-	case PLAN_BY_FLOOR:
-		return "floor";
-	case PLAN_BY_NEED:
-		return "need";
-	case PLAN_BY_CAP:
-		return "cap";
-	case PLAN_BY_LEFTOVER:
-		return "leftover";
-	}
-	return "?";
-}
-
-/*
- * Why a placed cell has its CPU count: what decided its target, or its cpuset when the CPUs it
- * could get differ from the target (exclusive CPUs beyond it, or too few inside it).
- */
-static const char *count_why(const struct plan_cell_out *pc)
-{
-	if (pc->why != PLAN_PLACED)
-		return unplaced_reason(pc->why);
-	if (pc->nr_primary != pc->target)
-		return "cpuset";
-	return basis_name(pc->basis);
-}
-
-/* Weight and cap of cell @cl as planned (the root cell: 100, no cap). */
-static void cell_limits(const struct cell *cl, unsigned int *weight, unsigned int *cap)
-{
-	*weight = cl && cl->id ? cl->weight : CGROUP_WEIGHT_DEFAULT;
-	*cap = cl && cl->id ? cl->cap : 0;
-}
-
-/* Format @mask into @buf ("-" for NULL, "" for empty); long lists are cut with "...". */
-static const char *fmt_mask(const struct cpumask *mask, char *buf, size_t len)
-{
-	if (!mask)
-		return "-";
-	if (cpumask_format(mask, buf, len) >= len && len > 4)
-		strcpy(buf + len - 4, "...");
-	return buf;
-}
-
-void manager_print_plan(const struct manager *m, const struct plan *p, bool json, FILE *f)
-{
-	char a[4096], b[4096], c[4096];
-
-	if (json) {
-		fprintf(f, "{\"nr_cpus\":%u,\"online\":\"%s\",\"equal_shares\":%s,\"cells\":[",
-			p->nr_cpus, fmt_mask(m->topo->online, a, sizeof(a)),
-			m->cfg.equal_shares ? "true" : "false");
-		for (unsigned int i = 0; i < p->nr_cells; i++) {
-			const struct plan_cell_out *pc = &p->cells[i];
-			const struct cell *cl = cell_at(m, (unsigned int)pc->id);
-			unsigned int weight, cap;
-
-			cell_limits(cl, &weight, &cap);
-			fprintf(f, "%s{\"id\":%d,\"cgroup\":", i ? "," : "", pc->id);
-			json_print_string(f, cl ? cl->path : (m->cfg.parent ? m->cfg.parent : "/"));
-			fprintf(f, ",\"cpuset\":");
-			if (cl && cl->cpuset)
-				fprintf(f, "\"%s\"", fmt_mask(cl->cpuset, a, sizeof(a)));
-			else
-				fprintf(f, "null");
-			fprintf(f, ",\"weight\":%u,\"cap\":", weight);
-			if (cap)
-				fprintf(f, "%u", cap);
-			else
-				fprintf(f, "null");
-			if (cl && cl->id) {
-				fprintf(f, ",\"rule\":%d,\"match\":", cl->rule);
-				json_print_string(f, cl->match ? cl->match : "");
-				fprintf(f, ",\"min\":");
-				if (cl->min)
-					fprintf(f, "%u", cl->min);
-				else
-					fprintf(f, "null");
-				fprintf(f, ",\"borrow\":%s,\"lend\":%s,\"latency_sensitive\":%s",
-					cl->borrow ? "true" : "false", cl->lend ? "true" : "false",
-					cl->latency_sensitive ? "true" : "false");
-			}
-			fprintf(f,
-				",\"placed\":%s,\"reason\":\"%s\",\"target\":%u,\"why\":\"%s\","
-				"\"nr_primary\":%u,\"primary\":\"%s\",\"borrowable\":\"%s\"}",
-				pc->why == PLAN_PLACED ? "true" : "false", unplaced_reason(pc->why),
-				pc->target, count_why(pc), pc->nr_primary,
-				fmt_mask(pc->primary, b, sizeof(b)),
-				fmt_mask(pc->borrowable, c, sizeof(c)));
-		}
-		fprintf(f, "],\"waiting\":[");
-		for (unsigned int i = 0; m->cells && i < cells_nr_waiting(m->cells); i++) {
-			fputs(i ? "," : "", f);
-			json_print_string(f, cells_waiting_name(m->cells, i));
-		}
-		fprintf(f, "]}\n");
-		return;
-	}
-
-	fprintf(f, "%u CPUs online: %s\n", cpumask_weight(m->topo->online),
-		fmt_mask(m->topo->online, a, sizeof(a)));
-	fprintf(f, "%-4s %-32s %-12s %-6s %-4s %-4s %-8s %-20s %s\n", "cell", "cgroup", "cpuset",
-		"weight", "cap", "cpus", "why", "primary", "borrowable");
-	for (unsigned int i = 0; i < p->nr_cells; i++) {
-		const struct plan_cell_out *pc = &p->cells[i];
-		const struct cell *cl = cell_at(m, (unsigned int)pc->id);
-		const char *name = pc->id == 0 ? "(root)" : (cl ? cl->name : "?");
-		unsigned int weight, cap;
-		char capbuf[16];
-
-		cell_limits(cl, &weight, &cap);
-		if (cap)
-			snprintf(capbuf, sizeof(capbuf), "%u", cap);
-		else
-			strcpy(capbuf, "-");
-		if (pc->why != PLAN_PLACED) {
-			fprintf(f,
-				"%-4d %-32s %-12s %-6u %-4s %-4s unplaced: %s (its tasks run in cell 0)\n",
-				pc->id, name, fmt_mask(cl ? cl->cpuset : NULL, a, sizeof(a)),
-				weight, capbuf, "0", unplaced_reason(pc->why));
-			continue;
-		}
-		fprintf(f, "%-4d %-32s %-12s %-6u %-4s %-4u %-8s %-20s %s\n", pc->id, name,
-			fmt_mask(cl ? cl->cpuset : NULL, a, sizeof(a)), weight, capbuf,
-			pc->nr_primary, count_why(pc), fmt_mask(pc->primary, b, sizeof(b)),
-			fmt_mask(pc->borrowable, c, sizeof(c)));
-	}
-	for (unsigned int i = 0; m->rules && i < p->nr_cells; i++) {
-		const struct cell *cl = cell_at(m, (unsigned int)p->cells[i].id);
-		char minbuf[16] = "-";
-
-		if (!cl || !cl->id)
-			continue;
-		if (cl->min)
-			snprintf(minbuf, sizeof(minbuf), "%u", cl->min);
-		fprintf(f,
-			"cell %u %s: rules[%d] \"%s\" (min %s, borrow %s, lend %s, latency_sensitive %s)\n",
-			cl->id, cl->name, cl->rule, cl->match ? cl->match : "?", minbuf,
-			cl->borrow ? "yes" : "no", cl->lend ? "yes" : "no",
-			cl->latency_sensitive ? "yes" : "no");
-	}
-	if (m->cfg.equal_shares)
-		fprintf(f, "--equal-shares: cpu.weight ignored, every cell has the same share\n");
-	for (unsigned int i = 0; m->cells && i < cells_nr_waiting(m->cells); i++)
-		fprintf(f, "waiting for a cell slot (runs in cell 0): %s\n",
-			cells_waiting_name(m->cells, i));
-}
-
-/* The cgroup's full path: live cells from the registry, destroyed ones from the parent. */
-static void change_path(const struct manager *m, const struct cells_change *ch, bool live,
-			char *buf, size_t len)
-{
-	const struct cell *c = live && m->cells ? cells_get(m->cells, ch->id) : NULL;
-	const struct cell *root = m->cells ? cells_get(m->cells, 0) : NULL;
-
-	if (c && c->ino == ch->ino)
-		snprintf(buf, len, "%s", c->path);
-	else if (root)
-		snprintf(buf, len, "%s/%s", root->path, ch->name);
-	else
-		snprintf(buf, len, "%s", ch->name);
-}
-
-/* scx_mitosis's wording and order of facts first ("Created cell N for cgroup PATH (cgid=X)"). */
-static void log_changes(const struct manager *m, FILE *f, const char *what, bool live,
-			const struct cells_change *ch, unsigned int n)
-{
-	char path[4096];
-
-	for (unsigned int i = 0; i < n; i++) {
-		change_path(m, &ch[i], live, path, sizeof(path));
-		fprintf(f, "scx_cells: %s cell %u for cgroup %s (cgid=%llu)\n", what, ch[i].id,
-			path, (unsigned long long)ch[i].ino);
-	}
-}
-
-void manager_log_diff(const struct manager *m, const struct cells_diff *diff, FILE *f)
-{
-	char path[4096];
-
-	log_changes(m, f, "Destroyed", false, diff->destroyed, diff->nr_destroyed);
-	log_changes(m, f, "Created", true, diff->created, diff->nr_created);
-	log_changes(m, f, "Cpuset changed for", true, diff->cpuset_changed,
-		    diff->nr_cpuset_changed);
-	for (unsigned int i = 0; i < diff->nr_limits_changed; i++) {
-		const struct cells_change *ch = &diff->limits_changed[i];
-		char oc[16] = "none", nc[16] = "none", extra[160] = "";
-
-		if (ch->old_cap)
-			snprintf(oc, sizeof(oc), "%u", ch->old_cap);
-		if (ch->cap)
-			snprintf(nc, sizeof(nc), "%u", ch->cap);
-		if (ch->old_min != ch->min || ch->old_flags != ch->flags)
-			snprintf(extra, sizeof(extra),
-				 ", min %u -> %u, borrow %s, lend %s, latency_sensitive %s",
-				 ch->old_min, ch->min, ch->flags & CELLS_F_NO_BORROW ? "no" : "yes",
-				 ch->flags & CELLS_F_NO_LEND ? "no" : "yes",
-				 ch->flags & CELLS_F_LATENCY ? "yes" : "no");
-		change_path(m, ch, true, path, sizeof(path));
-		fprintf(f,
-			"scx_cells: Limits changed for cell %u for cgroup %s (cgid=%llu): weight %u -> %u, cap %s -> %s CPUs%s\n",
-			ch->id, path, (unsigned long long)ch->ino, ch->old_weight, ch->weight, oc,
-			nc, extra);
-	}
-	for (unsigned int i = 0; i < diff->nr_warnings; i++)
-		fprintf(f, "scx_cells: warning: %s\n", diff->warnings[i]);
-}
-
-void manager_log_plan(const struct manager *m, const struct plan *p, const char *head,
-		      const char *facts, FILE *f)
-{
-	char a[1024];
-	bool any = false;
-
-	fprintf(f, "scx_cells: %s:", head);
-	for (unsigned int i = 0; i < p->nr_cells; i++) {
-		const struct plan_cell_out *pc = &p->cells[i];
-		const struct cell *c = m->cells ? cells_get(m->cells, pc->id) : NULL;
-
-		if (pc->id == 0)
-			fprintf(f, " [0: ");
-		else
-			fprintf(f, " [%d(%s): ", pc->id, c ? c->name : "?");
-		if (pc->why != PLAN_PLACED)
-			fprintf(f, "unplaced, %s]", unplaced_reason(pc->why));
-		else
-			fprintf(f, "%s]", fmt_mask(pc->primary, a, sizeof(a)));
-	}
-	fprintf(f, " (%s", facts);
-	for (unsigned int i = 0; i < p->nr_cells; i++) {
-		const struct plan_cell_out *pc = &p->cells[i];
-
-		if (pc->why != PLAN_PLACED || !pc->borrowable || cpumask_empty(pc->borrowable))
-			continue;
-		fprintf(f, "%s %d: %s", any ? "," : "; borrowable:", pc->id,
-			fmt_mask(pc->borrowable, a, sizeof(a)));
-		any = true;
-	}
-	fprintf(f, ")\n");
 }

@@ -2,7 +2,8 @@
 /*
  * manager - ties the cell registry, the topology and the planner together: turns the current
  * cgroup tree into a validated plan, keeps the plan in force (so the next one can be stable
- * against it), and renders plans for humans (text) and programs (JSON).
+ * against it) and converts it into what the BPF side reads. view_plan.h renders plans,
+ * logmsg.h logs them.
  *
  * No BPF here: manager_decide() says whether and what to publish, the daemon hands that to
  * sched_publish() and then to manager_commit(); the dry run prints the plan instead. Reads only
@@ -13,7 +14,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include "cells.h"
 #include "plan.h"
@@ -102,28 +102,5 @@ int manager_decide(struct manager *m, const double *weights, bool force, struct 
  */
 void manager_commit(struct manager *m, struct manager_decision *dec,
 		    const struct sched_cell *cells);
-
-/*
- * Print @p as a table (cell, cgroup, cpuset, weight, cap, CPUs and why that many, primary,
- * borrowable; with --cell-config one line per cell with the rule that matched it), or as one
- * JSON object with the same fields (and rule, match, min, borrow, lend, latency_sensitive).
- */
-void manager_print_plan(const struct manager *m, const struct plan *p, bool json, FILE *f);
-
-/*
- * Log lines for a registry diff, in scx_mitosis's wording and order of facts, ours after them:
- * "Created cell 3 for cgroup /sys/fs/cgroup/w/a (cgid=812)", "Destroyed cell ...",
- * "Cpuset changed for cell ...", "Limits changed for cell ... : weight 100 -> 300, cap none ->
- * none CPUs".
- */
-void manager_log_diff(const struct manager *m, const struct cells_diff *diff, FILE *f);
-
-/*
- * One log line for an applied plan: @head (scx_mitosis's "Applied initial cell configuration",
- * "Cell config updated (1 new, 0 destroyed)", ...), each cell as mitosis formats it
- * ("[0: 0-1] [1(a): 2-3]", "[4(d): unplaced, no CPU left]"), then "(@facts; borrowable: 1: 0,3)".
- */
-void manager_log_plan(const struct manager *m, const struct plan *p, const char *head,
-		      const char *facts, FILE *f);
 
 #endif /* SCX_CELLS_MANAGER_H */

@@ -6,6 +6,7 @@
 
 #include "cellconfig.h"
 #include "daemon.h"
+#include "logmsg.h"
 
 int daemon_reload_config(struct daemon *d)
 {
@@ -39,7 +40,7 @@ int daemon_reload_config(struct daemon *d)
 	printf("scx_cells: SIGHUP: reloaded %s (%u rule%s)\n", d->o->cell_config, config->nr_rules,
 	       config->nr_rules == 1 ? "" : "s");
 	cellconfig_free(config);
-	manager_log_diff(d->mgr, &diff, stdout);
+	logmsg_diff(manager_cells(d->mgr), &diff, stdout);
 	daemon_follow_cells(d, &diff);
 	if (cells_diff_changed(&diff)) {
 		char head[96];

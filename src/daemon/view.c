@@ -5,8 +5,6 @@
  * NULL) and writer_text() give the text form. Byte-identical to the two hand-written forms it
  * replaces (tests/unit/golden/view_*).
  */
-#include <string.h>
-
 #include "view.h"
 #include "writer.h"
 
@@ -115,12 +113,10 @@ static void cell(struct writer *w, const struct view *v, unsigned int i)
 
 	if (!dc)
 		dc = &zero;
-	if (cpumask_format(pc->primary, cpus, sizeof(cpus)) >= sizeof(cpus))
-		strcpy(cpus + sizeof(cpus) - 4, "...");
 	writer_begin_object(w, NULL);
 	writer_int(w, "id", "  %-4d", pc->id);
 	writer_string(w, "cgroup", " %-20.20s", name);
-	writer_string(w, "cpus", " %-16.16s", cpus);
+	writer_string(w, "cpus", " %-16.16s", cpumask_str(pc->primary, cpus, sizeof(cpus)));
 	writer_u64(w, "nr_cpus", NULL, pc->nr_primary);
 	writer_double(w, "util_pct", 1, " %6.1f", dc->util_pct);
 	writer_double(w, "smoothed_util_pct", 1, " %7.1f", dc->smoothed_util_pct);

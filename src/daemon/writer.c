@@ -122,6 +122,26 @@ void writer_string(struct writer *w, const char *key, const char *text, const ch
 	}
 }
 
+void writer_bool(struct writer *w, const char *key, const char *text, bool v)
+{
+	if (w->json) {
+		member(w, key);
+		fputs(v ? "true" : "false", w->f);
+	} else if (text) {
+		fprintf(w->f, text, v ? "yes" : "no");
+	}
+}
+
+void writer_null(struct writer *w, const char *key, const char *text)
+{
+	if (w->json) {
+		member(w, key);
+		fputs("null", w->f);
+	} else if (text) {
+		fprintf(w->f, text, "-");
+	}
+}
+
 void writer_text(struct writer *w, const char *fmt, ...)
 {
 	va_list ap;

@@ -43,6 +43,12 @@ void writer_int(struct writer *w, const char *key, const char *text, int v);
 void writer_double(struct writer *w, const char *key, int prec, const char *text, double v);
 void writer_string(struct writer *w, const char *key, const char *text, const char *s);
 
+/* JSON: true or false; text: printf(@text, "yes" or "no") when @text is not NULL. */
+void writer_bool(struct writer *w, const char *key, const char *text, bool v);
+
+/* A value that is not there. JSON: null; text: printf(@text, "-") when @text is not NULL. */
+void writer_null(struct writer *w, const char *key, const char *text);
+
 /* Text form only: printf(@fmt, ...). */
 void writer_text(struct writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -114,6 +114,53 @@ EOT
 	vc "cmp with an unknown operator" 2 "" cmp "$L" "" plans "=" 7
 	vc "median, even count: lower middle" 0 3 median 4 3 1 9
 	vc "median of a non-number" 2 "" median 1 x
+	# calc (fcalc): awk's precedence and conditional; errors, never a number.
+	vc "calc: * before +, left to right" 0 "-1.000" calc "12 / 4 / 3 - 1 * 2"
+	vc "calc: a comparison in a conditional" 0 "0.500" calc "1 / (0 >= 1 ? 0 : 2)"
+	vc "calc: no division by zero in the branch not taken" 0 "7.000" calc "1 > 0 ? 7 : 1 / 0"
+	for bad_expr in "1 / 0" "1 +" "(1" "2 3" "x" "" "1 ? 2"; do
+		vc "calc of '$bad_expr' is an error" 2 "" calc "$bad_expr"
+	done
+	# busy (busy_pct) and min_pct: malformed input is an error.
+	LAST_CMD="printf 'cpu0 1 2 3\\n' | vmcheck busy"
+	printf 'cpu0 1 2 3\n' | "$VMCHECK" busy >"$T/out" 2>"$T/err"
+	RC=$?
+	if [ "$RC" -eq 2 ] && [ ! -s "$T/out" ] && grep -q '^vmcheck: busy: ' "$T/err"; then
+		ok "vmcheck: busy without the second snapshot is an error"
+	else
+		bad "vmcheck: busy without a line -- should exit 2 with a message"
+	fi
+	for bad_stat in 'cpu0 1 x 3' 'cpu0 1 2 3'; do
+		LAST_CMD="printf '$bad_stat\\n--\\n$bad_stat\\n' | vmcheck busy 3-1"
+		printf '%s\n--\n%s\n' "$bad_stat" "$bad_stat" | "$VMCHECK" busy 3-1 >"$T/out" 2>"$T/err"
+		RC=$?
+		if [ "$RC" -eq 2 ] && [ ! -s "$T/out" ] && grep -q '^vmcheck: ' "$T/err"; then
+			ok "vmcheck: busy of '$bad_stat' over the CPUs 3-1 is an error"
+		else
+			bad "vmcheck: busy of '$bad_stat' over 3-1 should exit 2 with a message"
+		fi
+	done
+	vc "min_pct skips what is not cpuN=PCT" 0 "5" min_pct "cpux=1 cpu2=7 total=0 cpu10=5 "
+	vc "min_pct of a non-number" 2 "" min_pct "cpu1=x"
+	# run.sh's host-side view of qemu: what its awk printed on a sample console and monitor log
+	# (stalls.expected, recorded with the run.sh of commit de547e5; its whole-run sentence as
+	# numbers): a case cut off without END, a duplicate BEGIN, an END without BEGIN, a starved
+	# stretch and a stopped one (the latter alone starved at 1 %).
+	LAST_CMD="vmcheck stalls stalls.console stalls.cpu PCT; vmcheck stall_total stalls.cpu PCT"
+	for pct in 10 1; do
+		"$VMCHECK" stalls "$VMCHECK_DATA/stalls.console" "$VMCHECK_DATA/stalls.cpu" "$pct" &&
+			"$VMCHECK" stall_total "$VMCHECK_DATA/stalls.cpu" "$pct"
+	done >"$T/out" 2>"$T/err"
+	RC=$?
+	if [ "$RC" -eq 0 ] && cmp -s "$T/out" "$VMCHECK_DATA/stalls.expected"; then
+		ok "vmcheck: stalls and stall_total print what run.sh's awk printed"
+	else
+		bad "vmcheck: stalls/stall_total differ from stalls.expected"
+	fi
+	vc "stalls of a missing console" 2 "" stalls "$T/no-such.log" "$VMCHECK_DATA/stalls.cpu" 10
+	: >"$T/empty.cpu"
+	vc "stall_total without samples" 2 "" stall_total "$T/empty.cpu" 10
+	vc "stall_total of a line that is no sample" 2 "" stall_total "$VMCHECK_DATA/empty.log" 10
 	vc "no command" 2 "" 
 	vc "wrong argument count" 2 "" cells
 	# The shell helpers fail a case on a malformed cpulist instead of answering "no".

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -61,6 +62,53 @@ int fx_write(const char *path, const void *data, size_t len)
 int fx_write_str(const char *path, const char *s)
 {
 	return fx_write(path, s, strlen(s));
+}
+
+/* fx_write_str() of printf(@fmt, ...) to @dir/@rel. */
+static int put(const char *dir, const char *rel, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int put(const char *dir, const char *rel, const char *fmt, ...)
+{
+	char path[PATH_MAX], text[64];
+	va_list ap;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, rel) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	return fx_write_str(path, text);
+}
+
+int fx_sysfs(const char *root, unsigned int nr_cpus, unsigned int llc_size, const char *online)
+{
+	char cpu[PATH_MAX];
+	int ret;
+
+	if (!nr_cpus || !llc_size)
+		return -EINVAL;
+	ret = put(root, "devices/system/cpu/possible", "0-%u\n", nr_cpus - 1);
+	ret = ret ?: put(root, "devices/system/cpu/present", "0-%u\n", nr_cpus - 1);
+	if (online)
+		ret = ret ?: put(root, "devices/system/cpu/online", "%s\n", online);
+	else
+		ret = ret ?: put(root, "devices/system/cpu/online", "0-%u\n", nr_cpus - 1);
+	for (unsigned int i = 0; !ret && i < nr_cpus; i++) {
+		unsigned int core = i / 2 * 2, llc = i / llc_size * llc_size;
+
+		if (snprintf(cpu, sizeof(cpu), "%s/devices/system/cpu/cpu%u", root, i) >=
+		    (int)sizeof(cpu))
+			return -ENAMETOOLONG;
+		ret = put(cpu, "topology/physical_package_id", "0\n");
+		ret = ret ?: put(cpu, "topology/core_id", "%u\n", i / 2);
+		ret = ret ?: put(cpu, "cache/index0/level", "1\n");
+		ret = ret ?: put(cpu, "cache/index0/shared_cpu_list", "%u-%u\n", core, core + 1);
+		ret = ret ?: put(cpu, "cache/index3/level", "3\n");
+		ret = ret
+			      ?: put(cpu, "cache/index3/shared_cpu_list", "%u-%u\n", llc,
+				     llc + llc_size - 1);
+	}
+	return ret;
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -20,6 +20,12 @@ int fx_write(const char *path, const void *data, size_t len);
 /* fx_write() of the string @s. */
 int fx_write_str(const char *path, const char *s);
 
+/*
+ * A fake sysfs under @root (the shape of tests/host/run.sh's mk_sysfs): @nr_cpus CPUs, two SMT
+ * threads per core, LLCs of @llc_size consecutive CPUs, @online online (NULL: all of them).
+ */
+int fx_sysfs(const char *root, unsigned int nr_cpus, unsigned int llc_size, const char *online);
+
 /* rm -rf @path: everything below it, then itself; a missing @path is fine. */
 int fx_rm_rf(const char *path);
 

@@ -301,6 +301,22 @@ static void test_format_truncation(void **state)
 	cpumask_free(m);
 }
 
+/* cpumask_str(): the whole list when it fits, cut with "..." when not, "-" for NULL. */
+static void test_str(void **state)
+{
+	(void)state;
+	struct cpumask *m = parse_ok(64, "0-3,8-11,20");
+	char buf[12], small[4];
+
+	assert_string_equal(cpumask_str(m, buf, sizeof(buf)), "0-3,8-11,20");
+	assert_string_equal(cpumask_str(m, buf, 11), "0-3,8-1...");
+	assert_string_equal(cpumask_str(m, small, sizeof(small)), "0-3"); /* too short to cut */
+	assert_string_equal(cpumask_str(NULL, buf, sizeof(buf)), "-");
+	cpumask_zero(m);
+	assert_string_equal(cpumask_str(m, buf, sizeof(buf)), "");
+	cpumask_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_algebra),
 		cmocka_unit_test(test_iteration),
 		cmocka_unit_test(test_format_truncation),
+		cmocka_unit_test(test_str),
 	};
 	return cmocka_run_group_tests_name("cpumask", tests, NULL, NULL);
 }

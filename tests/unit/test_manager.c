@@ -34,33 +34,10 @@ static void put(const char *dir, const char *rel, const char *text)
 	assert_int_equal(fx_write_str(path, text), 0);
 }
 
-/* The shape of tests/host/run.sh's mk_sysfs: 2 SMT threads per core, one LLC. */
+/* 4 CPUs, 2 SMT threads per core, one LLC. */
 static void mk_sysfs(const char *sys)
 {
-	char rel[256], text[32];
-
-	put(sys, "devices/system/cpu/possible", "0-3\n");
-	put(sys, "devices/system/cpu/present", "0-3\n");
-	put(sys, "devices/system/cpu/online", "0-3\n");
-	for (int i = 0; i < NCPUS; i++) {
-		snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%d/topology/physical_package_id",
-			 i);
-		put(sys, rel, "0\n");
-		snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%d/topology/core_id", i);
-		snprintf(text, sizeof(text), "%d\n", i / 2);
-		put(sys, rel, text);
-		snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%d/cache/index0/level", i);
-		put(sys, rel, "1\n");
-		snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%d/cache/index0/shared_cpu_list",
-			 i);
-		snprintf(text, sizeof(text), "%d-%d\n", i / 2 * 2, i / 2 * 2 + 1);
-		put(sys, rel, text);
-		snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%d/cache/index3/level", i);
-		put(sys, rel, "3\n");
-		snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%d/cache/index3/shared_cpu_list",
-			 i);
-		put(sys, rel, "0-3\n");
-	}
+	assert_int_equal(fx_sysfs(sys, NCPUS, NCPUS, NULL), 0);
 }
 
 static int setup(void **state)

@@ -1474,6 +1474,24 @@ static void test_property_random(void **state)
 	assert_true(not_fixed * 100 <= cases);
 }
 
+/* The words --dry-run, the logs and the VM cases use for the plan's enums. */
+static void test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(plan_unplaced_name(PLAN_PLACED), "placed");
+	assert_string_equal(plan_unplaced_name(PLAN_UNPLACED_NO_ONLINE_CPU),
+			    "cpuset has no online CPU");
+	assert_string_equal(plan_unplaced_name(PLAN_UNPLACED_OVER_MAX), "more cells than slots");
+	assert_string_equal(plan_unplaced_name(PLAN_UNPLACED_NO_CPU_LEFT), "no CPU left");
+	assert_string_equal(plan_unplaced_name((enum plan_unplaced_reason)99), "?");
+	assert_string_equal(plan_basis_name(PLAN_BY_SHARE), "share");
+	assert_string_equal(plan_basis_name(PLAN_BY_FLOOR), "floor");
+	assert_string_equal(plan_basis_name(PLAN_BY_NEED), "need");
+	assert_string_equal(plan_basis_name(PLAN_BY_CAP), "cap");
+	assert_string_equal(plan_basis_name(PLAN_BY_LEFTOVER), "leftover");
+	assert_string_equal(plan_basis_name((enum plan_basis)99), "?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1505,6 +1523,7 @@ int main(void)
 		cmocka_unit_test(test_determinism_and_order),
 		cmocka_unit_test(test_property_random),
 		cmocka_unit_test(test_property_maxmin),
+		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 }

@@ -3,8 +3,7 @@
  * Unit tests for view: the stats table, the CPU map and the JSON line, rendered from a real plan
  * (4 CPUs, root + 2 cells) and a hand-set running map; and golden files (tests/unit/golden/view_*)
  * that pin every byte of both forms for fixed inputs, recorded from the renderer as it was before
- * it moved onto the streaming writer. VIEW_GOLDEN_UPDATE=1 rewrites them instead of comparing;
- * VIEW_GOLDEN_DIR overrides where they are (default tests/unit/golden, from the repo root).
+ * it moved onto the streaming writer (golden.h: VIEW_GOLDEN_UPDATE=1 rewrites them).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +16,7 @@
 #include <cmocka.h>
 
 #include "cpumask.h"
+#include "golden.h"
 #include "view.h"
 
 struct fixture {
@@ -206,44 +206,6 @@ static void test_no_plan_no_map(void **state)
 }
 
 /* ---- golden files -------------------------------------------------------------------------- */
-
-static void golden(const char *name, const char *out)
-{
-	const char *dir = getenv("VIEW_GOLDEN_DIR");
-	char path[512], *want = NULL;
-	size_t len = 0, n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/unit/golden", name);
-	if (getenv("VIEW_GOLDEN_UPDATE")) {
-		f = fopen(path, "w");
-		if (!f)
-			fail_msg("cannot write %s: %s", path, strerror(errno));
-		fputs(out, f);
-		fclose(f);
-		return;
-	}
-	f = fopen(path, "r");
-	if (!f)
-		fail_msg(
-			"cannot read golden file %s (%s): run from the repo root or set VIEW_GOLDEN_DIR",
-			path, strerror(errno));
-	want = malloc(1 << 16);
-	assert_non_null(want);
-	while ((n = fread(want + len, 1, (1 << 16) - 1 - len, f)) > 0)
-		len += n;
-	fclose(f);
-	want[len] = '\0';
-	if (strcmp(want, out)) {
-		size_t i = 0;
-
-		while (want[i] && want[i] == out[i])
-			i++;
-		fail_msg("%s differs at byte %zu:\n--- want ---\n%s\n--- got ---\n%s", path, i,
-			 want, out);
-	}
-	free(want);
-}
 
 /* Both forms of @v against NAME.txt and NAME.json. */
 static void golden_both(struct fixture *fx, const struct view *v, const char *name)

@@ -861,9 +861,26 @@ fcmp() {
 	"$VMCHECK" fcmp "$1" "$2" "$3"
 }
 
-# fcalc EXPR: evaluate an arithmetic expression with awk, print it with 3 decimals.
+# fcalc EXPR: an arithmetic expression (numbers, + - * / ( ), comparisons, A ? B : C) with 3
+# decimals.
 fcalc() {
-	awk "BEGIN { printf \"%.3f\", $1 }"
+	"$VMCHECK" calc "$1"
+}
+
+# cpu_snapshot: the cpuN lines of /proc/stat, for busy_pct.
+cpu_snapshot() {
+	grep '^cpu[0-9]' /proc/stat
+}
+
+# busy_pct BEFORE AFTER [CPULIST]: "cpuN=PCT ..." (busy = all but idle and iowait) between two
+# cpu_snapshots, per CPU of CPULIST (default: every CPU of AFTER).
+busy_pct() {
+	printf '%s\n--\n%s\n' "$1" "$2" | "$VMCHECK" busy ${3:+"$3"}
+}
+
+# min_pct "cpuN=PCT ...": the smallest PCT.
+min_pct() {
+	"$VMCHECK" min_pct "$1"
 }
 
 # stats_top FIELD: a top-level numeric field (plans, rebalances, rejected, waiting, t) of the

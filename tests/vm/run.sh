@@ -301,49 +301,20 @@ results=$(tr -d '\r' <"$console" | awk -v out="$out" -v names="${cases[*]}" '
 # A monitor period is "starved" when qemu got less than STARVED_PCT % of one host CPU although it
 # wanted to run: its threads waited for a CPU at least half of the period, or it was stopped.
 # (Low CPU alone is not enough: an idle guest's qemu uses little CPU too, and a scheduler that
-# leaves tasks stranded idles the guest.) The awk below reads the samples after the marker
-# offsets and prints, per case that began, "name share_pct stall_s stall_at_s": qemu's mean
-# share of one host CPU while the case ran, the longest run of starved periods and when it began
-# (seconds after qemu started). Case windows come from the console size of each sample and the
-# byte offsets of the case's BEGIN/END markers.
-STALL_AWK='
-	function starved(j,    dt) {
-		dt = (t[j] - t[j - 1]) * 1e9
-		return dt > 0 && (c[j] - c[j - 1]) < dt * pct / 100 && ((w[j] - w[j - 1]) >= dt / 2 || st[j] == "T")
-	}
-	# longest(lo, hi): sets best (seconds) and at (its start, seconds after the first sample).
-	function longest(lo, hi,    j, run, start) {
-		best = 0; at = 0; run = 0
-		for (j = lo + 1; j <= hi; j++) {
-			if (starved(j)) {
-				if (run == 0) start = t[j - 1] - t[1]
-				run += t[j] - t[j - 1]
-				if (run > best) { best = run; at = start }
-			} else run = 0
-		}
-	}
-	function share(lo, hi) { return t[hi] > t[lo] ? (c[hi] - c[lo]) / 1e9 / (t[hi] - t[lo]) * 100 : 0 }
-'
+# leaves tasks stranded idles the guest.) vmcheck stalls reads the samples and the console's
+# BEGIN/END markers and prints, per case that began, "name share_pct stall_s stall_at_s": qemu's
+# mean share of one host CPU while the case ran, the longest run of starved periods and when it
+# began (seconds after qemu started). Case windows come from the console size of each sample and
+# the byte offsets of the case's markers. (vmcheck is the host build of the VM's checker tool.)
+VMCHECK_HOST=$BUILD_DIR/vm-bin/vmcheck
 host_stats() {
 	[[ -s $out/qemu-cpu.log ]] || return 0
-	{
-		LC_ALL=C awk '{ off += length($0) + 1 }
-			match($0, /@@VMTEST (BEGIN|END) [^ @]+/) {
-				split(substr($0, RSTART, RLENGTH), m, " "); print "M", m[3], m[2], off }' "$console"
-		cat "$out/qemu-cpu.log"
-	} | awk -v pct="$STARVED_PCT" "$STALL_AWK"'
-		$1 == "M" { if ($3 == "BEGIN" && !($2 in b)) { b[$2] = $4; order[++n] = $2 } else if ($3 == "END" && !($2 in e)) e[$2] = $4; next }
-		{ ns++; t[ns] = $1; c[ns] = $2; w[ns] = $3; st[ns] = $4; by[ns] = $5 }
-		END {
-			for (i = 1; i <= n; i++) {
-				name = order[i]; lo = 0; hi = ns
-				for (j = 1; j <= ns; j++) if (by[j] >= b[name]) { lo = j > 1 ? j - 1 : 1; break }
-				if (!lo) continue
-				if (name in e) for (j = lo; j <= ns; j++) if (by[j] >= e[name]) { hi = j; break }
-				longest(lo, hi)
-				printf "%s %.0f %.1f %.1f\n", name, share(lo, hi), best, at
-			}
-		}'
+	if [[ ! -x $VMCHECK_HOST ]]; then
+		echo "run.sh: note: $VMCHECK_HOST not built: no host-side view, no emulator events" >&2
+		return 0
+	fi
+	"$VMCHECK_HOST" stalls "$console" "$out/qemu-cpu.log" "$STARVED_PCT" ||
+		echo "run.sh: note: vmcheck stalls failed: no host-side view, no emulator events" >&2
 }
 hstats=$(host_stats)
 
@@ -364,7 +335,8 @@ emulator_event() {
 	[[ -n $stall ]] || return 1
 	# "stuck for 19s", "failed to run for 30.512s", "check in for 31.000s"
 	d=$(sed -n 's/.* for \([0-9][0-9]*\)\(\.[0-9]*\)\{0,1\}s.*/\1/p' <<<"$line" | head -n1)
-	awk -v s="$stall" -v d="${d:-0}" -v m="$EMU_STALL_MIN_S" 'BEGIN { exit !(s >= m && s >= d / 2) }' || return 1
+	"$VMCHECK_HOST" fcmp "$stall" '>=' "$EMU_STALL_MIN_S" || return 1
+	"$VMCHECK_HOST" fcmp "$stall" '>=' "$("$VMCHECK_HOST" calc "${d:-0} / 2")" || return 1
 	echo "the host starved qemu (< ${STARVED_PCT}% of a CPU while it waited for one, or stopped) for ${stall}s from +${at}s, mean ${share}% of a CPU during the case; guest: ${line#kmsg| }"
 }
 
@@ -435,10 +407,9 @@ done <<<"$results"
 boot=$(tr -d '\r' <"$console" | sed -n 's/.*@@VMTEST BOOT uptime=\([0-9.]*\).*/\1/p' | head -n1)
 echo "vm: console $console; tcg $tcg, $cpus vCPUs; guest uptime at /init ${boot:-?}s; wall $(awk -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.1f", b - a }')s; qemu exit $qemu_rc"
 # The host's share of CPU for qemu over the whole run, and its longest stall.
-if [[ -s $out/qemu-cpu.log ]]; then
-	echo "vm: host: $(awk -v pct="$STARVED_PCT" "$STALL_AWK"'
-		{ t[NR] = $1; c[NR] = $2; w[NR] = $3; st[NR] = $4 }
-		END { longest(1, NR); printf "qemu got %.0f%% of one host CPU, waited for one %.0f%% of the time, longest stall %.1fs", share(1, NR), (w[NR] - w[1]) / 1e9 / (t[NR] - t[1] + 1e-9) * 100, best }' "$out/qemu-cpu.log"); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+if [[ -s $out/qemu-cpu.log && -x $VMCHECK_HOST ]] &&
+	read -r h_share h_wait h_stall < <("$VMCHECK_HOST" stall_total "$out/qemu-cpu.log" "$STARVED_PCT"); then
+	echo "vm: host: qemu got ${h_share}% of one host CPU, waited for one ${h_wait}% of the time, longest stall ${h_stall}s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 # Skips go on a line of their own: the last line stays "vm: N passed, M failed" for
 # tests/summarize.sh (which sums the "vm: K skipped" lines separately).

@@ -31,6 +31,11 @@ BENCH_CELLS_ARGS=${BENCH_CELLS_ARGS:-}
 BENCH_SPLIT=
 SIMPLE_PID=
 
+# ratio A B: A / B with 3 decimals; 0 unless B > 0 (an empty value counts as 0).
+ratio() {
+	fcalc "(${2:-0} > 0 ? ${1:-0} / ${2:-0} : 0)"
+}
+
 # bench_env: describe the boot for the report.
 bench_env() {
 	echo "BENCHENV,case=$CASE_NAME,kernel=$(uname -r),ncpus=$NCPUS,mem_kb=$(sed -n 's/MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)"

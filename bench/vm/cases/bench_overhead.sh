@@ -51,10 +51,6 @@ while [ $r -le $ROUNDS ]; do
 	r=$((r + 1))
 done
 
-# ratio A B: A / B with 3 decimals.
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'
-}
 # med SETUP CONFIG, best SETUP CONFIG: median and shortest time.
 med() {
 	# shellcheck disable=SC2046 # one number per line

@@ -48,7 +48,7 @@ while [ $r -le $ROUNDS ]; do
 		u0=$(usage_us) t0=$(benchts -n)
 		ops=$(ops_per_s $MEASURE_S) || fail "measurement under $c"
 		u1=$(usage_us) t1=$(benchts -n)
-		cpus=$(awk -v u="$((u1 - u0))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", u / 1e6 / (b - a) }')
+		cpus=$(fcalc "$((u1 - u0)) / 1e6 / ($t1 - $t0)")
 		view=$(bench_cells_view "$c")
 		echo "$view" >"$CASE_DIR/view.$c"
 		echo "$ops" >>"$CASE_DIR/ops.$c"
@@ -59,10 +59,6 @@ while [ $r -le $ROUNDS ]; do
 	r=$((r + 1))
 done
 
-# ratio A B: A / B with 3 decimals.
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'
-}
 # shellcheck disable=SC2046 # one number per line
 base_cpus=$(median $(cat "$CASE_DIR/cpus.eevdf"))
 # shellcheck disable=SC2046

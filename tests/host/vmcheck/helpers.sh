@@ -2,7 +2,8 @@
 # tests/host/vmcheck/helpers.sh: calls of tests/vm/lib.sh's helpers that vmcheck answers, on the
 # sample logs here. helpers.expected is what the shell helpers printed before vmcheck decided
 # (recorded with the libraries of commit d67040c, minus busybox seq's usage text that the old
-# expand_cpulist wrote to stderr for "3 "), so the host test proves the outputs identical.
+# expand_cpulist wrote to stderr for "3 "; the last block with the awk of commit de547e5), so the
+# host test proves the outputs identical.
 # Sourced by tests/host/vmcheck.sh after lib.sh, with VMCHECK and VMCHECK_DATA set.
 online_cpus() { echo 0-3; }
 c() { echo "=== $*"; "$@"; echo "rc=$?"; }
@@ -75,3 +76,26 @@ for SCHED_LOG in "$VMCHECK_DATA/stats.log" "$VMCHECK_DATA/stats2.log" "$VMCHECK_
 	c median 4
 	c median 10 2 33
 done
+# Outside the stats logs: fcalc, busy_pct (between the two snapshots of stat.txt) and min_pct,
+# awk in lib.sh and two cases before vmcheck's calc, busy and min_pct.
+echo "##### arithmetic and /proc/stat"
+c fcalc "5 * 1.25"
+c fcalc "2 / 3"
+c fcalc "7 / (0 > 0 ? 0 : 0.001)"
+c fcalc "3 / (2 > 0 ? 2 : 0.001)"
+c fcalc "1.5 * 1.05 + 0.05"
+c fcalc "-2.5 + 1"
+c fcalc "(8 / 3 >= 2) + 1"
+c fcalc "12 / 4 / 3 - 1 - 1"
+c fcalc "(0 > 0 ? 5 / 0 : 0)"
+c fcalc "(2.5 > 0 ? 1.25 / 2.5 : 0)"
+c fcalc "1500000 / 1e6 / (12.500000 - 10.000000)"
+B0=$(sed '/^--$/,$d' "$VMCHECK_DATA/stat.txt")
+B1=$(sed '1,/^--$/d' "$VMCHECK_DATA/stat.txt")
+busy() { busy_pct "$B0" "$B1" "$@"; }
+c busy 1-3
+c busy 0,7
+c busy
+c min_pct "cpu1=98 cpu2=12 cpu3=14 "
+c min_pct "cpu0=100 "
+c min_pct ""

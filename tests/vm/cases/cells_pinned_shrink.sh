@@ -77,7 +77,7 @@ done
 fcmp "$W_shrink" '<=' "$BOUND_US" ||
 	fail "with slice shrinking the pinned probe's mean run-queue wait is ${W_shrink}us, above ${BOUND_US}us ($R_shrink)"
 # shellcheck disable=SC2154
-fcmp "$W_plain" '>' "$(awk -v w="$W_shrink" -v r="$RATIO" 'BEGIN { print w * r }')" ||
+fcmp "$W_plain" '>' "$(fcalc "$W_shrink * $RATIO")" ||
 	fail "without slice shrinking the probe waits ${W_plain}us per wake-up, not ${RATIO}x the ${W_shrink}us with it: the flag made no measurable difference"
 cg_remove work
 echo ok

@@ -25,37 +25,6 @@ BASE="--monitor-interval-s 0.2 --stats-format json"
 
 # Measured (one boot, 4 vCPUs, host overloaded by a second VM): without the flag CPUs 1/2/3 were
 # 100/12/14 % busy, with it 98/99/99 % (affn_spread 10).
-# cpu_snapshot: the cpuN lines of /proc/stat.
-cpu_snapshot() {
-	grep '^cpu[0-9]' /proc/stat
-}
-
-# busy_pct BEFORE AFTER CPULIST: "cpuN=PCT ..." (busy = all but idle and iowait) per listed CPU
-# between two snapshots.
-busy_pct() {
-	_list=$(expand_cpulist "$3")
-	printf '%s\n--\n%s\n' "$1" "$2" | awk -v list="$_list" '
-		BEGIN { n = split(list, want, " "); for (i = 1; i <= n; i++) keep["cpu" want[i]] = 1 }
-		/^--$/ { after = 1; next }
-		{
-			tot = 0; for (i = 2; i <= NF; i++) tot += $i
-			idle = $5 + $6
-			if (after) { dt[$1] = tot - t0[$1]; di[$1] = idle - i0[$1] }
-			else { t0[$1] = tot; i0[$1] = idle }
-		}
-		END {
-			for (i = 1; i <= n; i++) {
-				c = "cpu" want[i]
-				printf "%s=%.0f ", c, dt[c] ? 100 * (dt[c] - di[c]) / dt[c] : 0
-			}
-		}'
-}
-
-# min_pct "cpuN=PCT ...": the smallest PCT.
-min_pct() {
-	echo "$1" | tr ' ' '\n' | sed -n 's/^cpu[0-9]*=//p' | sort -n | head -n 1
-}
-
 # run TAG OPTS...: one daemon run; sets B_TAG (per-CPU busy) and A_TAG (affn_spread counter).
 run() {
 	_tag=$1

@@ -50,21 +50,15 @@ grep -q "scheduler enabled on $NCPUS CPUs, .*, $n_split LLC queues per cell" "$S
 	fail "the daemon did not report $n_split LLC queues per cell: $(grep 'enabled on' "$SCHED_LOG")"
 wc_spawn "" $((NCPUS * 2))
 wait_intervals 3
-b0=$(grep '^cpu[0-9]' /proc/stat)
+b0=$(cpu_snapshot)
 sleep "$WINDOW_S"
-b1=$(grep '^cpu[0-9]' /proc/stat)
-busy=$(printf '%s\n--\n%s\n' "$b0" "$b1" | awk '
-	/^--$/ { after = 1; next }
-	{
-		tot = 0; for (i = 2; i <= NF; i++) tot += $i
-		if (after) printf "%s=%.0f ", $1, (tot - t0[$1]) ? 100 * ((tot - t0[$1]) - ($5 + $6 - i0[$1])) / (tot - t0[$1]) : 0
-		else { t0[$1] = tot; i0[$1] = $5 + $6 }
-	}')
+b1=$(cpu_snapshot)
+busy=$(busy_pct "$b0" "$b1")
 log "busy over ${WINDOW_S}s with --virt-llc 2-4: $busy"
 kill_spinners
 assert_sched_healthy "$seq0"
 stop_sched
-low=$(echo "$busy" | tr ' ' '\n' | sed -n 's/^cpu[0-9]*=//p' | sort -n | head -n 1)
+low=$(min_pct "$busy")
 [ "${low:-0}" -ge "$BUSY_MIN" ] ||
 	fail "with --virt-llc 2-4 and $((NCPUS * 2)) spinners the least busy CPU was at ${low:-?}% (< ${BUSY_MIN}%): $busy"
 echo ok

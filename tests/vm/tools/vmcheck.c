@@ -32,6 +32,13 @@
  *                                    each placed cell whose cgroup is PREFIX followed by NAME
  *   vmcheck fcmp A OP B              numeric comparison of two decimal numbers
  *   vmcheck median V...              the median (lower middle for an even count)
+ *   vmcheck calc EXPR                EXPR (numbers, + - * / ( ), comparisons, A ? B : C) "%.3f"
+ *   vmcheck busy [LIST]              two /proc/stat snapshots on stdin, "--" between them:
+ *                                    "cpuN=PCT " busy share of each CPU of LIST (default: all)
+ *   vmcheck min_pct PCTS             the smallest PCT of "cpuN=PCT ..."
+ *   vmcheck stalls CONSOLE CPULOG PCT   run.sh: per case on CONSOLE, "NAME SHARE STALL AT" from
+ *                                    the qemu samples of CPULOG (starved: < PCT % of a CPU)
+ *   vmcheck stall_total CPULOG PCT   run.sh: "SHARE WAITED STALL" over the whole run
  *
  * Exit status: 0 yes / done, 1 no (with what was seen on stdout where the helper printed it),
  * 2 usage error, unreadable LOG, malformed cpulist or a latest stats line that is not JSON
@@ -974,14 +981,11 @@ static int cmd_t_ms(const char *log, const char *mark, const char *ere)
 	return rc;
 }
 
-static int cmd_split(const char *prefix)
+/* All of stdin as a string, or exit 2. */
+static char *read_stdin(void)
 {
 	size_t cap = 0, len = 0, n;
 	char *buf = NULL;
-	const struct jv *cells;
-	struct jv *plan;
-	const char *err = NULL;
-	size_t plen = strlen(prefix);
 
 	for (;;) {
 		if (len + 4096 + 1 > cap) {
@@ -999,6 +1003,17 @@ static int cmd_split(const char *prefix)
 		len += n;
 	}
 	buf[len] = '\0';
+	return buf;
+}
+
+static int cmd_split(const char *prefix)
+{
+	char *buf = read_stdin();
+	const struct jv *cells;
+	struct jv *plan;
+	const char *err = NULL;
+	size_t plen = strlen(prefix);
+
 	plan = json_parse(buf, &err);
 	if (!plan) {
 		fprintf(stderr, "vmcheck: split: the plan on stdin is not JSON (%s)\n",
@@ -1055,13 +1070,503 @@ static int cmd_median(int argc, char **argv)
 	return 0;
 }
 
+/* ---- arithmetic ---------------------------------------------------------------------------- */
+
+/*
+ * calc EXPR: what awk's BEGIN { printf "%.3f", EXPR } printed for the helpers' fcalc: decimal
+ * numbers, + - * / and parentheses, unary minus, the comparisons > >= < <= == (1 or 0) and the
+ * conditional A ? B : C. Division by zero is an error (exit 2), as in awk, except in the branch
+ * of a conditional that is not taken.
+ */
+struct calc {
+	const char *expr, *p;
+	unsigned int skip; /* inside a branch not taken */
+};
+
+static double calc_cond(struct calc *c);
+
+static void calc_die(const struct calc *c, const char *what)
+{
+	fprintf(stderr, "vmcheck: calc '%s': %s at '%s'\n", c->expr, what, c->p);
+	exit(2);
+}
+
+/* Skip blanks; if @tok comes next, step over it. */
+static bool calc_eat(struct calc *c, const char *tok)
+{
+	size_t n = strlen(tok);
+
+	while (*c->p == ' ' || *c->p == '\t')
+		c->p++;
+	if (strncmp(c->p, tok, n))
+		return false;
+	c->p += n;
+	return true;
+}
+
+static double calc_primary(struct calc *c)
+{
+	double v;
+	char *end;
+
+	if (calc_eat(c, "(")) {
+		v = calc_cond(c);
+		if (!calc_eat(c, ")"))
+			calc_die(c, "')' expected");
+		return v;
+	}
+	if (calc_eat(c, "-"))
+		return -calc_primary(c);
+	if (calc_eat(c, "+"))
+		return calc_primary(c);
+	if (!(*c->p >= '0' && *c->p <= '9') && *c->p != '.')
+		calc_die(c, "a number expected");
+	errno = 0;
+	v = strtod(c->p, &end);
+	if (errno || end == c->p)
+		calc_die(c, "a number expected");
+	c->p = end;
+	return v;
+}
+
+static double calc_product(struct calc *c)
+{
+	double v = calc_primary(c), d;
+
+	for (;;) {
+		if (calc_eat(c, "*")) {
+			v *= calc_primary(c);
+		} else if (calc_eat(c, "/")) {
+			d = calc_primary(c);
+			if (d == 0 && !c->skip)
+				calc_die(c, "division by zero");
+			v = d == 0 ? 0 : v / d;
+		} else {
+			return v;
+		}
+	}
+}
+
+static double calc_sum(struct calc *c)
+{
+	double v = calc_product(c);
+
+	for (;;) {
+		if (calc_eat(c, "+"))
+			v += calc_product(c);
+		else if (calc_eat(c, "-"))
+			v -= calc_product(c);
+		else
+			return v;
+	}
+}
+
+static double calc_compare(struct calc *c)
+{
+	static const char *const ops[] = {">=", "<=", "==", ">", "<"}; /* longest first */
+	double v = calc_sum(c);
+
+	for (unsigned int i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (calc_eat(c, ops[i]))
+			return compare(v, ops[i], calc_sum(c));
+	return v;
+}
+
+static double calc_cond(struct calc *c)
+{
+	double v = calc_compare(c), a, b;
+	bool yes = v != 0;
+
+	if (!calc_eat(c, "?"))
+		return v;
+	c->skip += !yes;
+	a = calc_cond(c);
+	c->skip -= !yes;
+	if (!calc_eat(c, ":"))
+		calc_die(c, "':' expected");
+	c->skip += yes;
+	b = calc_cond(c);
+	c->skip -= yes;
+	return yes ? a : b;
+}
+
+static int cmd_calc(const char *expr)
+{
+	struct calc c = {.expr = expr, .p = expr};
+	double v = calc_cond(&c);
+
+	if (calc_eat(&c, "") && *c.p)
+		calc_die(&c, "unexpected text");
+	printf("%.3f", v);
+	return 0;
+}
+
+/* ---- /proc/stat ------------------------------------------------------------------------------ */
+
+#define MAX_STAT_CPUS NR_BITS
+
+/* One cpuN line of /proc/stat: all its time and its idle + iowait time (in ticks). */
+struct cpustat {
+	char name[32];
+	double all, idle;
+};
+
+struct stat_snap {
+	struct cpustat *v;
+	unsigned int n;
+};
+
+/* The cpuN lines of @text up to a line "--" (or the end); *@rest: the text after that line. */
+static struct stat_snap parse_snap(char *text, char **rest)
+{
+	struct stat_snap s = {calloc(MAX_STAT_CPUS, sizeof(*s.v)), 0};
+	char *line = text, *next;
+
+	if (!s.v) {
+		fprintf(stderr, "vmcheck: out of memory\n");
+		exit(2);
+	}
+	*rest = NULL;
+	for (; line && *line; line = next) {
+		char *tok, *save = NULL;
+		unsigned int field = 0;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!strcmp(line, "--")) {
+			*rest = next;
+			break;
+		}
+		tok = strtok_r(line, " \t", &save);
+		if (!tok || strncmp(tok, "cpu", 3))
+			continue;
+		if (s.n == MAX_STAT_CPUS) {
+			fprintf(stderr, "vmcheck: busy: more than %u CPU lines\n", MAX_STAT_CPUS);
+			exit(2);
+		}
+		snprintf(s.v[s.n].name, sizeof(s.v[s.n].name), "%s", tok);
+		/* awk's $2..$NF all, $5 + $6 idle and iowait */
+		while ((tok = strtok_r(NULL, " \t", &save))) {
+			double x = number_or_die(tok);
+
+			s.v[s.n].all += x;
+			if (field == 3 || field == 4)
+				s.v[s.n].idle += x;
+			field++;
+		}
+		s.n++;
+	}
+	return s;
+}
+
+static const struct cpustat *snap_find(const struct stat_snap *s, const char *name)
+{
+	const struct cpustat *found = NULL;
+
+	for (unsigned int i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i].name, name))
+			found = &s->v[i]; /* the last one, as awk's array keeps it */
+	return found;
+}
+
+/* "cpuN=PCT " of one CPU between @before and @after (either may be NULL: no ticks). */
+static void print_busy(const char *name, const struct cpustat *before, const struct cpustat *after)
+{
+	double dt = after ? after->all - (before ? before->all : 0) : 0;
+	double di = after ? after->idle - (before ? before->idle : 0) : 0;
+
+	printf("%s=%.0f ", name, dt != 0 ? 100 * (dt - di) / dt : 0);
+}
+
+/*
+ * busy [LIST]: two /proc/stat snapshots on stdin (cpuN lines, a line "--", cpuN lines): each
+ * CPU's busy share in between (all time but idle and iowait), "cpuN=PCT " for each CPU of LIST
+ * in order (0 for one not in the snapshots), or without LIST for each CPU of the second
+ * snapshot in its order.
+ */
+static int cmd_busy(const char *list)
+{
+	char *text = read_stdin(), *rest;
+	struct stat_snap b = parse_snap(text, &rest), a = {NULL, 0};
+	char name[32];
+
+	if (!rest) {
+		fprintf(stderr, "vmcheck: busy: no line \"--\" between the two snapshots\n");
+		exit(2);
+	}
+	a = parse_snap(rest, &rest);
+	if (list) {
+		struct cpumask *m = mask_or_die(list);
+
+		cpumask_for_each(cpu, m) {
+			snprintf(name, sizeof(name), "cpu%d", cpu);
+			print_busy(name, snap_find(&b, name), snap_find(&a, name));
+		}
+		cpumask_free(m);
+	} else {
+		for (unsigned int i = 0; i < a.n; i++)
+			print_busy(a.v[i].name, snap_find(&b, a.v[i].name), &a.v[i]);
+	}
+	free(a.v);
+	free(b.v);
+	free(text);
+	return 0;
+}
+
+/* min_pct "cpuN=PCT ...": the smallest PCT as written (nothing for none). */
+static int cmd_min_pct(const char *pcts)
+{
+	char *copy = strdup(pcts), *tok, *save = NULL;
+	const char *best = NULL;
+	double bv = 0;
+
+	if (!copy) {
+		fprintf(stderr, "vmcheck: out of memory\n");
+		exit(2);
+	}
+	for (tok = strtok_r(copy, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+		const char *eq = strchr(tok, '=');
+		double v;
+
+		if (strncmp(tok, "cpu", 3) || !eq ||
+		    strspn(tok + 3, "0123456789") != (size_t)(eq - tok - 3))
+			continue;
+		v = number_or_die(eq + 1);
+		if (!best || v < bv) {
+			best = eq + 1;
+			bv = v;
+		}
+	}
+	if (best)
+		printf("%s\n", best);
+	free(copy);
+	return 0;
+}
+
+/* ---- the host's view of qemu (tests/vm/run.sh) ---------------------------------------------- */
+
+/* One line of run.sh's qemu-cpu.log: "TIME CPU_NS WAIT_NS STATE CONSOLE_BYTES". */
+struct sample {
+	double t, c, w, by;
+	bool stopped; /* state T */
+};
+
+struct samples {
+	struct sample *v;
+	unsigned int n;
+};
+
+static char *read_file_or_die(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 65536, n;
+	char *buf = malloc(cap);
+
+	if (!f || !buf) {
+		fprintf(stderr, "vmcheck: cannot read %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	*len = 0;
+	while ((n = fread(buf + *len, 1, cap - *len - 1, f)) > 0) {
+		*len += n;
+		if (cap - *len - 1 == 0 && !(buf = realloc(buf, cap *= 2))) {
+			fprintf(stderr, "vmcheck: out of memory\n");
+			exit(2);
+		}
+	}
+	fclose(f);
+	buf[*len] = '\0';
+	return buf;
+}
+
+static struct samples read_samples(const char *path)
+{
+	size_t len;
+	char *text = read_file_or_die(path, &len), *line, *save = NULL;
+	struct samples s = {NULL, 0};
+	size_t lines = 1;
+
+	for (size_t i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	s.v = calloc(lines, sizeof(*s.v));
+
+	if (!s.v) {
+		fprintf(stderr, "vmcheck: out of memory\n");
+		exit(2);
+	}
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct sample *x = &s.v[s.n++];
+		char st[16] = "";
+
+		if (sscanf(line, "%lf %lf %lf %15s %lf", &x->t, &x->c, &x->w, st, &x->by) < 4) {
+			fprintf(stderr, "vmcheck: %s: not a qemu sample: '%s'\n", path, line);
+			exit(2);
+		}
+		x->stopped = !strcmp(st, "T");
+	}
+	free(text);
+	return s;
+}
+
+/*
+ * Was qemu starved in the period that ends with sample @j: it got less than @pct % of one host
+ * CPU although it wanted to run (its threads waited for a CPU at least half of the period), or
+ * it was stopped.
+ */
+static bool starved(const struct sample *v, unsigned int j, double pct)
+{
+	double dt = (v[j].t - v[j - 1].t) * 1e9;
+
+	return dt > 0 && (v[j].c - v[j - 1].c) < dt * pct / 100 &&
+	       ((v[j].w - v[j - 1].w) >= dt / 2 || v[j].stopped);
+}
+
+/* The longest run of starved periods in samples @lo..@hi (seconds) and its start (seconds
+ * after the first sample). */
+static double longest(const struct samples *s, unsigned int lo, unsigned int hi, double pct,
+		      double *at)
+{
+	double best = 0, run = 0, start = 0;
+
+	*at = 0;
+	for (unsigned int j = lo + 1; j <= hi; j++) {
+		if (!starved(s->v, j, pct)) {
+			run = 0;
+			continue;
+		}
+		if (run == 0)
+			start = s->v[j - 1].t - s->v[0].t;
+		run += s->v[j].t - s->v[j - 1].t;
+		if (run > best) {
+			best = run;
+			*at = start;
+		}
+	}
+	return best;
+}
+
+/* qemu's mean share of one host CPU between samples @lo and @hi, in percent. */
+static double share(const struct samples *s, unsigned int lo, unsigned int hi)
+{
+	const struct sample *a = &s->v[lo], *b = &s->v[hi];
+
+	return b->t > a->t ? (b->c - a->c) / 1e9 / (b->t - a->t) * 100 : 0;
+}
+
+struct marker {
+	char name[128];
+	double begin, end; /* console bytes up to the end of the marker line; end < 0: none */
+};
+
+/*
+ * stalls CONSOLE CPULOG PCT: per case that began on CONSOLE (its @@VMTEST BEGIN/END markers),
+ * in order, "NAME SHARE STALL AT": qemu's mean share of one host CPU while the case ran, the
+ * longest run of starved periods (seconds) and when it began (seconds after qemu started). A
+ * case's window: from the sample before the console reached its BEGIN marker to the first that
+ * reached its END marker (or the last).
+ */
+static int cmd_stalls(const char *console, const char *cpulog, const char *pct_s)
+{
+	double pct = number_or_die(pct_s), off = 0;
+	struct samples s = read_samples(cpulog);
+	size_t len;
+	char *text = read_file_or_die(console, &len), *p = text, *end = text + len;
+	struct marker *m = NULL;
+	unsigned int nm = 0;
+
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p)), *eol = nl ? nl : end, *q = p;
+
+		off += (double)(eol - p) + 1;
+		/* the first "@@VMTEST BEGIN|END NAME" of the line, NAME up to a blank or '@' */
+		while ((q = memmem(q, (size_t)(eol - q), "@@VMTEST ", 9))) {
+			bool begin = !strncmp(q + 9, "BEGIN ", 6) && q + 15 <= eol;
+			bool fin = !strncmp(q + 9, "END ", 4) && q + 13 <= eol;
+			char *name = q + 9 + (begin ? 6 : 4);
+			size_t nlen = 0;
+			unsigned int i;
+
+			if (begin || fin)
+				while (name + nlen < eol && name[nlen] != ' ' && name[nlen] != '@')
+					nlen++;
+			if (!nlen) {
+				q += 9;
+				continue;
+			}
+			for (i = 0; i < nm; i++)
+				if (strlen(m[i].name) == nlen && !memcmp(m[i].name, name, nlen))
+					break;
+			if (begin && i == nm) {
+				m = realloc(m, (nm + 1) * sizeof(*m));
+				if (!m) {
+					fprintf(stderr, "vmcheck: out of memory\n");
+					exit(2);
+				}
+				snprintf(m[nm].name, sizeof(m[nm].name), "%.*s", (int)nlen, name);
+				m[nm].begin = off;
+				m[nm++].end = -1;
+			} else if (fin && i < nm && m[i].end < 0) {
+				m[i].end = off;
+			}
+			break;
+		}
+		p = eol + 1;
+	}
+	for (unsigned int i = 0; i < nm; i++) {
+		unsigned int lo = 0, hi = s.n - 1, j;
+		double best, at;
+
+		for (j = 0; j < s.n && s.v[j].by < m[i].begin; j++)
+			;
+		if (j == s.n)
+			continue;
+		lo = j ? j - 1 : 0;
+		for (j = lo; m[i].end >= 0 && j < s.n; j++)
+			if (s.v[j].by >= m[i].end) {
+				hi = j;
+				break;
+			}
+		best = longest(&s, lo, hi, pct, &at);
+		printf("%s %.0f %.1f %.1f\n", m[i].name, share(&s, lo, hi), best, at);
+	}
+	free(m);
+	free(text);
+	free(s.v);
+	return 0;
+}
+
+/*
+ * stall_total CPULOG PCT: over the whole run, "SHARE WAITED STALL": qemu's mean share of one host
+ * CPU and of the time it waited for one (percent), its longest starved run (seconds).
+ */
+static int cmd_stall_total(const char *cpulog, const char *pct_s)
+{
+	double pct = number_or_die(pct_s), best, at;
+	struct samples s = read_samples(cpulog);
+	const struct sample *a, *b;
+
+	if (!s.n) {
+		fprintf(stderr, "vmcheck: stall_total: no samples in %s\n", cpulog);
+		exit(2);
+	}
+	a = &s.v[0];
+	b = &s.v[s.n - 1];
+	best = longest(&s, 0, s.n - 1, pct, &at);
+	printf("%.0f %.0f %.1f\n", share(&s, 0, s.n - 1),
+	       (b->w - a->w) / 1e9 / (b->t - a->t + 1e-9) * 100, best);
+	free(s.v);
+	return 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr,
 		"vmcheck: usage: vmcheck expand|count LIST | subset|intersect A B | cells|summary|brief "
 		"LOG | cell LOG NAME FIELD | top LOG FIELD | cmp LOG NAME FIELD OP V | agg LOG "
 		"MARK max|min|mean NAME FIELD | partition LOG ONLINE | owns_exactly LOG LIST | "
-		"no_cpu LOG CPU | t_ms LOG N ERE | split PREFIX | fcmp A OP B | median V...\n");
+		"no_cpu LOG CPU | t_ms LOG N ERE | split PREFIX | fcmp A OP B | median V... | calc "
+		"EXPR | busy [LIST] | min_pct PCTS | stalls CONSOLE CPULOG PCT | stall_total CPULOG PCT\n");
 	return 2;
 }
 
@@ -1125,5 +1630,15 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "median"))
 		return cmd_median(n, a);
+	if (!strcmp(cmd, "calc") && n == 1)
+		return cmd_calc(a[0]);
+	if (!strcmp(cmd, "busy") && n <= 1)
+		return cmd_busy(n ? a[0] : NULL);
+	if (!strcmp(cmd, "min_pct") && n == 1)
+		return cmd_min_pct(a[0]);
+	if (!strcmp(cmd, "stalls") && n == 3)
+		return cmd_stalls(a[0], a[1], a[2]);
+	if (!strcmp(cmd, "stall_total") && n == 2)
+		return cmd_stall_total(a[0], a[1]);
 	return usage();
 }
