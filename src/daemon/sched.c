@@ -299,25 +299,52 @@ void sched_read_running(struct sched *s, int *cells)
 	}
 }
 
+/* @cell's per-CPU counters (nr_cpus entries, to free), or NULL with -errno in *@err. */
+static struct cell_cpu_stats *cell_counters(struct sched *s, unsigned int cell, int *err)
+{
+	struct cell_cpu_stats *vals = calloc(s->nr_cpus, sizeof(*vals));
+	u32 key = cell;
+
+	*err = -ENOMEM;
+	if (vals && bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.cell_stats), &key, vals)) {
+		*err = -errno;
+		free(vals);
+		vals = NULL;
+	}
+	return vals;
+}
+
 int sched_read_cell_counters(struct sched *s, unsigned int cell, uint64_t *run_ns,
 			     uint64_t *wait_ns)
 {
-	int fd = bpf_map__fd(s->skel->maps.cell_stats);
-	struct cell_cpu_stats *vals = calloc(s->nr_cpus, sizeof(*vals));
-	u32 key = cell;
-	int ret = 0;
+	int err;
+	struct cell_cpu_stats *vals = cell_counters(s, cell, &err);
 
 	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &key, vals))
-		ret = -errno;
+		return err;
 	*wait_ns = 0;
-	for (unsigned int cpu = 0; !ret && cpu < s->nr_cpus; cpu++) {
+	for (unsigned int cpu = 0; cpu < s->nr_cpus; cpu++) {
 		run_ns[cpu] = vals[cpu].run_ns;
 		*wait_ns += vals[cpu].wait_ns;
 	}
 	free(vals);
-	return ret;
+	return 0;
+}
+
+int sched_read_cell_wake(struct sched *s, unsigned int cell, uint64_t *wait_ns, uint64_t *nr)
+{
+	int err;
+	struct cell_cpu_stats *vals = cell_counters(s, cell, &err);
+
+	if (!vals)
+		return err;
+	*wait_ns = *nr = 0;
+	for (unsigned int cpu = 0; cpu < s->nr_cpus; cpu++) {
+		*wait_ns += vals[cpu].wake_wait_ns;
+		*nr += vals[cpu].nr_wakeups;
+	}
+	free(vals);
+	return 0;
 }
 
 void sched_print_prog_stats(struct sched *s, FILE *f)
@@ -351,26 +378,6 @@ void sched_print_prog_stats(struct sched *s, FILE *f)
 	}
 	if (any)
 		fputc('\n', f);
-}
-
-int sched_read_cell_wake(struct sched *s, unsigned int cell, uint64_t *wait_ns, uint64_t *nr)
-{
-	int fd = bpf_map__fd(s->skel->maps.cell_stats);
-	struct cell_cpu_stats *vals = calloc(s->nr_cpus, sizeof(*vals));
-	u32 key = cell;
-	int ret = 0;
-
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &key, vals))
-		ret = -errno;
-	*wait_ns = *nr = 0;
-	for (unsigned int cpu = 0; !ret && cpu < s->nr_cpus; cpu++) {
-		*wait_ns += vals[cpu].wake_wait_ns;
-		*nr += vals[cpu].nr_wakeups;
-	}
-	free(vals);
-	return ret;
 }
 
 int sched_stop(struct sched *s, FILE *f, bool *restart)
