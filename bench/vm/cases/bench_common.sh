@@ -60,6 +60,49 @@ bench_row() {
 	echo "BENCHCSV,$_bn$_row"
 }
 
+# bench_probe CONFIG PROBE_CG LOAD_CG SAMPLES MAX_S: run the latency probe (benchlat, 1 ms timer
+# loop, raw samples to $CASE_DIR/raw.CONFIG) in PROBE_CG; meanwhile measure the CPUs' worth of
+# time LOAD_CG got (cpu.stat, guest time), appended to $CASE_DIR/cpus.CONFIG. Sets BENCH_RES
+# (benchlat's result line) and BENCH_CPUS.
+bench_probe() {
+	_u0=$(cg_usage_us "$3") _t0=$(benchts -n)
+	BENCH_RES=$(in_cgroup "$2" benchlat 1000 "$4" "$5" "$CASE_DIR/raw.$1") ||
+		fail "benchlat failed under $1: $BENCH_RES"
+	_u1=$(cg_usage_us "$3") _t1=$(benchts -n)
+	BENCH_CPUS=$(fcalc "($_u1 - $_u0) / 1e6 / ($_t1 - $_t0)")
+	echo "$BENCH_CPUS" >>"$CASE_DIR/cpus.$1"
+}
+
+# bench_record_sched CONFIG ROUND CELL: after a scx_cells configuration stopped, log its exit
+# summary (and the BPF programs' run times if the kernel kept them) and keep, per CONFIG, cell
+# CELL's BPF-timed wake-up wait ($CASE_DIR/bwait.CONFIG) and the counters owner_busy,
+# owner_busy_lent, reclaims, reclaim_runs, borrow_pulls ($CASE_DIR/ctr.CONFIG, one line per round).
+bench_record_sched() {
+	_s=$(sched_summary)
+	log "round $2 $1 summary: $_s"
+	[ -z "$(sched_prog_stats)" ] || log "round $2 $1 bpf run time: $(sched_prog_stats)"
+	cell_wake_wait "$3" >>"$CASE_DIR/bwait.$1"
+	echo "$_s" | sed -n 's/.* \([0-9]*\) reclaim preemptions.* \([0-9]*\) wake-ups found their cell busy, \([0-9]*\) of them with a CPU lent; \([0-9]*\) owner tasks ran on reclaimed CPUs.* \([0-9]*\) borrow pulls.*/\2 \3 \1 \4 \5/p' >>"$CASE_DIR/ctr.$1"
+}
+
+# bench_counters CONFIG: the five counters of bench_record_sched summed over rounds, or "- - - - -".
+bench_counters() {
+	if [ -s "$CASE_DIR/ctr.$1" ]; then
+		awk '{ for (i = 1; i <= 5; i++) s[i] += $i } END { print s[1], s[2], s[3], s[4], s[5] }' "$CASE_DIR/ctr.$1"
+	else
+		echo "- - - - -"
+	fi
+}
+
+# bench_mean FILE DECIMALS: mean of the numbers in FILE (one per line), or "-" if none.
+bench_mean() {
+	if [ -s "$1" ]; then
+		awk -v d="$2" 'NF { s += $1; n++ } END { if (n) printf "%." d "f", s / n; else print "-" }' "$1"
+	else
+		echo -
+	fi
+}
+
 # in_cgroup CGPATH CMD...: run CMD (exec'd by a shell that first joins CGPATH) in the foreground.
 in_cgroup() {
 	_cg=$1

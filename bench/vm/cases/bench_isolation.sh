@@ -3,14 +3,14 @@
 # loop) beside a CPU-hog cell (work/hog: one shell spinner per vCPU, so it could fill the whole
 # machine) under each configuration of bench_common.sh. Configurations are interleaved over
 # BENCH_ROUNDS rounds (host load drifts) and each one's samples are merged. Table "isolation":
-# p50/p90/p99/p99.9/max wake-up latency (us) per configuration, and rqwait_us, the mean time the
-# probe sat runnable in the guest's run queue per wake-up (the guest scheduler's own share), and
-# for scx_cells the BPF side's own counters from the daemon's exit summary, summed over rounds:
-# wake-ups that found their cell's CPUs busy (owner_busy), of those with a CPU lent
-# (owner_busy_lent), the lat cell's mean wake-up-to-running wait as the BPF side timed it
-# (bpf_wait_us; see cell_wake_wait in tests/vm/lib.sh for how it differs from rqwait_us), reclaim
-# preemptions and owner tasks that then ran on the reclaimed CPU; and
-# hog_cpus, the CPUs' worth of time the hog got meanwhile (cpu.stat, guest time, mean of rounds).
+# p50/p90/p99/p99.9/max wake-up latency (us) per configuration; rqwait_us, the mean time the
+# probe sat runnable in the guest's run queue per wake-up (schedstat: the guest scheduler's own
+# share); hog_cpus, the CPUs' worth of time the hog got meanwhile (cpu.stat, guest time, mean of
+# rounds); and for scx_cells, from the daemon's exit summary: bpf_wait_us, the lat cell's mean
+# wake-up-to-running wait as the BPF side timed it (see cell_wake_wait in tests/vm/lib.sh for how
+# it differs from rqwait_us), and counters summed over rounds: wake-ups that found their cell's
+# CPUs busy (owner_busy), of those with a CPU lent (owner_busy_lent), reclaim preemptions, owner
+# tasks that then ran on the reclaimed CPU, and borrow pulls (see bench_record_sched).
 # cells_noreclaim and cells_longslice are deliberately bad settings: in the same boot they must
 # measure clearly worse than cells_borrow, or the benchmark cannot tell. Benchmark: run by name
 # only.
@@ -42,45 +42,30 @@ while [ $r -le "$ROUNDS" ]; do
 	for c in $CONFIGS; do
 		bench_on "$c"
 		sleep $WARM_S # benchmark warm-up (rebalancing acts, hog settles), not a synchronisation
-		u0=$(cg_usage_us "$BENCH_PARENT/hog") t0=$(benchts -n)
-		res=$(in_cgroup "$BENCH_PARENT/lat" benchlat 1000 "$SAMPLES" "$MAX_S" "$CASE_DIR/raw.$c") ||
-			fail "benchlat failed under $c: $res"
-		u1=$(cg_usage_us "$BENCH_PARENT/hog") t1=$(benchts -n)
-		fcalc "($u1 - $u0) / 1e6 / ($t1 - $t0)" >>"$CASE_DIR/hog.$c"
-		echo >>"$CASE_DIR/hog.$c"
+		bench_probe "$c" "$BENCH_PARENT/lat" "$BENCH_PARENT/hog" "$SAMPLES" "$MAX_S"
 		view=$(bench_cells_view "$c")
 		echo "$view" >"$CASE_DIR/view.$c"
-		log "round $r $c [$view]: $res"
+		log "round $r $c [$view]: $BENCH_RES; the hog $BENCH_CPUS CPUs"
 		bench_off "$c"
-		case $c in cells*)
-			# the exit summary of the run just stopped: BPF counters of this configuration
-			_s=$(sched_summary)
-			cell_wake_wait lat >>"$CASE_DIR/bwait.$c"
-			log "round $r $c summary: $_s"
-			echo "$_s" | sed -n 's/.* \([0-9]*\) reclaim preemptions.* \([0-9]*\) wake-ups found their cell busy, \([0-9]*\) of them with a CPU lent; \([0-9]*\) owner tasks ran on reclaimed CPUs.*/\2 \3 \1 \4/p' >>"$CASE_DIR/ctr.$c"
-			;;
-		esac
+		# the exit summary of the run just stopped: BPF counters of this configuration
+		case $c in cells*) bench_record_sched "$c" "$r" lat ;; esac
 	done
 	r=$((r + 1))
 done
 kill_spinners
 
-bench_header isolation config n p50_us p90_us p99_us p999_us max_us mean_us over1ms over10ms rqwait_us bpf_wait_us owner_busy owner_busy_lent reclaims reclaim_runs hog_cpus cells
+bench_header isolation config n p50_us p90_us p99_us p999_us max_us mean_us over1ms over10ms rqwait_us bpf_wait_us owner_busy owner_busy_lent reclaims reclaim_runs borrow_pulls hog_cpus cells
 for c in $CONFIGS; do
 	res=$(benchlat --merge "$CASE_DIR/raw.$c")
-	ctr="- - - -"
-	[ -s "$CASE_DIR/ctr.$c" ] &&
-		ctr=$(awk '{ b += $1; l += $2; r += $3; n += $4 } END { print b, l, r, n }' "$CASE_DIR/ctr.$c")
-	bw=-
-	[ -s "$CASE_DIR/bwait.$c" ] &&
-		bw=$(awk 'NF { s += $1; n++ } END { if (n) printf "%.1f", s / n; else print "-" }' "$CASE_DIR/bwait.$c")
-	hog=$(awk 'NF { s += $1; n++ } END { if (n) printf "%.3f", s / n; else print "-" }' "$CASE_DIR/hog.$c")
+	ctr=$(bench_counters "$c")
+	bw=$(bench_mean "$CASE_DIR/bwait.$c" 1)
+	hog=$(bench_mean "$CASE_DIR/cpus.$c" 3)
 	# shellcheck disable=SC2086
 	set -- $ctr
 	bench_row isolation "$c" "$(kv n "$res")" "$(kv p50_us "$res")" "$(kv p90_us "$res")" \
 		"$(kv p99_us "$res")" "$(kv p999_us "$res")" "$(kv max_us "$res")" "$(kv mean_us "$res")" \
 		"$(kv over1ms "$res")" "$(kv over10ms "$res")" "$(kv rqwait_us "$res")" "$bw" "$1" "$2" "$3" \
-		"$4" "$hog" "$(cat "$CASE_DIR/view.$c")"
+		"$4" "$5" "$hog" "$(cat "$CASE_DIR/view.$c")"
 done
 cg_remove "$BENCH_PARENT"
 echo ok

@@ -46,14 +46,9 @@ while [ $r -le "$ROUNDS" ]; do
 		# shellcheck disable=SC2086
 		kill -CONT $SPINNERS
 		sleep $WARM_S # benchmark warm-up (borrowers settle), not a synchronisation
-		u0=$(cg_usage_us "$BENCH_PARENT/a") t0=$(benchts -n)
-		res=$(in_cgroup "$BENCH_PARENT/b" benchlat 1000 "$SAMPLES" "$MAX_S" "$CASE_DIR/raw.$c") ||
-			fail "benchlat failed under $c: $res"
-		u1=$(cg_usage_us "$BENCH_PARENT/a") t1=$(benchts -n)
-		fcalc "($u1 - $u0) / 1e6 / ($t1 - $t0)" >>"$CASE_DIR/cpus.$c"
-		echo >>"$CASE_DIR/cpus.$c"
+		bench_probe "$c" "$BENCH_PARENT/b" "$BENCH_PARENT/a" "$SAMPLES" "$MAX_S"
 		view=$(bench_cells_view "$c")
-		log "round $r $c [$view]: $res; a's spinners $(tail -n 1 "$CASE_DIR/cpus.$c") CPUs"
+		log "round $r $c [$view]: $BENCH_RES; a's spinners $BENCH_CPUS CPUs"
 		case $c in cells*)
 			[ "$(cell_cpus a)" = "$Y" ] && [ "$(cell_cpus b)" = "$X" ] ||
 				fail "$c: expected a=$Y b=$X from the cpusets, got [$view]"
@@ -64,14 +59,7 @@ while [ $r -le "$ROUNDS" ]; do
 		bench_off "$c"
 		# shellcheck disable=SC2086
 		kill -CONT $SPINNERS
-		case $c in cells*)
-			_s=$(sched_summary)
-			log "round $r $c summary: $_s"
-			[ -z "$(sched_prog_stats)" ] || log "round $r $c bpf run time: $(sched_prog_stats)"
-			cell_wake_wait b >>"$CASE_DIR/bwait.$c"
-			echo "$_s" | sed -n 's/.* \([0-9]*\) reclaim preemptions.* \([0-9]*\) wake-ups found their cell busy, \([0-9]*\) of them with a CPU lent; \([0-9]*\) owner tasks ran on reclaimed CPUs.* \([0-9]*\) borrow pulls.*/\2 \3 \1 \4 \5/p' >>"$CASE_DIR/ctr.$c"
-			;;
-		esac
+		case $c in cells*) bench_record_sched "$c" "$r" b ;; esac
 	done
 	r=$((r + 1))
 done
@@ -80,13 +68,9 @@ kill_spinners
 bench_header ownerwait config n p50_us p90_us p99_us max_us rqwait_us bpf_wait_us spin_cpus owner_busy owner_busy_lent reclaims reclaim_runs borrow_pulls
 for c in $CONFIGS; do
 	res=$(benchlat --merge "$CASE_DIR/raw.$c")
-	cpus=$(awk 'NF { s += $1; n++ } END { if (n) printf "%.3f", s / n; else print "-" }' "$CASE_DIR/cpus.$c")
-	bw=-
-	[ -s "$CASE_DIR/bwait.$c" ] &&
-		bw=$(awk 'NF { s += $1; n++ } END { if (n) printf "%.1f", s / n; else print "-" }' "$CASE_DIR/bwait.$c")
-	ctr="- - - - -"
-	[ -s "$CASE_DIR/ctr.$c" ] &&
-		ctr=$(awk '{ for (i = 1; i <= 5; i++) s[i] += $i } END { print s[1], s[2], s[3], s[4], s[5] }' "$CASE_DIR/ctr.$c")
+	cpus=$(bench_mean "$CASE_DIR/cpus.$c" 3)
+	bw=$(bench_mean "$CASE_DIR/bwait.$c" 1)
+	ctr=$(bench_counters "$c")
 	# shellcheck disable=SC2086
 	set -- $ctr
 	bench_row ownerwait "$c" "$(kv n "$res")" "$(kv p50_us "$res")" "$(kv p90_us "$res")" \
