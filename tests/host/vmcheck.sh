@@ -161,6 +161,12 @@ EOT
 	: >"$T/empty.cpu"
 	vc "stall_total without samples" 2 "" stall_total "$T/empty.cpu" 10
 	vc "stall_total of a line that is no sample" 2 "" stall_total "$VMCHECK_DATA/empty.log" 10
+	# bench_reconfig's CPUs moved by a re-plan: what its awk (moves_between) printed for the same
+	# two tables (a cell shrinks, one is new, one unplaced, a cell renumbered), and a bad table.
+	vc "moves between two cell tables" 0 "4 2 4" moves "$VMCHECK_DATA/moves_a.txt" \
+		"$VMCHECK_DATA/moves_b.txt"
+	vc "moves with a missing table" 2 "" moves "$T/no-such.txt" "$VMCHECK_DATA/moves_b.txt"
+	vc "moves with a malformed table" 2 "" moves "$VMCHECK_DATA/stat.txt" "$VMCHECK_DATA/moves_b.txt"
 	vc "no command" 2 "" 
 	vc "wrong argument count" 2 "" cells
 	# The shell helpers fail a case on a malformed cpulist instead of answering "no".

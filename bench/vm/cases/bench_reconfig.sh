@@ -94,35 +94,6 @@ for n in 1 1 16 16 128 128 255 255; do
 done
 
 # ---- CPUs moved per change ---------------------------------------------------------------
-# moves_between A B: "MOVED MIN CONTIG" between two "ID NAME CPUS" tables.
-moves_between() {
-	awk '
-	function expand(list, arr,    n, i, r, lo, hi, k, parts) {
-		n = split(list, parts, ",")
-		for (i = 1; i <= n; i++) {
-			if (parts[i] == "") continue
-			r = split(parts[i], lh, "-"); lo = lh[1]; hi = (r > 1 ? lh[2] : lh[1])
-			for (k = lo; k <= hi; k++) arr[k] = 1
-		}
-	}
-	FNR == 1 { f++ }
-	{
-		delete cs; expand($3, cs); sz = 0
-		for (k in cs) { own[f, k] = $2; sz++ }
-		size[f, $2] = sz; names[$2] = 1; ids[f, $1] = $2; nids[f] = (nids[f] > $1 + 0 ? nids[f] : $1 + 0)
-		for (k in cs) if (k + 0 > maxcpu) maxcpu = k + 0
-	}
-	END {
-		for (k = 0; k <= maxcpu; k++) if (own[1, k] != own[2, k]) moved++
-		for (nm in names) { d = size[2, nm] - size[1, nm]; if (d > 0) min += d }
-		# contiguous re-cut by cell id with the same sizes
-		for (g = 1; g <= 2; g++) { c = 0
-			for (i = 0; i <= nids[g]; i++) if ((g, i) in ids) { nm = ids[g, i]
-				for (j = 0; j < size[g, nm]; j++) cont[g, c++] = nm } }
-		for (k = 0; k <= maxcpu; k++) if (cont[1, k] != cont[2, k]) contig++
-		printf "%d %d %d\n", moved, min, contig
-	}' "$1" "$2"
-}
 
 # step DESC CMD...: run CMD (a cgroup change), wait for the stats line of the new plan, diff it.
 STEP=0
@@ -136,7 +107,7 @@ step() {
 	stats_cells_table >"$CASE_DIR/step.$STEP"
 	if [ $STEP -gt 0 ]; then
 		# shellcheck disable=SC2046 # three numbers
-		set -- $(moves_between "$CASE_DIR/step.$((STEP - 1))" "$CASE_DIR/step.$STEP")
+		set -- $("$VMCHECK" moves "$CASE_DIR/step.$((STEP - 1))" "$CASE_DIR/step.$STEP")
 		bench_row reconfig_moves "$STEP" "$_desc" "$1" "$2" "$3" "$(stats_cells_summary | sed 's/ *$//; s/ /;/g')"
 		log "step $STEP $_desc: moved $1 (fewest possible $2, contiguous re-cut $3): $(stats_cells_summary)"
 	fi

@@ -39,6 +39,10 @@
  *   vmcheck stalls CONSOLE CPULOG PCT   run.sh: per case on CONSOLE, "NAME SHARE STALL AT" from
  *                                    the qemu samples of CPULOG (starved: < PCT % of a CPU)
  *   vmcheck stall_total CPULOG PCT   run.sh: "SHARE WAITED STALL" over the whole run
+ *   vmcheck moves A B                two "ID NAME CPUS" tables (stats_cells_table) before and
+ *                                    after a change: "MOVED FEWEST CONTIG" = CPUs whose owner
+ *                                    changed, the fewest that had to (the cells' growth), and
+ *                                    what a contiguous re-cut by cell id with the new sizes moves
  *
  * Exit status: 0 yes / done, 1 no (with what was seen on stdout where the helper printed it),
  * 2 usage error, unreadable LOG, malformed cpulist or a latest stats line that is not JSON
@@ -1006,6 +1010,115 @@ static char *read_stdin(void)
 	return buf;
 }
 
+/* ---- CPUs moved by a re-plan (bench_reconfig) ----------------------------------------------- */
+
+#define MOVES_MAX_CELLS 256
+
+/* One "ID NAME CPUS" table: per cell its id, name and CPUs, and who owns each CPU. */
+struct cell_table {
+	unsigned int n;
+	int id[MOVES_MAX_CELLS];
+	char *name[MOVES_MAX_CELLS];
+	unsigned int size[MOVES_MAX_CELLS];
+	const char *owner[NR_BITS]; /* name, or NULL */
+	int max_cpu;
+};
+
+static void read_table(const char *path, struct cell_table *t)
+{
+	FILE *f = fopen(path, "r");
+	char line[8192];
+
+	if (!f) {
+		fprintf(stderr, "vmcheck: %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	memset(t, 0, sizeof(*t));
+	t->max_cpu = -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *id = strtok(line, " \t\n"), *name = strtok(NULL, " \t\n");
+		char *cpus = strtok(NULL, " \t\n"), *end;
+		struct cpumask *m;
+		long v;
+
+		if (!id)
+			continue;
+		v = strtol(id, &end, 10);
+		if (!name || *end || v < 0 || t->n >= MOVES_MAX_CELLS) {
+			fprintf(stderr, "vmcheck: %s: not an \"ID NAME CPUS\" line\n", path);
+			exit(2);
+		}
+		t->id[t->n] = (int)v;
+		t->name[t->n] = strdup(name);
+		m = mask_or_die(cpus ? cpus : "");
+		for (int cpu = 0; cpu < NR_BITS; cpu++) {
+			if (!cpumask_test(m, (unsigned int)cpu))
+				continue;
+			t->owner[cpu] = t->name[t->n];
+			t->size[t->n]++;
+			if (cpu > t->max_cpu)
+				t->max_cpu = cpu;
+		}
+		cpumask_free(m);
+		t->n++;
+	}
+	fclose(f);
+}
+
+static bool same_owner(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* The size @t gives cell @name (0 if it has none). */
+static unsigned int size_of(const struct cell_table *t, const char *name)
+{
+	for (unsigned int i = 0; i < t->n; i++)
+		if (!strcmp(t->name[i], name))
+			return t->size[i];
+	return 0;
+}
+
+/* Owners of a contiguous cut of @t's sizes in cell-id order: @cut[cpu]. */
+static void contiguous_cut(const struct cell_table *t, const char **cut)
+{
+	unsigned int c = 0;
+	int max_id = -1;
+
+	for (unsigned int i = 0; i < t->n; i++)
+		max_id = t->id[i] > max_id ? t->id[i] : max_id;
+	for (int id = 0; id <= max_id; id++)
+		for (unsigned int i = 0; i < t->n; i++)
+			for (unsigned int j = 0; t->id[i] == id && j < t->size[i] && c < NR_BITS;
+			     j++)
+				cut[c++] = t->name[i];
+}
+
+static int cmd_moves(const char *pa, const char *pb)
+{
+	static struct cell_table a, b;
+	static const char *ca[NR_BITS], *cb[NR_BITS];
+	unsigned int moved = 0, fewest = 0, contig = 0;
+	int max_cpu;
+
+	read_table(pa, &a);
+	read_table(pb, &b);
+	max_cpu = a.max_cpu > b.max_cpu ? a.max_cpu : b.max_cpu;
+	contiguous_cut(&a, ca);
+	contiguous_cut(&b, cb);
+	for (int cpu = 0; cpu <= max_cpu; cpu++) {
+		moved += !same_owner(a.owner[cpu], b.owner[cpu]);
+		contig += !same_owner(ca[cpu], cb[cpu]);
+	}
+	for (unsigned int i = 0; i < b.n; i++) {
+		unsigned int before = size_of(&a, b.name[i]);
+
+		fewest += b.size[i] > before ? b.size[i] - before : 0;
+	}
+	printf("%u %u %u\n", moved, fewest, contig);
+	return 0;
+}
+
 static int cmd_split(const char *prefix)
 {
 	char *buf = read_stdin();
@@ -1640,5 +1753,7 @@ int main(int argc, char **argv)
 		return cmd_stalls(a[0], a[1], a[2]);
 	if (!strcmp(cmd, "stall_total") && n == 2)
 		return cmd_stall_total(a[0], a[1]);
+	if (!strcmp(cmd, "moves") && n == 2)
+		return cmd_moves(a[0], a[1]);
 	return usage();
 }
