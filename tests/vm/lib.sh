@@ -149,6 +149,14 @@ print_sched_log() {
 	echo "--- end of scx_cells log ---"
 }
 
+# log_has ERE: the daemon's log has a line matching the grep -E pattern ERE; prints "no line
+# matching 'ERE' in the daemon log" otherwise (for wait_for).
+log_has() {
+	grep -qE -e "$1" "$SCHED_LOG" && return 0
+	echo "no line matching '$1' in the daemon log"
+	return 1
+}
+
 # start_sched [ARGS...]: start scx_cells in the background (output to
 # $CASE_DIR/scx_cells.log), wait until the kernel reports it enabled as `cells`.
 # Sets SCHED_PID and SCHED_LOG.
@@ -301,6 +309,15 @@ cg_has_procs() {
 	done
 }
 
+# nprocs_is CGPATH N: the cgroup holds exactly N processes (not counting its descendants');
+# prints how many it holds otherwise (for wait_for).
+nprocs_is() {
+	_n=$(wc -l <"$CGROUP_ROOT/$1/cgroup.procs")
+	[ "$_n" -eq "$2" ] && return 0
+	echo "$1 has $_n processes, want $2"
+	return 1
+}
+
 # ---- cpulists and the daemon's stats lines: decided by vmcheck (tests/vm/tools/vmcheck.c) ----
 # Cpulists are parsed strictly (a malformed one is a harness bug: the two predicates below fail
 # the case instead of answering "no"); stats lines are parsed as JSON, whatever the key order.
@@ -348,6 +365,25 @@ stats_have_cells() {
 	for _c in "$@"; do
 		[ -n "$(cell_cpus "$_c")" ] || { echo "no CPUs for cell $_c in: $(last_stats)"; return 1; }
 	done
+}
+
+# cell_owns NAME LIST: the latest stats line gives cell NAME exactly the cpulist LIST, written as
+# the daemon writes it ("0-1,3"; "" for a cell without CPUs); prints what it has and every cell's
+# CPUs otherwise (for wait_for / wait_stats).
+cell_owns() {
+	_c=$(cell_cpus "$1")
+	[ "$_c" = "$2" ] && return 0
+	echo "cell $1 has '$_c', want '$2': $(stats_cells_summary)"
+	return 1
+}
+
+# nr_is NAME N: the latest stats line gives cell NAME exactly N primary CPUs (nr_cpus); prints
+# what it has and every cell's CPUs otherwise.
+nr_is() {
+	_n=$(cell_field "$1" nr_cpus)
+	[ "$_n" = "$2" ] && return 0
+	echo "cell $1 has ${_n:-no} CPUs, want $2; cells: $(stats_cells_summary)"
+	return 1
 }
 
 # sampled_cpus MS CGPATH: union of CPUs the cgroup's processes ran on during MS ms.
@@ -684,6 +720,35 @@ stats_newer_than() {
 	return 1
 }
 
+# restarted_since SEQ NSTATS: the scheduler was enabled again after SEQ (enable_seq above SEQ),
+# is enabled now, the daemon is alive and printed a stats line after the first NSTATS (from
+# stats_lines). Prints which of these does not hold otherwise (for wait_for).
+restarted_since() {
+	pid_alive "$SCHED_PID" || { echo "scx_cells (pid $SCHED_PID) exited"; return 1; }
+	state_is enabled || return 1
+	_s=$(enable_seq)
+	[ "$_s" -gt "$1" ] || { echo "enable_seq still $_s"; return 1; }
+	stats_newer_than "$2"
+}
+
+# cpu_online_restart ONLINE VALUE WHAT: write VALUE (0 or 1) to a CPU's sysfs online file ONLINE
+# (the kernel unloads the scheduler) and wait up to 30 s until the daemon has restarted it
+# (restarted_since); logs the online CPUs and how long the write and the restart took. Sets
+# HOTPLUG_T0 to now_cs just before the write. If the write fails, or the scheduler does not come
+# back, prints the daemon log (for the latter) and fails naming WHAT.
+cpu_online_restart() {
+	_cor_seq=$(enable_seq)
+	_cor_n=$(stats_lines)
+	HOTPLUG_T0=$(now_cs)
+	echo "$2" >"$1" || fail "$3: cannot write $2 to $1"
+	log "$3: write took $(fmt_cs $(($(now_cs) - HOTPLUG_T0)))s; online now $(online_cpus)"
+	if ! (wait_for 30 "$3: scheduler restarted (enabled again) by the daemon" restarted_since "$_cor_seq" "$_cor_n"); then
+		print_sched_log
+		fail "$3: the scheduler did not come back"
+	fi
+	log "$3: enabled again after $(fmt_cs $(($(now_cs) - HOTPLUG_T0)))s (enable_seq $_cor_seq -> $(enable_seq))"
+}
+
 # stats_cell_names: the workload cells (not the root cell) of the latest stats line, as
 # "ID:NAME" words sorted by id, on one line.
 stats_cell_names() {
@@ -951,6 +1016,15 @@ stats_count_ge() {
 	_sc=$(stats_count)
 	[ "$_sc" -ge "$1" ] && return 0
 	echo "$_sc stats lines so far, want $1"
+	return 1
+}
+
+# lines_since MARK N: at least N stats lines were printed after the first MARK (from
+# stats_count); prints "HAVE of N stats lines" otherwise (for wait_for).
+lines_since() {
+	_have=$(($(stats_count) - $1))
+	[ "$_have" -ge "$2" ] && return 0
+	echo "$_have of $2 stats lines"
 	return 1
 }
 

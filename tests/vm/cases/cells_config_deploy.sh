@@ -19,20 +19,6 @@ sh_x() {
 	sh -c "$*" 2>&1 | sed 's/^/    /'
 }
 
-# nr_is NAME N: the latest stats line gives cell NAME exactly N primary CPUs.
-nr_is() {
-	_n=$(cell_field "$1" nr_cpus)
-	[ "$_n" = "$2" ] && return 0
-	echo "cell $1 has ${_n:-no} CPUs, want $2; cells: $(stats_cells_summary)"
-	return 1
-}
-
-log_has() {
-	grep -qE -e "$1" "$SCHED_LOG" && return 0
-	echo "no line matching '$1' in the daemon log"
-	return 1
-}
-
 # ---- Kubernetes node --------------------------------------------------------------------------
 G=kubepods.slice/kubepods-pod0a1b.slice
 B=kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod2c3d.slice

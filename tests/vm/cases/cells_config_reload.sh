@@ -21,27 +21,12 @@ MAX_DAEMON_LINES=15
 KEEP_LINES=10
 [ "$NCPUS" -eq 4 ] || fail "the expected counts are for 4 vCPUs, have $NCPUS"
 
-# nr_is NAME N: the latest stats line gives cell NAME exactly N primary CPUs.
-nr_is() {
-	_n=$(cell_field "$1" nr_cpus)
-	[ "$_n" = "$2" ] && return 0
-	echo "cell $1 has ${_n:-no} CPUs, want $2; cells: $(stats_cells_summary)"
-	return 1
-}
-
 # still_loaded SEQ: state enabled, ops cells, enable_seq SEQ, daemon alive.
 still_loaded() {
 	pid_alive "$SCHED_PID" || { echo "daemon died"; return 1; }
 	state_is enabled || return 1
 	[ "$(sched_ops)" = cells ] || { echo "ops '$(sched_ops)'"; return 1; }
 	[ "$(enable_seq)" = "$1" ] || { echo "enable_seq $(enable_seq), was $1"; return 1; }
-}
-
-# log_has ERE: the daemon's log matches ERE.
-log_has() {
-	grep -qE -e "$1" "$SCHED_LOG" && return 0
-	echo "no line matching '$1' in the daemon log"
-	return 1
 }
 
 # hup_and_watch SEQ LINES: SIGHUP the daemon, then check still_loaded at every poll until LINES

@@ -22,14 +22,6 @@ all_gain() {
 	done <"$1"
 }
 
-# cell_owns NAME LIST: the latest stats line gives cell NAME exactly the CPUs LIST.
-cell_owns() {
-	_c=$(cell_cpus "$1")
-	[ "$_c" = "$2" ] && return 0
-	echo "cell $1 has '$_c', want '$2': $(stats_cells_summary)"
-	return 1
-}
-
 # nprocs_ge CGPATH N: the cgroup holds at least N processes.
 nprocs_ge() {
 	[ "$(wc -l <"$CGROUP_ROOT/$1/cgroup.procs")" -ge "$2" ]

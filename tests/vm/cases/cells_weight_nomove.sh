@@ -21,14 +21,6 @@ wait_for 5 "spinners in a and b" cg_has_procs work/a work/b
 start_sched --cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json --debounce-ms 50
 wait_stats 50 "cells a and b listed" stats_have_cells a b
 
-# lines_since N0 K: at least K stats lines were printed after the first N0.
-lines_since() {
-	_have=$(($(stats_count) - $1))
-	[ "$_have" -ge "$2" ] && return 0
-	echo "$_have of $2 stats lines"
-	return 1
-}
-
 # b_has N: cell b has N primary CPUs in the latest stats line.
 b_has() {
 	_n=$(cell_field b nr_cpus)

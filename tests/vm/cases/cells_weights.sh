@@ -23,27 +23,11 @@ MAX_DAEMON_LINES=10
 CAP_LINES=25
 [ "$NCPUS" -eq 4 ] || fail "the expected counts are for 4 vCPUs, have $NCPUS"
 
-# nr_is NAME N: the latest stats line gives cell NAME exactly N primary CPUs.
-nr_is() {
-	_n=$(cell_field "$1" nr_cpus)
-	[ "$_n" = "$2" ] && return 0
-	echo "cell $1 has ${_n:-no} CPUs, want $2; cells: $(stats_cells_summary)"
-	return 1
-}
-
 # nr_above NAME N: cell NAME has more than N primary CPUs.
 nr_above() {
 	_n=$(cell_field "$1" nr_cpus)
 	[ -n "$_n" ] && [ "$_n" -gt "$2" ] && return 0
 	echo "cell $1 has ${_n:-no} CPUs, want more than $2; cells: $(stats_cells_summary)"
-	return 1
-}
-
-# lines_since N0 K: at least K stats lines were printed after the first N0.
-lines_since() {
-	_have=$(($(stats_count) - $1))
-	[ "$_have" -ge "$2" ] && return 0
-	echo "$_have of $2 stats lines"
 	return 1
 }
 

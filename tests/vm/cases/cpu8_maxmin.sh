@@ -27,14 +27,6 @@ OPTS="--cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json
 NSMALL=2
 NBIG=30
 
-# nprocs_is CGPATH N: the cgroup holds exactly N processes.
-nprocs_is() {
-	_n=$(wc -l <"$CGROUP_ROOT/$1/cgroup.procs")
-	[ "$_n" -eq "$2" ] && return 0
-	echo "$1 has $_n processes, want $2"
-	return 1
-}
-
 cg_create work/a >/dev/null
 cg_create work/b >/dev/null
 # shellcheck disable=SC2086

@@ -31,14 +31,6 @@ counter() {
 	last_stats | sed -n "s/.*\"counters\":{.*\"$1\":\\([0-9]*\\).*/\\1/p"
 }
 
-# cell_owns NAME LIST: cell NAME owns exactly LIST in the latest stats line.
-cell_owns() {
-	_c=$(cell_cpus "$1")
-	[ "$_c" = "$2" ] && return 0
-	echo "cell $1 has '$_c', want '$2': $(stats_cells_summary)"
-	return 1
-}
-
 # shrink_check WHAT: after a shrink of wide to 2-3: every spinner progresses, the unbound ones
 # run on 2-3 only, reenq and reenq_affn grew since R0/A0.
 shrink_check() {

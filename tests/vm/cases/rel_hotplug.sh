@@ -30,48 +30,28 @@ wait_stats 50 "cells a b in the stats" stats_cells_are "1:a 2:b"
 wait_stats 25 "all 4 CPUs in the plan" stats_all_cpus 0-3
 log "before: $(stats_cells_summary)"
 
-# restarted_since SEQ NSTATS: the scheduler was enabled again after SEQ, is enabled now, the
-# daemon is alive and printed a stats line after NSTATS lines.
-restarted_since() {
-	pid_alive "$SCHED_PID" || { echo "scx_cells (pid $SCHED_PID) exited"; return 1; }
-	state_is enabled || return 1
-	_s=$(enable_seq)
-	[ "$_s" -gt "$1" ] || { echo "enable_seq still $_s"; return 1; }
-	stats_newer_than "$2"
-}
-
-# hotplug VALUE WHAT WANT_CPUS: write VALUE to cpu3/online, wait for the restart, check the plan.
-hotplug() {
-	_seq=$(enable_seq)
-	_n=$(stats_lines)
-	_t0=$(now_cs)
-	echo "$1" >"$ONLINE" || fail "$2: cannot write $1 to $ONLINE"
-	_t1=$(now_cs)
-	log "$2: write took $(fmt_cs $((_t1 - _t0)))s; online now $(online_cpus)"
-	if ! (wait_for 30 "$2: scheduler restarted (enabled again) by the daemon" restarted_since "$_seq" "$_n"); then
-		print_sched_log
-		fail "$2: the scheduler did not come back"
-	fi
-	_t2=$(now_cs)
+# hotplug_replan VALUE WHAT WANT_CPUS: write VALUE to cpu3/online, wait for the restart
+# (cpu_online_restart), check the plan and record the recovery time.
+hotplug_replan() {
+	cpu_online_restart "$ONLINE" "$1" "$2"
 	# the first stats line after the restart may predate the re-plan: wait for the plan itself
 	wait_stats 50 "$2: the plan to own exactly CPUs $3" stats_all_cpus "$3"
 	_t3=$(now_cs)
-	log "$2: enabled again after $(fmt_cs $((_t2 - _t0)))s, plan on $3 after $(fmt_cs $((_t3 - _t0)))s" \
-		"(enable_seq $_seq -> $(enable_seq))"
+	log "$2: plan on $3 after $(fmt_cs $((_t3 - HOTPLUG_T0)))s"
 	wait_stats 50 "$2: cells a b listed" stats_cells_are "1:a 2:b"
 	log "$2: cells $(stats_cells_summary)"
 	grep -qi 'restart' "$SCHED_LOG" || fail "$2: the daemon logged no restart"
-	RECOVERY="$RECOVERY $2=$(fmt_cs $((_t3 - _t0)))s"
+	RECOVERY="$RECOVERY $2=$(fmt_cs $((_t3 - HOTPLUG_T0)))s"
 }
 
 RECOVERY=
-hotplug 0 "offline cpu$CPU" 0-2
+hotplug_replan 0 "offline cpu$CPU" 0-2
 stats_no_cpu "$CPU" || fail "a cell owns offline cpu $CPU: $(stats_no_cpu "$CPU")"
 log "restart lines: $(grep -i 'restart' "$SCHED_LOG" | tr '\n' ' ')"
 assert_cells_isolated 1500 a b
 assert_cells_disjoint a b
 
-hotplug 1 "online cpu$CPU" 0-3
+hotplug_replan 1 "online cpu$CPU" 0-3
 assert_cells_isolated 1500 a b
 assert_cells_disjoint a b
 pid_alive "$SCHED_PID" || fail "daemon died"

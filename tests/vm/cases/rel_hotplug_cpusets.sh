@@ -39,27 +39,13 @@ a_on() {
 	stats_all_cpus "$(online_cpus)"
 }
 
-# restarted_since SEQ NSTATS: enabled again after SEQ, the daemon alive, a stats line after NSTATS.
-restarted_since() {
-	pid_alive "$SCHED_PID" || { echo "scx_cells (pid $SCHED_PID) exited"; return 1; }
-	state_is enabled || return 1
-	_s=$(enable_seq)
-	[ "$_s" -gt "$1" ] || { echo "enable_seq still $_s"; return 1; }
-	stats_newer_than "$2"
-}
-
-# hotplug VALUE WHAT A_CPUS: write VALUE to cpu3/online, wait for the restart, then for a on A_CPUS.
-hotplug() {
-	_seq=$(enable_seq)
-	_n=$(stats_lines)
-	echo "$1" >"$ONLINE" || fail "$2: cannot write $1 to $ONLINE"
-	log "$2: online now $(online_cpus); a's cpuset.cpus.effective $(cat "$CGROUP_ROOT/work/a/cpuset.cpus.effective")"
-	if ! (wait_for 30 "$2: scheduler restarted by the daemon" restarted_since "$_seq" "$_n"); then
-		print_sched_log
-		fail "$2: the scheduler did not come back"
-	fi
+# hotplug_a_on VALUE WHAT A_CPUS: write VALUE to cpu3/online, wait for the restart
+# (cpu_online_restart), then for a on A_CPUS; the cells must be isolated.
+hotplug_a_on() {
+	cpu_online_restart "$ONLINE" "$1" "$2"
+	log "$2: a's cpuset.cpus.effective $(cat "$CGROUP_ROOT/work/a/cpuset.cpus.effective")"
 	wait_stats 50 "$2: cell a planned on $3" a_on "$3"
-	log "$2: cells $(stats_cells_summary) (enable_seq $_seq -> $(enable_seq))"
+	log "$2: cells $(stats_cells_summary)"
 	assert_cells_isolated 1000 a b
 }
 
@@ -71,10 +57,10 @@ wait_stats 50 "cells a b in the stats" stats_cells_are "1:a 2:b"
 wait_stats 25 "started with CPU $CPU offline: cell a on 2" a_on 2
 log "start (cpu$CPU offline): cells $(stats_cells_summary)"
 
-hotplug 1 "online cpu$CPU" 2-3
-hotplug 0 "offline cpu$CPU" 2
+hotplug_a_on 1 "online cpu$CPU" 2-3
+hotplug_a_on 0 "offline cpu$CPU" 2
 stats_no_cpu "$CPU" || fail "a cell owns offline cpu $CPU: $(stats_no_cpu "$CPU")"
-hotplug 1 "online cpu$CPU again" 2-3
+hotplug_a_on 1 "online cpu$CPU again" 2-3
 pid_alive "$SCHED_PID" || fail "daemon died"
 log "rescans logged: $(grep -c 'rescanned after CPU hotplug' "$SCHED_LOG"); $(grep 'rescanned after CPU hotplug' "$SCHED_LOG" | tail -n 1)"
 kmsg_kernel_problems | grep -v 'sched_ext' && fail "kernel problems after hotplug (above)"

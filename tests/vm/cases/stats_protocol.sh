@@ -142,12 +142,6 @@ rm -rf "$MDIR"
 log_count() {
 	grep -cE "$1" "$SCHED_LOG"
 }
-# log_has ERE: the daemon's log has a line matching ERE.
-log_has() {
-	[ "$(log_count "$1")" -ge 1 ] && return 0
-	echo "no line matching '$1' yet"
-	return 1
-}
 wait_for 5 "the daemon to report the unwritable metrics file" log_has 'cannot write the metrics file'
 n0=$(stats_lines)
 wait_for 5 "three more intervals with the file unwritable" stats_newer_than $((n0 + 2))

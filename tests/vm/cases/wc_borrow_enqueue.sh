@@ -18,14 +18,6 @@ NSPIN=$NCPUS
 [ "$NSPIN" -ge 3 ] || NSPIN=3
 BASE_OPTS="--cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json"
 
-# nprocs_is CGPATH N: the cgroup holds exactly N processes.
-nprocs_is() {
-	_n=$(wc -l <"$CGROUP_ROOT/$1/cgroup.procs")
-	[ "$_n" -eq "$2" ] && return 0
-	echo "$1 has $_n processes, want $2"
-	return 1
-}
-
 # measure TAG: sample a's spinners for WIN_MS: CPU time (cputime) and the CPUs they ran on
 # (cpusample) at the same time. Sets TP_CPUS (CPUs' worth of run time), TP_CPU_S, TP_WALL,
 # SEEN (union of CPUs).

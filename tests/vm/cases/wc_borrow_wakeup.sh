@@ -32,14 +32,6 @@ run_hackbench() {
 	log "$1: hackbench -p -g $HB_GROUPS -l $LOOPS: Time ${HB_TIME}s (wall ${HB_WALL}s)"
 }
 
-# nprocs_is CGPATH N: the cgroup holds exactly N processes.
-nprocs_is() {
-	_n=$(wc -l <"$CGROUP_ROOT/$1/cgroup.procs")
-	[ "$_n" -eq "$2" ] && return 0
-	echo "$1 has $_n processes, want $2"
-	return 1
-}
-
 cg_create work/a >/dev/null
 cg_create work/b >/dev/null
 

@@ -43,14 +43,6 @@ NSPIN=4
 X=$((NCPUS - 1)) Y=$((NCPUS - 2))
 BASE="--cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json"
 
-# nprocs_is CGPATH N: the cgroup holds exactly N processes.
-nprocs_is() {
-	_n=$(wc -l <"$CGROUP_ROOT/$1/cgroup.procs")
-	[ "$_n" -eq "$2" ] && return 0
-	echo "$1 has $_n processes, want $2"
-	return 1
-}
-
 # summary_num REGEX: the number captured by REGEX's \(...\) in the last daemon summary.
 summary_num() {
 	sched_summary | sed -n "s/.*$1.*/\\1/p"

@@ -27,14 +27,6 @@ OPTS="--cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json
 # With three cells the most one cell can get is NCPUS - 2; twice that keeps it oversubscribed.
 NSPIN=$((2 * (NCPUS - 2)))
 
-# nprocs_is CGPATH N: the cgroup holds exactly N processes.
-nprocs_is() {
-	_n=$(wc -l <"$CGROUP_ROOT/$1/cgroup.procs")
-	[ "$_n" -eq "$2" ] && return 0
-	echo "$1 has $_n processes, want $2"
-	return 1
-}
-
 # cell_gone NAME: the latest stats line no longer lists cell NAME.
 cell_gone() {
 	[ -z "$(cell_cpus "$1")" ] && return 0

@@ -27,14 +27,6 @@ NSPIN=4
 X=$((NCPUS - 1)) Y=$((NCPUS - 2))
 BASE_OPTS="--cell-parent-cgroup /work --monitor-interval-s 0.2 --stats-format json --enable-borrowing"
 
-# nprocs_is CGPATH N: the cgroup holds exactly N processes.
-nprocs_is() {
-	_n=$(wc -l <"$CGROUP_ROOT/$1/cgroup.procs")
-	[ "$_n" -eq "$2" ] && return 0
-	echo "$1 has $_n processes, want $2"
-	return 1
-}
-
 # probe TAG: run wakeprobe inside cell b; sets PROBE (its result line).
 probe() {
 	PROBE=$(sh -c "echo \$\$ > $CGROUP_ROOT/work/b/cgroup.procs && exec wakeprobe $SLEEP_US $COUNT" 2>&1) ||
