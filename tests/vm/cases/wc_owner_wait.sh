@@ -115,7 +115,7 @@ fi
 fcmp "$C_fix" '>=' "$SPIN_CPUS_MIN" ||
 	fail "with borrowing a's spinners got only $C_fix CPUs of 2 (want >= $SPIN_CPUS_MIN; without borrowing $C_noborrow): X idled while they waited"
 # shellcheck disable=SC2154
-fcmp "$W_noreclaim" '>' "$(awk -v w="$W_fix" -v r="$NORECLAIM_RATIO" 'BEGIN { print w * r }')" ||
+fcmp "$W_noreclaim" '>' "$(fcalc "$W_fix * $NORECLAIM_RATIO")" ||
 	fail "with --no-reclaim the owner's mean run-queue wait is ${W_noreclaim}us, not ${NORECLAIM_RATIO}x the fix's ${W_fix}us: this boot cannot tell reclaim from no reclaim"
 cg_remove work
 echo ok
