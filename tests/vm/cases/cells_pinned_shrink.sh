@@ -42,7 +42,7 @@ run() {
 		fail "$_tag: benchlat failed: $_res"
 	case "$_res" in n=*) ;; *) fail "$_tag: unexpected benchlat output: $_res" ;; esac
 	wait_intervals 2
-	_shr=$(last_stats | sed -n 's/.*"slice_shrinks":\([0-9]*\).*/\1/p')
+	_shr=$(stats_top counters.slice_shrinks)
 	assert_sched_healthy "$seq0"
 	stop_sched
 	save_sched_log "$_tag"

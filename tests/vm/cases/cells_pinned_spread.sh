@@ -46,7 +46,7 @@ run() {
 	_b1=$(cpu_snapshot)
 	_busy=$(busy_pct "$_b0" "$_b1" "$ALLOWED")
 	wait_intervals 1
-	_spr=$(last_stats | sed -n 's/.*"affn_spread":\([0-9]*\).*/\1/p')
+	_spr=$(stats_top counters.affn_spread)
 	assert_sched_healthy "$seq0"
 	stop_sched
 	save_sched_log "$_tag"

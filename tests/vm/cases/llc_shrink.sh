@@ -26,9 +26,9 @@ llcs=$(cat /sys/devices/system/cpu/cpu*/cache/index3/shared_cpu_list 2>/dev/null
 log "LLCs (shared_cpu_list of index3): ${llcs:-none}"
 [ "$llcs" = "0-1 2-3 " ] || skip "needs LLCs 0-1 and 2-3 (VM_SMP=4,sockets=2,cores=2), have '${llcs:-none}'"
 
-# counter NAME: a counter of the latest stats line's "counters" object.
+# counter NAME: a counter of the latest stats line's "counters" object (parsed by vmcheck).
 counter() {
-	last_stats | sed -n "s/.*\"counters\":{.*\"$1\":\\([0-9]*\\).*/\\1/p"
+	stats_top "counters.$1"
 }
 
 # shrink_check WHAT: after a shrink of wide to 2-3: every spinner progresses, the unbound ones
