@@ -707,14 +707,9 @@ stats_field_is() {
 	return 1
 }
 
-# stats_lines: how many stats lines the daemon has printed so far.
-stats_lines() {
-	grep -c '^{"t":' "$SCHED_LOG"
-}
-
 # stats_newer_than N: the daemon printed more than N stats lines (for "a fresh line after X").
 stats_newer_than() {
-	_n=$(stats_lines)
+	_n=$(stats_count)
 	[ "$_n" -gt "$1" ] && return 0
 	echo "$_n stats lines, waiting for more than $1"
 	return 1
@@ -722,7 +717,7 @@ stats_newer_than() {
 
 # restarted_since SEQ NSTATS: the scheduler was enabled again after SEQ (enable_seq above SEQ),
 # is enabled now, the daemon is alive and printed a stats line after the first NSTATS (from
-# stats_lines). Prints which of these does not hold otherwise (for wait_for).
+# stats_count). Prints which of these does not hold otherwise (for wait_for).
 restarted_since() {
 	pid_alive "$SCHED_PID" || { echo "scx_cells (pid $SCHED_PID) exited"; return 1; }
 	state_is enabled || return 1
@@ -738,7 +733,7 @@ restarted_since() {
 # back, prints the daemon log (for the latter) and fails naming WHAT.
 cpu_online_restart() {
 	_cor_seq=$(enable_seq)
-	_cor_n=$(stats_lines)
+	_cor_n=$(stats_count)
 	HOTPLUG_T0=$(now_cs)
 	echo "$2" >"$1" || fail "$3: cannot write $2 to $1"
 	log "$3: write took $(fmt_cs $(($(now_cs) - HOTPLUG_T0)))s; online now $(online_cpus)"

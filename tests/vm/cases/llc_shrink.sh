@@ -42,7 +42,7 @@ shrink_check() {
 	log "$1: utime after  $(utimes "$ALL")"
 	# shellcheck disable=SC2086 # one word per pid
 	assert_pids_within 1500 2-3 "$1: unbound spinner" $FREE
-	wait_stats 10 "$1: a stats line with the counters" stats_newer_than "$(stats_lines)"
+	wait_stats 10 "$1: a stats line with the counters" stats_newer_than "$(stats_count)"
 	_r=$(counter reenq) _a=$(counter reenq_affn)
 	log "$1: reenq $R0 -> $_r, reenq_affn $A0 -> $_a"
 	[ "$_r" -gt "$R0" ] || fail "$1: reenq stayed at $_r: no queued task was re-examined after the shrink"

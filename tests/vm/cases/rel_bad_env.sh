@@ -59,7 +59,7 @@ wait_stats 50 "cell a" stats_cells_are "1:a"
 run_capture "$OUT" "$SCX_BIN" --cell-parent-cgroup /work --stats-socket /run/second.sock
 check_one_error "$OUT" "$RC" "5. second instance" "another sched_ext scheduler.*cells"
 assert_sched_healthy "$seq0"
-n0=$(stats_lines)
+n0=$(stats_count)
 wait_stats 25 "the first instance to keep printing stats" stats_newer_than "$n0"
 assert_cells_isolated 1000 a
 log "5. the first instance is unaffected: $(stats_cells_summary)"

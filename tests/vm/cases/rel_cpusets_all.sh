@@ -28,7 +28,7 @@ check_phase() {
 	_cp_what=$1 _cp_min=$2
 	shift 2
 	_cp_seq=$(enable_seq)
-	_cp_n0=$(stats_lines)
+	_cp_n0=$(stats_count)
 	wait_stats 50 "$_cp_what: a fresh stats line" stats_newer_than "$_cp_n0"
 	for _cp_c in "$@"; do
 		wait_for 10 "$_cp_what: cell $_cp_c listed" grep -q "\"cgroup\":\"$_cp_c\"" "$SCHED_LOG"

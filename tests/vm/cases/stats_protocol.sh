@@ -55,7 +55,7 @@ log "$out"
 out=$(scxstats "$SOCK" bad) || fail "scxstats bad: $out"
 echo "$out" | sed 's/^/  /'
 assert_sched_healthy "$seq0"
-n0=$(stats_lines)
+n0=$(stats_count)
 wait_for 5 "the daemon to keep printing stats after the bad requests" stats_newer_than "$n0"
 out=$(scxstats "$SOCK" check "$ncpu") || fail "scxstats check after the bad requests: $out"
 log "after the bad requests: $out"
@@ -143,7 +143,7 @@ log_count() {
 	grep -cE "$1" "$SCHED_LOG"
 }
 wait_for 5 "the daemon to report the unwritable metrics file" log_has 'cannot write the metrics file'
-n0=$(stats_lines)
+n0=$(stats_count)
 wait_for 5 "three more intervals with the file unwritable" stats_newer_than $((n0 + 2))
 n=$(log_count 'cannot write the metrics file')
 [ "$n" -eq 1 ] || fail "the metrics file failure was logged $n times, want once: $(grep 'metrics file' "$SCHED_LOG")"
